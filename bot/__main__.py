@@ -1,0 +1,96 @@
+"""The `huiwu` command: run the bot, check a site file, apply migrations."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from bot.settings import load_settings
+from bot.site import SiteConfigError, load_site
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _check_config(path: Path) -> int:
+    try:
+        site = load_site(path)
+    except SiteConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"{path}: {len(exc.problems)} problem(s)", file=sys.stderr)
+        return 1
+    print(
+        f"{path}: OK — {len(site.rooms)} rooms, {len(site.teams)} teams, "
+        f"{len(site.people)} people, {len(site.task_templates)} task templates"
+    )
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    _configure_logging(settings.log_level)
+    problem = settings.token_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    try:
+        site = load_site(settings.site_config)
+    except SiteConfigError as exc:
+        for line in exc.problems:
+            print(line, file=sys.stderr)
+        print(f"{settings.site_config}: the bot does not start with an invalid site file", file=sys.stderr)
+        return 2
+    from bot.app import build_app, run_polling
+
+    app = build_app(settings, site)
+    try:
+        asyncio.run(run_polling(app))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    _configure_logging(settings.log_level)
+    from storage import migrate
+    from storage.database import create_engine
+
+    async def upgrade() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            await migrate.upgrade(engine, args.revision)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(upgrade())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="huiwu", description="Huiwu (会务) meeting-services bot")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run the bot (long polling)")
+    check = commands.add_parser("check-config", help="validate a site file")
+    check.add_argument("file", type=Path)
+    upgrade = commands.add_parser("migrate", help="apply database migrations")
+    upgrade.add_argument("revision", nargs="?", default="head")
+    args = parser.parse_args(argv)
+    if args.command == "check-config":
+        return _check_config(args.file)
+    if args.command == "migrate":
+        return _migrate(args)
+    return _run(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,42 @@
+"""The command menu, one per language and kind of chat."""
+
+from __future__ import annotations
+
+from aiogram import Bot
+from aiogram.types import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.i18n import SUPPORTED
+
+PRIVATE_COMMANDS = ("start", "book", "my", "language", "cancel", "help")
+GROUP_COMMANDS = ("mytasks", "bind", "help")
+
+
+def describe(command: str) -> str:
+    descriptions = {
+        "start": _("Start or join a department"),
+        "book": _("Book a meeting room"),
+        "my": _("My upcoming bookings"),
+        "language": _("Change the language"),
+        "cancel": _("Leave the current dialog"),
+        "help": _("What this bot can do"),
+        "mytasks": _("My team's open tasks"),
+        "bind": _("Bind this group to a team"),
+        "today": _("Today's meetings and tasks"),
+        "overdue": _("Tasks that are late now"),
+    }
+    return descriptions[command]
+
+
+async def set_command_menus(bot: Bot, i18n: I18n) -> None:
+    for language in SUPPORTED:
+        with i18n.context(), i18n.use_locale(language):
+            private = [BotCommand(command=c, description=describe(c)) for c in PRIVATE_COMMANDS]
+            group = [BotCommand(command=c, description=describe(c)) for c in GROUP_COMMANDS]
+        code = None if language == i18n.default_locale else language
+        await bot.set_my_commands(private, scope=BotCommandScopeAllPrivateChats(), language_code=code)
+        await bot.set_my_commands(group, scope=BotCommandScopeAllGroupChats(), language_code=code)
+        if code is None:
+            await bot.set_my_commands(private, scope=BotCommandScopeAllPrivateChats(), language_code=language)
+            await bot.set_my_commands(group, scope=BotCommandScopeAllGroupChats(), language_code=language)

@@ -1,0 +1,98 @@
+"""Turn the services' notices into outbox rows, each in its reader's language."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.clock import Clock
+from bot.services.types import Notice
+from bot.site import SiteConfig
+from storage.repositories.outbox import OutboxRepository
+from storage.repositories.users import UserRepository
+
+Keyboard = list[list[dict[str, str]]]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    keyboard: Keyboard | None = None
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    session: AsyncSession
+    site: SiteConfig
+    clock: Clock
+    i18n: I18n
+    language: str
+
+    def _(self, message: str) -> str:
+        return self.i18n.gettext(message, locale=self.language)
+
+
+Renderer = Callable[[RenderContext, Notice], Awaitable[Rendered | None]]
+RENDERERS: dict[str, Renderer] = {}
+
+
+def renderer(kind: str) -> Callable[[Renderer], Renderer]:
+    def register(function: Renderer) -> Renderer:
+        RENDERERS[kind] = function
+        return function
+
+    return register
+
+
+async def language_of_chat(session: AsyncSession, site: SiteConfig, chat_id: int) -> str:
+    """A person's chosen language, else the one the site file gives them, else the site's."""
+    if chat_id < 0:
+        return site.site.default_language
+    user = await UserRepository(session).get(chat_id)
+    if user is not None and user.language:
+        return user.language
+    person = site.person(chat_id)
+    if person is not None and person.language:
+        return person.language
+    return site.site.default_language
+
+
+class NoticeDelivery:
+    """Renders notices and queues them in the outbox within the caller's transaction."""
+
+    def __init__(self, site: SiteConfig, clock: Clock, i18n: I18n) -> None:
+        self.site = site
+        self.clock = clock
+        self.i18n = i18n
+
+    async def deliver(self, session: AsyncSession, notices: Iterable[Notice]) -> list[int]:
+        queued: list[int] = []
+        for notice in notices:
+            row_id = await self.deliver_one(session, notice)
+            if row_id is not None:
+                queued.append(row_id)
+        return queued
+
+    async def deliver_one(self, session: AsyncSession, notice: Notice, **extra: Any) -> int | None:
+        render = RENDERERS.get(notice.kind)
+        if render is None:
+            raise LookupError(f"no renderer for notice kind {notice.kind!r}")
+        language = await language_of_chat(session, self.site, notice.chat_id)
+        context = RenderContext(session, self.site, self.clock, self.i18n, language)
+        rendered = await render(context, notice)
+        if rendered is None:
+            return None
+        row = await OutboxRepository(session).add(
+            chat_id=notice.chat_id,
+            text=rendered.text,
+            reply_markup=rendered.keyboard,
+            now=self.clock.now(),
+            mergeable=notice.mergeable,
+            dedupe_key=notice.dedupe_key,
+            **extra,
+        )
+        return row.id if row is not None else None

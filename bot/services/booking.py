@@ -1,0 +1,454 @@
+"""Booking rules (SPEC.md §2): notice, overlap with turnover buffer, capacity, approval."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.clock import Clock
+from bot.services.types import (
+    ACTIVE_STATUSES,
+    BookingStatus,
+    BookingView,
+    Notice,
+    Outcome,
+    RoomOffer,
+)
+from bot.site import Role, Room, SiteConfig
+from storage.models import Booking
+from storage.repositories.bookings import BookingRepository
+
+MAX_ATTENDEES = 10_000
+MAX_DURATION = timedelta(hours=16)
+MAX_ADVANCE = timedelta(days=366)
+MAX_TITLE = 200
+MAX_NOTES = 1000
+MAX_FIELD = 100
+MAX_DETAIL = 500
+
+Planner = Callable[[AsyncSession, BookingView, BookingView | None], Awaitable[list[Notice]]]
+
+
+class BookingError(Exception):
+    """A rule said no; ``code`` picks the message, ``params`` fill it."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    department_id: str
+    requester_id: int
+    booked_by_id: int
+    room_id: str
+    start: datetime
+    end: datetime
+    attendees: int
+    layout: str
+    reception_level: int
+    title: str
+    contact_name: str
+    contact_phone: str
+    confidential: bool = False
+    notes: str = ""
+    services: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BookingChanges:
+    start: datetime | None = None
+    end: datetime | None = None
+    room_id: str | None = None
+    attendees: int | None = None
+    layout: str | None = None
+    services: dict[str, dict[str, Any]] | None = None
+
+
+def parse_attendees(text: str) -> int:
+    cleaned = text.strip().translate(str.maketrans("０１２３４５６７８９", "0123456789"))
+    cleaned = cleaned.removesuffix("人").strip()
+    if not cleaned.isdigit() or len(cleaned) > 6:
+        raise BookingError("attendees_not_number")
+    count = int(cleaned)
+    if count < 1:
+        raise BookingError("attendees_too_few")
+    if count > MAX_ATTENDEES:
+        raise BookingError("attendees_absurd", maximum=MAX_ATTENDEES)
+    return count
+
+
+def check_times(site: SiteConfig, room: Room | None, start: datetime, end: datetime, now: datetime) -> None:
+    """Raise the first rule the times break; ``room`` None checks only what needs no room."""
+    if end <= start:
+        raise BookingError("end_before_start")
+    if end - start > MAX_DURATION:
+        raise BookingError("too_long", hours=int(MAX_DURATION.total_seconds() // 3600))
+    if start < now:
+        raise BookingError("in_past")
+    if start - now > MAX_ADVANCE:
+        raise BookingError("too_far")
+    if room is not None:
+        earliest = now + site.room_class_of(room).min_notice
+        if start < earliest:
+            raise BookingError("too_early", earliest=earliest, room_class=room.room_class)
+
+
+def earliest_start(site: SiteConfig, room: Room, now: datetime) -> datetime:
+    return now + site.room_class_of(room).min_notice
+
+
+def to_view(booking: Booking) -> BookingView:
+    return BookingView(
+        id=booking.id,
+        status=BookingStatus(booking.status),
+        revision=booking.revision,
+        department_id=booking.department_id,
+        requester_id=booking.requester_id,
+        booked_by_id=booking.booked_by_id,
+        room_id=booking.room_id,
+        start=booking.start_at,
+        end=booking.end_at,
+        attendees=booking.attendees,
+        layout=booking.layout,
+        reception_level=booking.reception_level,
+        confidential=booking.confidential,
+        title=booking.title,
+        contact_name=booking.contact_name,
+        contact_phone=booking.contact_phone,
+        notes=booking.notes,
+        services=dict(booking.services or {}),
+        decision_reason=booking.decision_reason,
+    )
+
+
+def _snapshot(view: BookingView) -> dict[str, Any]:
+    data = asdict(view)
+    data["status"] = view.status.value
+    data["start"] = view.start.isoformat()
+    data["end"] = view.end.isoformat()
+    return data
+
+
+def clean_text(value: str, limit: int) -> str:
+    """Keep what people typed, minus control characters, within the length a message can show."""
+    kept = "".join(ch for ch in value if ch == "\n" or ch >= " ").strip()
+    return kept[:limit]
+
+
+class BookingService:
+    def __init__(self, site: SiteConfig, clock: Clock, planner: Planner | None = None) -> None:
+        self.site = site
+        self.clock = clock
+        self.planner = planner
+
+    # ---- searching ------------------------------------------------------------------
+    async def free_rooms(
+        self,
+        session: AsyncSession,
+        start: datetime,
+        end: datetime,
+        attendees: int,
+        layout: str | None = None,
+        exclude_booking_id: int | None = None,
+    ) -> list[RoomOffer]:
+        candidates = [
+            room
+            for room in self.site.rooms
+            if room.capacity >= attendees and (layout is None or layout in room.layouts)
+        ]
+        if not candidates:
+            return []
+        longest_buffer = max(self.site.room_class_of(room).buffer for room in candidates)
+        busy = await BookingRepository(session).active_between(start - longest_buffer, end + longest_buffer)
+        offers = []
+        for room in candidates:
+            buffer = self.site.room_class_of(room).buffer
+            clash = any(
+                other.room_id == room.id
+                and other.id != exclude_booking_id
+                and other.start_at < end + buffer
+                and other.blocked_until > start
+                for other in busy
+            )
+            if not clash:
+                offers.append(RoomOffer(room.id, room.room_class, room.capacity))
+        return sorted(offers, key=lambda offer: (offer.capacity, offer.room_id))
+
+    def largest_capacity(self) -> int:
+        return max(room.capacity for room in self.site.rooms)
+
+    # ---- creating -------------------------------------------------------------------
+    def _validate(self, request: BookingRequest, now: datetime) -> Room:
+        room = self.site.room(request.room_id)
+        if room is None:
+            raise BookingError("unknown_room")
+        check_times(self.site, room, request.start, request.end, now)
+        if request.attendees < 1 or request.attendees > MAX_ATTENDEES:
+            raise BookingError("attendees_too_few" if request.attendees < 1 else "attendees_absurd")
+        if request.attendees > room.capacity:
+            raise BookingError("over_capacity", capacity=room.capacity)
+        if request.layout not in room.layouts:
+            raise BookingError("layout_not_supported")
+        if request.reception_level not in (1, 2, 3, 4):
+            raise BookingError("bad_level")
+        if self.site.department(request.department_id) is None:
+            raise BookingError("unknown_department")
+        for service_id in request.services:
+            if self.site.service(service_id) is None:
+                raise BookingError("unknown_service")
+        if not clean_text(request.title, MAX_TITLE):
+            raise BookingError("title_missing")
+        return room
+
+    def _needs_approval(self, room: Room, layout: str) -> bool:
+        layout_item = self.site.layout(layout)
+        return self.site.room_class_of(room).needs_approval or bool(
+            layout_item and layout_item.needs_approval
+        )
+
+    async def _ensure_free(
+        self, repo: BookingRepository, room: Room, start: datetime, end: datetime, exclude_id: int | None
+    ) -> datetime:
+        await repo.lock_room(room.id)
+        blocked_until = end + self.site.room_class_of(room).buffer
+        if await repo.conflicts(room.id, start, blocked_until, exclude_id):
+            raise BookingError("slot_taken")
+        return blocked_until
+
+    async def create(self, session: AsyncSession, request: BookingRequest) -> Outcome:
+        now = self.clock.now()
+        room = self._validate(request, now)
+        repo = BookingRepository(session)
+        blocked_until = await self._ensure_free(repo, room, request.start, request.end, None)
+        pending = self._needs_approval(room, request.layout)
+        booking = await repo.add(
+            Booking(
+                status=(BookingStatus.pending if pending else BookingStatus.confirmed).value,
+                revision=1,
+                department_id=request.department_id,
+                requester_id=request.requester_id,
+                booked_by_id=request.booked_by_id,
+                room_id=room.id,
+                start_at=request.start,
+                end_at=request.end,
+                blocked_until=blocked_until,
+                attendees=request.attendees,
+                layout=request.layout,
+                reception_level=request.reception_level,
+                confidential=request.confidential,
+                title=clean_text(request.title, MAX_TITLE),
+                contact_name=clean_text(request.contact_name, MAX_FIELD),
+                contact_phone=clean_text(request.contact_phone, MAX_FIELD),
+                notes=clean_text(request.notes, MAX_NOTES),
+                services={
+                    key: {
+                        k: (clean_text(v, MAX_DETAIL) if isinstance(v, str) else v)
+                        for k, v in details.items()
+                    }
+                    for key, details in request.services.items()
+                },
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        view = to_view(booking)
+        await repo.add_revision(booking, "created", _snapshot(view), request.booked_by_id, now)
+        outcome = Outcome(view)
+        if pending:
+            outcome.notices += [
+                Notice(
+                    "approval_request",
+                    approver,
+                    {"booking_id": view.id},
+                    dedupe_key=f"approve:{view.id}:{view.revision}:{approver}",
+                )
+                for approver in self.site.people_with(Role.approver)
+            ]
+        else:
+            outcome.notices += await self._plan(session, view, None)
+        if request.booked_by_id != request.requester_id:
+            outcome.notices.append(Notice("booked_on_behalf", request.requester_id, {"booking_id": view.id}))
+        return outcome
+
+    async def _plan(
+        self, session: AsyncSession, view: BookingView, previous: BookingView | None
+    ) -> list[Notice]:
+        if self.planner is None:
+            return []
+        return await self.planner(session, view, previous)
+
+    # ---- deciding -------------------------------------------------------------------
+    async def _load(self, session: AsyncSession, booking_id: int) -> Booking:
+        booking = await BookingRepository(session).get(booking_id)
+        if booking is None:
+            raise BookingError("not_found")
+        return booking
+
+    async def decide(
+        self, session: AsyncSession, booking_id: int, approver_id: int, approve: bool, reason: str = ""
+    ) -> Outcome:
+        if Role.approver not in self.site.roles_of(approver_id):
+            raise BookingError("not_allowed")
+        repo = BookingRepository(session)
+        booking = await self._load(session, booking_id)
+        await repo.lock_room(booking.room_id)
+        await session.refresh(booking)
+        if booking.status != BookingStatus.pending:
+            raise BookingError("already_decided", status=booking.status)
+        now = self.clock.now()
+        if approve and booking.start_at <= now:
+            raise BookingError("in_past")
+        booking.status = (BookingStatus.confirmed if approve else BookingStatus.rejected).value
+        booking.decided_by_id = approver_id
+        booking.decision_reason = clean_text(reason, MAX_NOTES) or None
+        booking.updated_at = now
+        await session.flush()
+        view = to_view(booking)
+        await repo.add_revision(
+            booking, "approved" if approve else "rejected", _snapshot(view), approver_id, now
+        )
+        outcome = Outcome(view, [Notice("booking_decided", booking.requester_id, {"booking_id": view.id})])
+        if approve:
+            outcome.notices += await self._plan(session, view, None)
+        return outcome
+
+    # ---- the requester's own bookings -------------------------------------------------
+    def can_manage(self, user_id: int, department_id: str | None, booking: BookingView) -> bool:
+        roles = self.site.roles_of(user_id)
+        if roles & {Role.dispatcher, Role.supervisor, Role.manager, Role.admin}:
+            return True
+        return booking.requester_id == user_id or (
+            department_id is not None and booking.department_id == department_id
+        )
+
+    async def get(self, session: AsyncSession, booking_id: int) -> BookingView | None:
+        booking = await BookingRepository(session).get(booking_id)
+        return to_view(booking) if booking else None
+
+    async def upcoming(
+        self, session: AsyncSession, user_id: int, department_id: str | None
+    ) -> list[BookingView]:
+        roles = self.site.roles_of(user_id)
+        sees_all = bool(roles & {Role.dispatcher, Role.supervisor, Role.manager, Role.admin})
+        if not sees_all and department_id is None:
+            return []
+        rows = await BookingRepository(session).upcoming(
+            self.clock.now(), department_id=None if sees_all else department_id
+        )
+        return [to_view(row) for row in rows]
+
+    async def cancel(
+        self, session: AsyncSession, booking_id: int, actor_id: int, department_id: str | None
+    ) -> Outcome:
+        repo = BookingRepository(session)
+        booking = await self._load(session, booking_id)
+        if not self.can_manage(actor_id, department_id, to_view(booking)):
+            raise BookingError("not_allowed")
+        await repo.lock_room(booking.room_id)
+        await session.refresh(booking)
+        if booking.status not in (BookingStatus.pending, BookingStatus.confirmed):
+            raise BookingError("cannot_cancel", status=booking.status)
+        previous = to_view(booking)
+        now = self.clock.now()
+        booking.status = BookingStatus.cancelled.value
+        booking.revision += 1
+        booking.updated_at = now
+        await session.flush()
+        view = to_view(booking)
+        await repo.add_revision(booking, "cancelled", _snapshot(view), actor_id, now)
+        outcome = Outcome(view)
+        if previous.status == BookingStatus.confirmed:
+            outcome.notices += await self._plan(session, view, previous)
+        if actor_id != booking.requester_id:
+            outcome.notices.append(Notice("booking_cancelled", booking.requester_id, {"booking_id": view.id}))
+        return outcome
+
+    async def change(
+        self,
+        session: AsyncSession,
+        booking_id: int,
+        actor_id: int,
+        department_id: str | None,
+        changes: BookingChanges,
+    ) -> Outcome:
+        repo = BookingRepository(session)
+        booking = await self._load(session, booking_id)
+        previous = to_view(booking)
+        if not self.can_manage(actor_id, department_id, previous):
+            raise BookingError("not_allowed")
+        if previous.status not in (BookingStatus.pending, BookingStatus.confirmed):
+            raise BookingError("cannot_change", status=previous.status)
+        wanted = replace(
+            previous,
+            start=changes.start or previous.start,
+            end=changes.end or previous.end,
+            room_id=changes.room_id or previous.room_id,
+            attendees=changes.attendees or previous.attendees,
+            layout=changes.layout or previous.layout,
+            services=previous.services if changes.services is None else changes.services,
+        )
+        if wanted == previous:
+            raise BookingError("nothing_changed")
+        room = self.site.room(wanted.room_id)
+        if room is None:
+            raise BookingError("unknown_room")
+        if wanted.layout not in room.layouts:
+            wanted = replace(wanted, layout=room.layouts[0])
+        now = self.clock.now()
+        time_or_room = (wanted.start, wanted.end, wanted.room_id) != (
+            previous.start,
+            previous.end,
+            previous.room_id,
+        )
+        if time_or_room:
+            check_times(self.site, room, wanted.start, wanted.end, now)
+        if wanted.attendees > room.capacity:
+            raise BookingError("over_capacity", capacity=room.capacity)
+        blocked_until = await self._ensure_free(repo, room, wanted.start, wanted.end, booking.id)
+        if previous.room_id != room.id:
+            await repo.lock_room(previous.room_id)
+        await session.refresh(booking)
+        if booking.revision != previous.revision:
+            raise BookingError("changed_meanwhile")
+        needs_approval = self._needs_approval(room, wanted.layout) and time_or_room
+        booking.start_at, booking.end_at, booking.blocked_until = wanted.start, wanted.end, blocked_until
+        booking.room_id, booking.attendees, booking.layout = room.id, wanted.attendees, wanted.layout
+        booking.services = wanted.services
+        booking.revision += 1
+        booking.updated_at = now
+        if needs_approval:
+            booking.status = BookingStatus.pending.value
+        await session.flush()
+        view = to_view(booking)
+        await repo.add_revision(booking, "changed", _snapshot(view), actor_id, now)
+        outcome = Outcome(view)
+        if previous.status == BookingStatus.confirmed:
+            outcome.notices += await self._plan(session, view, previous)
+        if needs_approval:
+            outcome.notices += [
+                Notice(
+                    "approval_request",
+                    approver,
+                    {"booking_id": view.id},
+                    dedupe_key=f"approve:{view.id}:{view.revision}:{approver}",
+                )
+                for approver in self.site.people_with(Role.approver)
+            ]
+        return outcome
+
+    async def revisions(self, session: AsyncSession, booking_id: int) -> list[dict[str, Any]]:
+        return [
+            dict(row.snapshot, event=row.event)
+            for row in await BookingRepository(session).revisions(booking_id)
+        ]
+
+
+def is_active(view: BookingView) -> bool:
+    return view.status in ACTIVE_STATUSES

@@ -1,0 +1,73 @@
+"""Who someone is to the bot: roles from the site file, department from registration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.site import Role, SiteConfig
+from storage.repositories.users import UserRepository
+
+
+@dataclass(frozen=True)
+class PersonContext:
+    user_id: int
+    name: str
+    language: str | None
+    department_id: str | None
+    roles: frozenset[Role]
+    team_ids: tuple[str, ...]
+
+    @property
+    def registered(self) -> bool:
+        return self.department_id is not None or bool(self.roles) or bool(self.team_ids)
+
+    @property
+    def can_book(self) -> bool:
+        return self.department_id is not None or Role.dispatcher in self.roles
+
+    def has(self, *roles: Role) -> bool:
+        return bool(self.roles & set(roles))
+
+
+class PeopleService:
+    def __init__(self, site: SiteConfig) -> None:
+        self.site = site
+
+    async def identify(
+        self, session: AsyncSession, user_id: int, first_name: str, username: str | None, now: datetime
+    ) -> PersonContext:
+        user = await UserRepository(session).upsert(user_id, first_name, username, now)
+        person = self.site.person(user_id)
+        department = user.department_id or (person.department if person else None)
+        roles = set(person.roles) if person else set()
+        if department is not None:
+            roles.add(Role.requester)
+        return PersonContext(
+            user_id=user_id,
+            name=person.name if person else first_name,
+            language=user.language or (person.language if person else None),
+            department_id=department,
+            roles=frozenset(roles),
+            team_ids=tuple(team.id for team in self.site.teams_of(user_id)),
+        )
+
+    async def join(self, session: AsyncSession, user_id: int, invite_code: str) -> str | None:
+        """Join the department of an invite code; its id, or None for an unknown code."""
+        department = self.site.department_by_invite(invite_code)
+        if department is None:
+            return None
+        user = await UserRepository(session).get(user_id)
+        if user is None:
+            return None
+        user.department_id = department.id
+        await session.flush()
+        return department.id
+
+    async def set_language(self, session: AsyncSession, user_id: int, language: str) -> None:
+        user = await UserRepository(session).get(user_id)
+        if user is not None:
+            user.language = language
+            await session.flush()
