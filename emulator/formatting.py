@@ -66,6 +66,10 @@ class EntityParseError(ValueError):
     """Raised with TDLib's own wording; the Bot API prefixes it with "can't parse entities: "."""
 
 
+class InvalidEntitiesError(ValueError):
+    """An explicit ``entities`` list that Telegram would reject (full description)."""
+
+
 def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
@@ -142,7 +146,6 @@ _URL_HOST = re.compile(r"^[A-Za-z0-9\-._~%]+\.[A-Za-z0-9\-]{2,}(?::\d{1,5})?$")
 
 def normalize_url(url: str) -> str | None:
     """Roughly TDLib's ``check_link``: returns the normalized URL, or None when it is not a link."""
-    url = url.strip()
     if not url or any(ch in url for ch in _SPACES):
         return None
     match = re.match(r"^([A-Za-z][A-Za-z0-9+.\-]*):(//)?(.*)$", url)
@@ -289,7 +292,7 @@ def parse_html(source: str, *, strict_ampersand: bool = True) -> tuple[str, list
                 )
             if source[i] not in "'\"":
                 token_start = i
-                while i < size and (source[i].isascii() and source[i].isalnum() or source[i] in ".-"):
+                while i < size and ((source[i].isascii() and source[i].isalnum()) or source[i] in ".-"):
                     i += 1
                 value = source[token_start:i].lower()
                 if i >= size or (source[i] not in _SPACES and source[i] != ">"):
@@ -338,7 +341,7 @@ def parse_html(source: str, *, strict_ampersand: bool = True) -> tuple[str, list
 
     if stack:
         raise EntityParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1].tag}"')
-    return "".join(out), sort_entities(entities)
+    return "".join(out), clean_entities(sort_entities(entities))
 
 
 def _close_entity(entities: list[Entity], opened: _Open, length: int, inner: str) -> None:
@@ -420,19 +423,19 @@ def strip_text(text: str, entities: list[Entity]) -> tuple[str, list[Entity]]:
 def validate_entities(text: str, raw: Any) -> list[Entity]:
     """Check an explicit ``entities`` list against the text; invalid ones are errors as in Telegram."""
     if not isinstance(raw, list):
-        raise EntityParseError("can't parse entities JSON object")
+        raise InvalidEntitiesError("can't parse entities JSON object")
     total = utf16_len(text)
     result: list[Entity] = []
     for item in raw:
         if not isinstance(item, dict):
-            raise EntityParseError("can't parse MessageEntity JSON object")
+            raise InvalidEntitiesError("can't parse MessageEntity JSON object")
         kind = item.get("type")
         offset = item.get("offset")
         length = item.get("length")
         if kind not in ENTITY_TYPES:
-            raise EntityParseError("Wrong message entity: Unsupported type specified")
+            raise InvalidEntitiesError("Wrong message entity: Unsupported type specified")
         if not isinstance(offset, int) or not isinstance(length, int) or offset < 0 or length < 0:
-            raise EntityParseError("Wrong message entity: Invalid offset or length specified")
+            raise InvalidEntitiesError("Wrong message entity: Invalid offset or length specified")
         if length == 0 or offset >= total:
             continue
         entity = dict(item)
@@ -440,7 +443,7 @@ def validate_entities(text: str, raw: Any) -> list[Entity]:
         if kind == "text_link":
             url = normalize_url(str(item.get("url", "")))
             if url is None:
-                raise EntityParseError("Wrong message entity: Wrong HTTP URL")
+                raise InvalidEntitiesError("Wrong message entity: Wrong HTTP URL")
             entity["url"] = url
         result.append(entity)
     return sort_entities(result)
