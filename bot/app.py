@@ -7,7 +7,7 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -80,7 +80,7 @@ def build_app(settings: Settings, site: SiteConfig, clock: Clock | None = None) 
     dispatcher.update.outer_middleware(IdentifyPerson(db, clock, people))
     PersonI18nMiddleware(i18n).setup(dispatcher)
     dispatcher.include_routers(*build_routers())
-    setup_dialogs(dispatcher)
+    setup_dialogs(dispatcher, events_isolation=isolation)
     dispatcher.workflow_data.update(
         settings=settings,
         site=site,
@@ -115,9 +115,19 @@ async def stop(app: App) -> None:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
     app.background.clear()
+    _release_routers(app.dispatcher)
     await app.dispatcher.storage.close()
     await app.bot.session.close()
     await app.db.dispose()
+
+
+def _release_routers(router: Router) -> None:
+    """Detach the module-level routers so another App in this process (tests, the sandbox's
+    reset) can include them again; aiogram lets a router have one parent at a time."""
+    for sub_router in list(router.sub_routers):
+        _release_routers(sub_router)
+        sub_router._parent_router = None
+    router.sub_routers.clear()
 
 
 async def run_polling(app: App) -> None:

@@ -22,6 +22,8 @@ Keyboard = list[list[dict[str, str]]]
 class Rendered:
     text: str
     keyboard: Keyboard | None = None
+    merge_text: str | None = None
+    """The notice as one line of a merged message (mergeable notices only; see bot/sender.py)."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ class NoticeDelivery:
             reply_markup=rendered.keyboard,
             now=self.clock.now(),
             mergeable=notice.mergeable,
+            merge_text=rendered.merge_text if notice.mergeable else None,
             dedupe_key=notice.dedupe_key,
             **extra,
         )

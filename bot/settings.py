@@ -7,9 +7,13 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 TOKEN_PATTERN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,100}$")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/huiwu.db"
+# The engine is async: each backend needs its async driver in the URL.
+ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
 
 
 class Settings(BaseSettings):
@@ -27,6 +31,27 @@ class Settings(BaseSettings):
     group_per_minute: int = Field(default=20, gt=0)
     global_per_second: int = Field(default=30, gt=0)
     instance_name: str = "huiwu"
+
+    @field_validator("telegram_api_base")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip()
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http(s) URL such as https://api.telegram.org")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_database(cls, value: str) -> str:
+        example = "sqlite+aiosqlite:///./data/huiwu.db or postgresql+asyncpg://user:password@host:5432/huiwu"
+        try:
+            url = make_url(value.strip())
+        except ArgumentError:
+            raise ValueError(f"is not a database URL; use {example}") from None
+        backend, driver = url.get_backend_name(), url.get_driver_name()
+        if ASYNC_DRIVERS.get(backend) != driver:
+            raise ValueError(f"{url.drivername!r} is not supported; use {example}")
+        return value.strip()
 
     @field_validator("log_level")
     @classmethod
@@ -49,5 +74,8 @@ def load_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        lines = [f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()]
+        lines = [
+            f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
+        ]
         raise SystemExit("Invalid settings: " + "; ".join(lines)) from None

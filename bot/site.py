@@ -7,12 +7,15 @@ bot follows. Validation problems are reported with their TOML path
 
 from __future__ import annotations
 
+import re
 import tomllib
+import types
 from collections.abc import Iterable
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from string import Formatter
+from typing import Any, Literal, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -48,7 +51,8 @@ class SiteInfo(_Strict):
     name: LocalText
     timezone: str = "Asia/Shanghai"
     default_language: Literal["zh", "en"] = "zh"
-    bot_username: str = "huiwu_bot"
+    # Telegram usernames: 5-32 letters, digits and underscores, written without the "@".
+    bot_username: str = Field(default="huiwu_bot", pattern=r"^[A-Za-z][A-Za-z0-9_]{4,31}$")
 
     @field_validator("timezone")
     @classmethod
@@ -61,7 +65,7 @@ class SiteInfo(_Strict):
 
 
 class Department(_Strict):
-    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_-]+$")
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
     name: LocalText
     invite_code: str = Field(pattern=r"^[A-Za-z0-9_-]{4,64}$")
 
@@ -81,7 +85,7 @@ class RoomClass(_Strict):
 
 
 class Layout(_Strict):
-    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_-]+$")
+    id: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
     name: LocalText
     needs_approval: bool = False
 
@@ -113,6 +117,18 @@ class ServiceDetail(_Strict):
     min: int | None = None
     max: int | None = None
     default: int | str | None = None
+
+    @field_validator("default", mode="before")
+    @classmethod
+    def _whole_number_or_text(cls, value: Any) -> Any:
+        # One clear message instead of one per member of the union.
+        if (
+            value is None
+            or isinstance(value, str)
+            or (isinstance(value, int) and not isinstance(value, bool))
+        ):
+            return value
+        raise ValueError("must be a whole number or a text")
 
 
 class ServiceItem(_Strict):
@@ -162,11 +178,18 @@ class AppliesTo(_Strict):
 
 
 class TaskTemplate(_Strict):
-    """Offsets are minutes (fractions allowed, so a test site can run in seconds)."""
+    """Offsets are minutes (fractions allowed, so a test site can run in seconds).
+
+    ``name`` is the short label of the task in lists (/today, change notices); without it
+    the start of ``text`` is used. A repeating template (``repeat_every_minutes``) makes one
+    task per interval: the first one interval after the push offset, then every interval
+    while the meeting lasts.
+    """
 
     id: str = Field(pattern=r"^[a-z0-9_]+$", max_length=32)
     team: str
     kind: TaskKind = TaskKind.task
+    name: LocalText | None = None
     text: LocalText
     anchor: Anchor = Anchor.start
     push_offset_minutes: float
@@ -248,54 +271,133 @@ class SiteConfig(_Strict):
         return next((t for t in self.teams if t.chat_id == chat_id), None)
 
 
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
 def _path(loc: Iterable[Any]) -> str:
+    """A pydantic location as a TOML path: ``rooms[3].capacity``, ``room_classes."A 1"``."""
     text = ""
     for part in loc:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
-            text += f".{part}" if text else str(part)
+            key = str(part) if _BARE_KEY.match(str(part)) else f'"{part}"'
+            text += f".{key}" if text else key
     return text or "(file)"
 
 
 _FRIENDLY = {
     "greater_than": "must be > {gt}",
     "greater_than_equal": "must be >= {ge}",
+    "less_than": "must be < {lt}",
+    "less_than_equal": "must be <= {le}",
     "missing": "is required",
     "extra_forbidden": "unknown key",
     "too_short": "must not be empty",
     "string_too_short": "must not be empty",
     "string_too_long": "must be at most {max_length} characters",
     "string_pattern_mismatch": "must match {pattern}",
+    "string_type": "must be a text (a quoted string)",
     "int_parsing": "must be a whole number",
     "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_parsing": "must be a number",
+    "float_type": "must be a number",
     "bool_type": "must be true or false",
     "bool_parsing": "must be true or false",
     "literal_error": "must be one of {expected}",
     "enum": "must be one of {expected}",
+    "tuple_type": "must be a list ([...])",
+    "list_type": "must be a list ([...])",
+    "dict_type": "must be a table ({{ key = value, ... }} or a [section])",
+    "model_type": "must be a table ({{ key = value, ... }} or a [section])",
+    "model_attributes_type": "must be a table ({{ key = value, ... }} or a [section])",
 }
 
 
+def _number(value: Any) -> Any:
+    """``0.0`` reads as ``0`` in a message about minutes."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model that holds the key at ``loc`` (for listing the keys it does accept)."""
+    annotation: Any = SiteConfig
+    for part in loc[:-1]:
+        annotation = _unwrap_optional(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = next((f for name, f in annotation.model_fields.items() if part in (name, f.alias)), None)
+            if field is None:
+                return None
+            annotation = field.annotation
+        elif get_origin(annotation) in (tuple, list) and isinstance(part, int):
+            annotation = get_args(annotation)[0]
+        elif get_origin(annotation) is dict and isinstance(part, str):
+            annotation = get_args(annotation)[1]
+        else:
+            return None
+    annotation = _unwrap_optional(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
+def _unwrap_optional(annotation: Any) -> Any:
+    if get_origin(annotation) in (Union, types.UnionType):
+        members = [a for a in get_args(annotation) if a is not type(None)]
+        if len(members) == 1:
+            return members[0]
+    return annotation
+
+
 def _friendly(error: Any) -> str:
+    if error["type"] == "extra_forbidden":
+        model = _model_at(tuple(error["loc"]))
+        if model is not None:
+            keys = sorted(f.alias or name for name, f in model.model_fields.items())
+            return f"unknown key (allowed here: {', '.join(keys)})"
     template = _FRIENDLY.get(error["type"])
     if template is None:
         message = str(error["msg"])
         return message.removeprefix("Value error, ")
     try:
-        return template.format(**(error.get("ctx") or {}))
+        context = {key: _number(value) for key, value in (error.get("ctx") or {}).items()}
+        return template.format(**context)
     except (KeyError, IndexError):
         return str(error["msg"])
+
+
+def _structure_problems(exc: ValidationError) -> list[str]:
+    errors = exc.errors()
+    locations = [tuple(e["loc"]) for e in errors]
+    problems = []
+    for error, loc in zip(errors, locations, strict=True):
+        # A list whose only item is invalid is also "too short" after validation: the item's
+        # own problem is the one worth reading.
+        if error["type"] == "too_short" and any(
+            other[: len(loc)] == loc and len(other) > len(loc) for other in locations
+        ):
+            continue
+        problems.append(f"{_path(loc)}: {_friendly(error)}")
+    return problems
+
+
+def _known(values: Iterable[str]) -> str:
+    return ", ".join(sorted(values)) or "none"
 
 
 def _reference_problems(site: SiteConfig) -> list[str]:
     problems: list[str] = []
 
     def unique(items: Iterable[str], where: str) -> None:
-        seen: set[str] = set()
+        first: dict[str, int] = {}
         for index, item in enumerate(items):
-            if item in seen:
-                problems.append(f"{where}[{index}].id: duplicate id {item!r}")
-            seen.add(item)
+            if item in first:
+                problems.append(
+                    f"{where}[{index}].id: duplicate id {item!r} (already used by {where}[{first[item]}])"
+                )
+            else:
+                first[item] = index
 
     unique((d.id for d in site.departments), "departments")
     unique((r.id for r in site.rooms), "rooms")
@@ -303,76 +405,159 @@ def _reference_problems(site: SiteConfig) -> list[str]:
     unique((t.id for t in site.teams), "teams")
     unique((t.id for t in site.task_templates), "task_templates")
     unique((layout.id for layout in site.layouts), "layouts")
-    codes: set[str] = set()
+    codes: dict[str, int] = {}
     for index, department in enumerate(site.departments):
         if department.invite_code in codes:
-            problems.append(f"departments[{index}].invite_code: used by another department")
-        codes.add(department.invite_code)
+            problems.append(
+                f"departments[{index}].invite_code: {department.invite_code!r} is already the invite code "
+                f"of departments[{codes[department.invite_code]}]"
+            )
+        else:
+            codes[department.invite_code] = index
     layout_ids = {layout.id for layout in site.layouts}
     for index, room in enumerate(site.rooms):
         if room.room_class not in site.room_classes:
             problems.append(
                 f"rooms[{index}].class: unknown room class {room.room_class!r} "
-                f"(known: {', '.join(sorted(site.room_classes))})"
+                f"(known: {_known(site.room_classes)})"
             )
         for position, layout in enumerate(room.layouts):
             if layout not in layout_ids:
-                problems.append(f"rooms[{index}].layouts[{position}]: unknown layout {layout!r}")
-    people_ids: set[int] = set()
+                problems.append(
+                    f"rooms[{index}].layouts[{position}]: unknown layout {layout!r} "
+                    f"(known: {_known(layout_ids)})"
+                )
+    for index, service in enumerate(site.services):
+        problems.extend(_detail_problems(service, f"services[{index}]"))
+    people_ids: dict[int, int] = {}
     department_ids = {d.id for d in site.departments}
     for index, person in enumerate(site.people):
         if person.id in people_ids:
-            problems.append(f"people[{index}].id: duplicate person {person.id}")
-        people_ids.add(person.id)
+            problems.append(
+                f"people[{index}].id: duplicate person {person.id} (already people[{people_ids[person.id]}])"
+            )
+        else:
+            people_ids[person.id] = index
         if person.department is not None and person.department not in department_ids:
-            problems.append(f"people[{index}].department: unknown department {person.department!r}")
-    chats: set[int] = set()
+            problems.append(
+                f"people[{index}].department: unknown department {person.department!r} "
+                f"(known: {_known(department_ids)})"
+            )
+    chats: dict[int, int] = {}
     for index, team in enumerate(site.teams):
         if team.chat_id is not None:
             if team.chat_id >= 0:
-                problems.append(f"teams[{index}].chat_id: a group chat id is negative")
+                problems.append(
+                    f"teams[{index}].chat_id: must be negative (a group's chat id, like -1001234567890)"
+                )
             if team.chat_id in chats:
-                problems.append(f"teams[{index}].chat_id: used by another team")
-            chats.add(team.chat_id)
-    for role in (Role.supervisor, Role.manager):
+                problems.append(f"teams[{index}].chat_id: already the group of teams[{chats[team.chat_id]}]")
+            else:
+                chats[team.chat_id] = index
+    # The supervisor hears of every problem report; the chain names whoever else it needs.
+    needed_roles = [Role.supervisor, *(Role(step.role) for step in site.escalation.chain)]
+    for role in dict.fromkeys(needed_roles):
         if site.teams and not site.people_with(role):
             problems.append(f"people: nobody has the role {role.value!r} (the escalation chain needs one)")
     team_ids = {t.id for t in site.teams}
     service_ids = {s.id for s in site.services}
     for index, template in enumerate(site.task_templates):
-        where = f"task_templates[{index}]"
-        if template.team != INVOLVED_TEAMS and template.team not in team_ids:
-            problems.append(f"{where}.team: unknown team {template.team!r}")
-        for position, service in enumerate(template.applies_to.services):
-            if service not in service_ids:
-                problems.append(f"{where}.applies_to.services[{position}]: unknown service {service!r}")
-        for position, room_class in enumerate(template.applies_to.classes):
-            if room_class not in site.room_classes:
-                problems.append(f"{where}.applies_to.classes[{position}]: unknown class {room_class!r}")
-        for position, level in enumerate(template.applies_to.levels):
-            if level not in (1, 2, 3, 4):
-                problems.append(f"{where}.applies_to.levels[{position}]: must be 1 to 4")
-        if (
-            template.due_offset_minutes is not None
-            and template.due_offset_minutes < template.push_offset_minutes
+        problems.extend(_template_problems(site, template, f"task_templates[{index}]", team_ids, service_ids))
+    return problems
+
+
+def _detail_problems(service: ServiceItem, where: str) -> list[str]:
+    problems: list[str] = []
+    keys: dict[str, int] = {}
+    for position, detail in enumerate(service.details):
+        at = f"{where}.details[{position}]"
+        if detail.key in keys:
+            problems.append(
+                f"{at}.key: duplicate key {detail.key!r} (already {where}.details[{keys[detail.key]}])"
+            )
+        else:
+            keys[detail.key] = position
+        if detail.kind == DetailKind.text:
+            if detail.default is not None and not isinstance(detail.default, str):
+                problems.append(f"{at}.default: a text detail needs a text default")
+            continue
+        if detail.min is not None and detail.max is not None and detail.min > detail.max:
+            problems.append(f"{at}.max: must be >= min ({detail.min})")
+        elif detail.default is not None and not isinstance(detail.default, int):
+            problems.append(f"{at}.default: a number detail needs a whole-number default")
+        elif isinstance(detail.default, int) and (
+            (detail.min is not None and detail.default < detail.min)
+            or (detail.max is not None and detail.default > detail.max)
         ):
-            problems.append(f"{where}.due_offset_minutes: due before it is pushed")
-        if template.needs_confirmation and template.due_offset_minutes is None:
-            problems.append(f"{where}.due_offset_minutes: a confirmable task needs a due time")
-        if template.kind == TaskKind.reminder and template.needs_confirmation:
-            problems.append(f"{where}.needs_confirmation: a reminder cannot need confirmation")
-        if template.repeat_interval_detail is not None:
-            service_id, _, key = template.repeat_interval_detail.partition(".")
-            service = site.service(service_id)
-            if service is None or key not in {d.key for d in service.details}:
-                problems.append(
-                    f"{where}.repeat_interval_detail: unknown detail {template.repeat_interval_detail!r}"
-                )
-        for field in ("zh", "en"):
-            try:
-                getattr(template.text, field).format_map(_PlaceholderProbe())
-            except (KeyError, ValueError, IndexError) as exc:
-                problems.append(f"{where}.text.{field}: bad placeholder ({exc})")
+            low = "" if detail.min is None else f" >= {detail.min}"
+            high = "" if detail.max is None else f" <= {detail.max}"
+            joint = " and" if low and high else ""
+            problems.append(f"{at}.default: must be{low}{joint}{high} (got {detail.default})")
+    return problems
+
+
+def _template_problems(
+    site: SiteConfig, template: TaskTemplate, where: str, team_ids: set[str], service_ids: set[str]
+) -> list[str]:
+    problems: list[str] = []
+    if template.team != INVOLVED_TEAMS and template.team not in team_ids:
+        problems.append(
+            f"{where}.team: unknown team {template.team!r} (known: {_known(team_ids)}, or {INVOLVED_TEAMS!r})"
+        )
+    for position, service in enumerate(template.applies_to.services):
+        if service not in service_ids:
+            problems.append(
+                f"{where}.applies_to.services[{position}]: unknown service {service!r} "
+                f"(known: {_known(service_ids)})"
+            )
+    for position, room_class in enumerate(template.applies_to.classes):
+        if room_class not in site.room_classes:
+            problems.append(
+                f"{where}.applies_to.classes[{position}]: unknown room class {room_class!r} "
+                f"(known: {_known(site.room_classes)})"
+            )
+    for position, level in enumerate(template.applies_to.levels):
+        if level not in (1, 2, 3, 4):
+            problems.append(f"{where}.applies_to.levels[{position}]: must be 1 to 4 (got {level})")
+    if template.due_offset_minutes is not None and template.due_offset_minutes < template.push_offset_minutes:
+        problems.append(
+            f"{where}.due_offset_minutes: due ({_number(template.due_offset_minutes)}) before it is pushed "
+            f"(push_offset_minutes = {_number(template.push_offset_minutes)})"
+        )
+    if template.kind == TaskKind.reminder and template.needs_confirmation:
+        problems.append(f"{where}.needs_confirmation: a reminder cannot need confirmation (set it to false)")
+    elif template.repeat_every_minutes is not None and template.needs_confirmation:
+        problems.append(
+            f"{where}.needs_confirmation: a repeating task is a reminder and cannot need confirmation "
+            "(set it to false)"
+        )
+    elif template.needs_confirmation and template.due_offset_minutes is None:
+        problems.append(
+            f"{where}.due_offset_minutes: is required when needs_confirmation = true (a confirmable task "
+            "needs a due time)"
+        )
+    if template.name is not None:
+        for language in LANGUAGES:
+            if len(getattr(template.name, language)) > 40:
+                problems.append(f"{where}.name.{language}: must be at most 40 characters")
+    if template.repeat_interval_detail is not None:
+        at = f"{where}.repeat_interval_detail"
+        service_id, _, key = template.repeat_interval_detail.partition(".")
+        service = site.service(service_id)
+        detail = next((d for d in service.details if d.key == key), None) if service else None
+        if detail is None:
+            problems.append(
+                f"{at}: unknown detail {template.repeat_interval_detail!r} "
+                "(write <service id>.<detail key>, like tea.refill_minutes)"
+            )
+        elif detail.kind != DetailKind.number:
+            problems.append(f"{at}: {template.repeat_interval_detail!r} is not a number detail")
+        if template.repeat_every_minutes is None:
+            problems.append(f"{at}: needs repeat_every_minutes (the interval when the booking gives none)")
+    for language in LANGUAGES:
+        problem = _placeholder_problem(getattr(template.text, language))
+        if problem:
+            problems.append(f"{where}.text.{language}: {problem}")
     return problems
 
 
@@ -395,11 +580,26 @@ PLACEHOLDERS = frozenset(
 )
 
 
-class _PlaceholderProbe(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        if key not in PLACEHOLDERS:
-            raise KeyError(f"unknown placeholder {{{key}}}")
-        return ""
+def _placeholder_problem(text: str) -> str | None:
+    """Why ``text`` cannot be filled in with the task placeholders, or None.
+
+    Only plain ``{name}`` placeholders are accepted: no positions, attributes, indexes,
+    conversions or format specs, so that filling one in can never fail at run time.
+    """
+    try:
+        fields = [(name, spec, conversion) for _, name, spec, conversion in Formatter().parse(text)]
+    except ValueError as exc:
+        return f"bad placeholder syntax ({exc}; write a literal brace as {{{{ or }}}})"
+    for name, spec, conversion in fields:
+        if name is None:
+            continue
+        if name not in PLACEHOLDERS:
+            if not name:
+                return f"{{}} names no placeholder: write one of {_known(PLACEHOLDERS)}"
+            return f"unknown placeholder {{{name}}} (known: {_known(PLACEHOLDERS)})"
+        if spec or conversion:
+            return f"placeholder {{{name}}} takes no format spec or conversion: write {{{name}}}"
+    return None
 
 
 class SiteConfigError(Exception):
@@ -412,7 +612,7 @@ def parse_site(data: dict[str, Any]) -> SiteConfig:
     try:
         site = SiteConfig.model_validate(data)
     except ValidationError as exc:
-        raise SiteConfigError([f"{_path(e['loc'])}: {_friendly(e)}" for e in exc.errors()]) from None
+        raise SiteConfigError(_structure_problems(exc)) from None
     problems = _reference_problems(site)
     if problems:
         raise SiteConfigError(problems)
@@ -426,7 +626,11 @@ def load_site(path: str | Path) -> SiteConfig:
     except OSError as exc:
         raise SiteConfigError([f"{file}: cannot read ({exc.strerror})"]) from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SiteConfigError([f"{file}: not valid TOML (not UTF-8 text: byte {exc.start})"]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise SiteConfigError([f"{file}: not valid TOML ({exc})"]) from None
     return parse_site(data)

@@ -256,9 +256,7 @@ def parse_html(source: str, *, strict_ampersand: bool = True) -> tuple[str, list
             raise EntityParseError(f"Unclosed start tag at byte offset {byte_offset(begin)}")
         tag = source[begin + 1 : i].lower()
         if tag not in ALLOWED_TAGS:
-            raise EntityParseError(
-                f'Unsupported start tag "{tag}" at byte offset {byte_offset(begin)}'
-            )
+            raise EntityParseError(f'Unsupported start tag "{tag}" at byte offset {byte_offset(begin)}')
         argument = ""
         while i < size and source[i] != ">":
             while i < size and source[i] in _SPACES:
@@ -276,9 +274,7 @@ def parse_html(source: str, *, strict_ampersand: bool = True) -> tuple[str, list
             while i < size and source[i] in _SPACES:
                 i += 1
             if i >= size:
-                raise EntityParseError(
-                    f'Unclosed start tag "{tag}" at byte offset {byte_offset(begin)}'
-                )
+                raise EntityParseError(f'Unclosed start tag "{tag}" at byte offset {byte_offset(begin)}')
             if source[i] != "=":
                 if tag == "blockquote" and attr.lower() == "expandable":
                     argument = "1"
@@ -287,9 +283,7 @@ def parse_html(source: str, *, strict_ampersand: bool = True) -> tuple[str, list
             while i < size and source[i] in _SPACES:
                 i += 1
             if i >= size:
-                raise EntityParseError(
-                    f'Unclosed start tag "{tag}" at byte offset {byte_offset(begin)}'
-                )
+                raise EntityParseError(f'Unclosed start tag "{tag}" at byte offset {byte_offset(begin)}')
             if source[i] not in "'\"":
                 token_start = i
                 while i < size and ((source[i].isascii() and source[i].isalnum()) or source[i] in ".-"):

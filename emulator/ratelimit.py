@@ -27,9 +27,7 @@ class _Bucket:
 class RateLimiter:
     """Per-chat token bucket, per-group rolling window and a global rolling window."""
 
-    def __init__(
-        self, config: RateLimitConfig, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, config: RateLimitConfig, clock: Callable[[], float] = time.monotonic) -> None:
         self.config = config
         self.clock = clock
         self._buckets: dict[int, _Bucket] = {}
@@ -53,9 +51,7 @@ class RateLimiter:
         if bucket is None:
             bucket = self._buckets[chat_id] = _Bucket(float(config.per_chat_burst), now)
         rate = max(config.per_chat_rate, 1e-9)
-        bucket.tokens = min(
-            float(config.per_chat_burst), bucket.tokens + (now - bucket.updated) * rate
-        )
+        bucket.tokens = min(float(config.per_chat_burst), bucket.tokens + (now - bucket.updated) * rate)
         bucket.updated = now
         if bucket.tokens < 1.0:
             waits.append(((1.0 - bucket.tokens) / rate, "chat"))
@@ -64,9 +60,7 @@ class RateLimiter:
         if chat_id < 0:
             group = self._groups.setdefault(chat_id, deque())
             waits.extend(_window_wait(group, now, config.group_limit, config.group_window, "group"))
-        waits.extend(
-            _window_wait(self._global, now, config.global_limit, config.global_window, "global")
-        )
+        waits.extend(_window_wait(self._global, now, config.global_limit, config.global_window, "global"))
 
         if waits:
             wait, scope = max(waits)

@@ -119,6 +119,15 @@ class BookingRevision(Base):
 
 
 class Task(Base):
+    """One thing a team must do for a booking, with its own timer (``next_at``).
+
+    ``status``: planned (waiting for its push time) → open (pushed, awaiting Done) →
+    done; ``problem`` is open with a reported problem; ``sent`` is a pushed reminder that
+    needs no confirmation; ``cancelled`` (no longer needed) and ``skipped`` (its moment
+    passed before it could be pushed) are final. ``stage`` counts escalation steps taken
+    since the push (0 = waiting for the due time, 1 = group reminded, 2.. = chain steps).
+    """
+
     __tablename__ = "tasks"
     __table_args__ = (
         UniqueConstraint("booking_id", "template_id", "team_id", "occurrence"),
@@ -134,9 +143,12 @@ class Task(Base):
     needs_confirmation: Mapped[bool] = mapped_column(Boolean)
     leader_only: Mapped[bool] = mapped_column(Boolean, default=False)
     push_at: Mapped[datetime]
+    planned_due_at: Mapped[datetime | None]
     due_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(16), index=True)
     stage: Mapped[int] = mapped_column(Integer, default=0)
+    steps: Mapped[int] = mapped_column(Integer, default=0)
     next_at: Mapped[datetime | None]
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     pushed_at: Mapped[datetime | None]
@@ -144,6 +156,8 @@ class Task(Base):
     confirmed_at: Mapped[datetime | None]
     on_behalf: Mapped[bool] = mapped_column(Boolean, default=False)
     problem_reason: Mapped[str | None] = mapped_column(Text)
+    problem_by_id: Mapped[int | None] = mapped_column(BigInteger)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(BigInteger)
     assignee_id: Mapped[int | None] = mapped_column(BigInteger)
     lease_until: Mapped[datetime | None]
     leased_by: Mapped[str | None] = mapped_column(String(64))
@@ -175,6 +189,13 @@ class TaskMessage(Base):
 
 
 class OutboxMessage(Base):
+    """A message to send (kind ``send``) or an edit of an earlier row's message (``edit``).
+
+    ``status``: pending → sending (leased by one sender) → sent | failed; ``merged`` rows were
+    sent as part of the row named by ``merged_into_id`` (their ``merge_text`` is their line
+    in it); ``applied`` edits changed a row before it was sent, so they needed no call.
+    """
+
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_pending", "status", "chat_id", "id"),)
 
@@ -185,7 +206,8 @@ class OutboxMessage(Base):
     reply_markup: Mapped[list[Any] | None] = mapped_column(JSON)
     edit_of_id: Mapped[int | None] = mapped_column(Integer)
     mergeable: Mapped[bool] = mapped_column(Boolean, default=False)
-    merged_into_id: Mapped[int | None] = mapped_column(Integer)
+    merged_into_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    merge_text: Mapped[str | None] = mapped_column(Text)
     dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     status: Mapped[str] = mapped_column(String(12))
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -142,6 +142,13 @@ def clean_text(value: str, limit: int) -> str:
     return kept[:limit]
 
 
+def _clean_services(services: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {
+        key: {k: (clean_text(v, MAX_DETAIL) if isinstance(v, str) else v) for k, v in details.items()}
+        for key, details in services.items()
+    }
+
+
 class BookingService:
     def __init__(self, site: SiteConfig, clock: Clock, planner: Planner | None = None) -> None:
         self.site = site
@@ -216,7 +223,7 @@ class BookingService:
     async def _ensure_free(
         self, repo: BookingRepository, room: Room, start: datetime, end: datetime, exclude_id: int | None
     ) -> datetime:
-        await repo.lock_room(room.id)
+        await repo.lock_room(room.id)  # taken again by change(): bumping a row twice is harmless
         blocked_until = end + self.site.room_class_of(room).buffer
         if await repo.conflicts(room.id, start, blocked_until, exclude_id):
             raise BookingError("slot_taken")
@@ -247,13 +254,7 @@ class BookingService:
                 contact_name=clean_text(request.contact_name, MAX_FIELD),
                 contact_phone=clean_text(request.contact_phone, MAX_FIELD),
                 notes=clean_text(request.notes, MAX_NOTES),
-                services={
-                    key: {
-                        k: (clean_text(v, MAX_DETAIL) if isinstance(v, str) else v)
-                        for k, v in details.items()
-                    }
-                    for key, details in request.services.items()
-                },
+                services=_clean_services(request.services),
                 created_at=now,
                 updated_at=now,
             )
@@ -262,20 +263,29 @@ class BookingService:
         await repo.add_revision(booking, "created", _snapshot(view), request.booked_by_id, now)
         outcome = Outcome(view)
         if pending:
-            outcome.notices += [
-                Notice(
-                    "approval_request",
-                    approver,
-                    {"booking_id": view.id},
-                    dedupe_key=f"approve:{view.id}:{view.revision}:{approver}",
-                )
-                for approver in self.site.people_with(Role.approver)
-            ]
+            outcome.notices += self._approval_requests(view)
         else:
             outcome.notices += await self._plan(session, view, None)
         if request.booked_by_id != request.requester_id:
-            outcome.notices.append(Notice("booked_on_behalf", request.requester_id, {"booking_id": view.id}))
+            outcome.notices.append(
+                Notice(
+                    "booked_on_behalf",
+                    request.requester_id,
+                    {"booking_id": view.id, "actor_id": request.booked_by_id},
+                )
+            )
         return outcome
+
+    def _approval_requests(self, view: BookingView) -> list[Notice]:
+        return [
+            Notice(
+                "approval_request",
+                approver,
+                {"booking_id": view.id, "revision": view.revision},
+                dedupe_key=f"approve:{view.id}:{view.revision}:{approver}",
+            )
+            for approver in self.site.people_with(Role.approver)
+        ]
 
     async def _plan(
         self, session: AsyncSession, view: BookingView, previous: BookingView | None
@@ -292,8 +302,15 @@ class BookingService:
         return booking
 
     async def decide(
-        self, session: AsyncSession, booking_id: int, approver_id: int, approve: bool, reason: str = ""
+        self,
+        session: AsyncSession,
+        booking_id: int,
+        approver_id: int,
+        approve: bool,
+        reason: str = "",
+        revision: int | None = None,
     ) -> Outcome:
+        """Approve or reject a pending booking; ``revision`` is the one the approver was shown."""
         if Role.approver not in self.site.roles_of(approver_id):
             raise BookingError("not_allowed")
         repo = BookingRepository(session)
@@ -302,12 +319,16 @@ class BookingService:
         await session.refresh(booking)
         if booking.status != BookingStatus.pending:
             raise BookingError("already_decided", status=booking.status)
+        if revision is not None and booking.revision != revision:
+            # the request the approver saw was changed since: a newer request is on its way
+            raise BookingError("changed_meanwhile")
         now = self.clock.now()
         if approve and booking.start_at <= now:
             raise BookingError("in_past")
         booking.status = (BookingStatus.confirmed if approve else BookingStatus.rejected).value
         booking.decided_by_id = approver_id
         booking.decision_reason = clean_text(reason, MAX_NOTES) or None
+        booking.revision += 1
         booking.updated_at = now
         await session.flush()
         view = to_view(booking)
@@ -367,7 +388,11 @@ class BookingService:
         if previous.status == BookingStatus.confirmed:
             outcome.notices += await self._plan(session, view, previous)
         if actor_id != booking.requester_id:
-            outcome.notices.append(Notice("booking_cancelled", booking.requester_id, {"booking_id": view.id}))
+            outcome.notices.append(
+                Notice(
+                    "booking_cancelled", booking.requester_id, {"booking_id": view.id, "actor_id": actor_id}
+                )
+            )
         return outcome
 
     async def change(
@@ -399,6 +424,10 @@ class BookingService:
         room = self.site.room(wanted.room_id)
         if room is None:
             raise BookingError("unknown_room")
+        if any(self.site.service(service_id) is None for service_id in wanted.services):
+            raise BookingError("unknown_service")
+        if wanted.attendees < 1 or wanted.attendees > MAX_ATTENDEES:
+            raise BookingError("attendees_too_few" if wanted.attendees < 1 else "attendees_absurd")
         if wanted.layout not in room.layouts:
             wanted = replace(wanted, layout=room.layouts[0])
         now = self.clock.now()
@@ -411,36 +440,49 @@ class BookingService:
             check_times(self.site, room, wanted.start, wanted.end, now)
         if wanted.attendees > room.capacity:
             raise BookingError("over_capacity", capacity=room.capacity)
+        # lock both rooms in one order, so two changes swapping rooms cannot deadlock
+        for room_id in sorted({previous.room_id, room.id}):
+            await repo.lock_room(room_id)
         blocked_until = await self._ensure_free(repo, room, wanted.start, wanted.end, booking.id)
-        if previous.room_id != room.id:
-            await repo.lock_room(previous.room_id)
         await session.refresh(booking)
         if booking.revision != previous.revision:
             raise BookingError("changed_meanwhile")
-        needs_approval = self._needs_approval(room, wanted.layout) and time_or_room
+        if booking.status not in (BookingStatus.pending, BookingStatus.confirmed):
+            raise BookingError("cannot_change", status=booking.status)
+        # a pending booking is re-sent with its new values; a confirmed one needs approval again
+        # only when what the approver judges (time, room, layout) changed
+        judged_changed = time_or_room or wanted.layout != previous.layout
+        needs_approval = self._needs_approval(room, wanted.layout) and (
+            judged_changed or previous.status == BookingStatus.pending
+        )
         booking.start_at, booking.end_at, booking.blocked_until = wanted.start, wanted.end, blocked_until
         booking.room_id, booking.attendees, booking.layout = room.id, wanted.attendees, wanted.layout
-        booking.services = wanted.services
+        booking.services = _clean_services(wanted.services)
         booking.revision += 1
         booking.updated_at = now
         if needs_approval:
             booking.status = BookingStatus.pending.value
+        elif previous.status == BookingStatus.pending:
+            # moved to a room and layout that need no approval: nothing is left to wait for
+            booking.status = BookingStatus.confirmed.value
         await session.flush()
         view = to_view(booking)
         await repo.add_revision(booking, "changed", _snapshot(view), actor_id, now)
         outcome = Outcome(view)
         if previous.status == BookingStatus.confirmed:
             outcome.notices += await self._plan(session, view, previous)
+        elif view.status == BookingStatus.confirmed:
+            outcome.notices += await self._plan(session, view, None)
         if needs_approval:
-            outcome.notices += [
+            outcome.notices += self._approval_requests(view)
+        if actor_id != booking.requester_id:
+            outcome.notices.append(
                 Notice(
-                    "approval_request",
-                    approver,
-                    {"booking_id": view.id},
-                    dedupe_key=f"approve:{view.id}:{view.revision}:{approver}",
+                    "booking_changed",
+                    booking.requester_id,
+                    {"booking_id": view.id, "revision": view.revision, "actor_id": actor_id},
                 )
-                for approver in self.site.people_with(Role.approver)
-            ]
+            )
         return outcome
 
     async def revisions(self, session: AsyncSession, booking_id: int) -> list[dict[str, Any]]:

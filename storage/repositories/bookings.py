@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Booking, BookingRevision, RoomLock
@@ -19,7 +21,18 @@ class BookingRepository:
         self.session = session
 
     async def lock_room(self, room_id: str) -> None:
-        """Serialise bookings of one room: the first write of the transaction takes the lock."""
+        """Serialise bookings of one room: the first write of the transaction takes the lock.
+
+        The row is created with "insert, or nothing if it exists" so that two transactions
+        booking a room for the first time wait for each other instead of one failing on the
+        primary key.
+        """
+        dialect = self.session.get_bind().dialect.name
+        if dialect in ("sqlite", "postgresql"):
+            insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+            await self.session.execute(
+                insert(RoomLock).values(room_id=room_id, version=0).on_conflict_do_nothing()
+            )
         result = await self.session.execute(
             update(RoomLock).where(RoomLock.room_id == room_id).values(version=RoomLock.version + 1)
         )

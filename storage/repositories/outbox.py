@@ -25,6 +25,7 @@ class OutboxRepository:
         kind: str = "send",
         edit_of_id: int | None = None,
         mergeable: bool = False,
+        merge_text: str | None = None,
         dedupe_key: str | None = None,
     ) -> OutboxMessage | None:
         """Queue a message; None when a message with the same dedupe key was queued before."""
@@ -40,7 +41,8 @@ class OutboxRepository:
             text=text,
             reply_markup=reply_markup,
             edit_of_id=edit_of_id,
-            mergeable=mergeable,
+            mergeable=mergeable and merge_text is not None,
+            merge_text=merge_text,
             dedupe_key=dedupe_key,
             status="pending",
             attempts=0,

@@ -67,6 +67,7 @@ def upgrade() -> None:
     sa.Column('edit_of_id', sa.Integer(), nullable=True),
     sa.Column('mergeable', sa.Boolean(), nullable=False),
     sa.Column('merged_into_id', sa.Integer(), nullable=True),
+    sa.Column('merge_text', sa.Text(), nullable=True),
     sa.Column('dedupe_key', sa.String(length=128), nullable=True),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
@@ -81,6 +82,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('dedupe_key', name=op.f('uq_outbox_dedupe_key'))
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_merged_into_id'), ['merged_into_id'], unique=False)
         batch_op.create_index('ix_outbox_pending', ['status', 'chat_id', 'id'], unique=False)
 
     op.create_table('processed_updates',
@@ -127,9 +129,12 @@ def upgrade() -> None:
     sa.Column('needs_confirmation', sa.Boolean(), nullable=False),
     sa.Column('leader_only', sa.Boolean(), nullable=False),
     sa.Column('push_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('planned_due_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('stage', sa.Integer(), nullable=False),
+    sa.Column('steps', sa.Integer(), nullable=False),
     sa.Column('next_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('late', sa.Boolean(), nullable=False),
     sa.Column('pushed_at', sa.DateTime(timezone=True), nullable=True),
@@ -137,6 +142,8 @@ def upgrade() -> None:
     sa.Column('confirmed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('on_behalf', sa.Boolean(), nullable=False),
     sa.Column('problem_reason', sa.Text(), nullable=True),
+    sa.Column('problem_by_id', sa.BigInteger(), nullable=True),
+    sa.Column('acknowledged_by_id', sa.BigInteger(), nullable=True),
     sa.Column('assignee_id', sa.BigInteger(), nullable=True),
     sa.Column('lease_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('leased_by', sa.String(length=64), nullable=True),
@@ -216,6 +223,7 @@ def downgrade() -> None:
     op.drop_table('processed_updates')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_pending')
+        batch_op.drop_index(batch_op.f('ix_outbox_merged_into_id'))
 
     op.drop_table('outbox')
     op.drop_table('chat_bindings')

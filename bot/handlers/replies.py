@@ -1,0 +1,58 @@
+"""Helpers the handler modules share for answering a person (no router of its own)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+
+from bot.notices import Keyboard
+from bot.render.text import Reader
+from bot.site import SiteConfig
+
+log = logging.getLogger(__name__)
+
+
+def reader(i18n: I18n, site: SiteConfig) -> Reader:
+    """The reader of the current update, in the language the i18n middleware chose."""
+    return Reader(i18n, i18n.current_locale, site)
+
+
+def markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
+    if not keyboard:
+        return None
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(**button) for button in row] for row in keyboard]
+    )
+
+
+async def answer_quietly(callback: CallbackQuery, text: str | None = None, alert: bool = False) -> None:
+    """Answer a press once; a second answer or an expired query is not worth failing over."""
+    with contextlib.suppress(TelegramBadRequest):
+        await callback.answer(text[:200] if text else None, show_alert=alert)
+
+
+async def show(callback: CallbackQuery, text: str, keyboard: Keyboard | None = None) -> None:
+    """Replace the pressed message with ``text``; send a new one if it cannot be edited."""
+    message = callback.message
+    if isinstance(message, Message):
+        try:
+            await message.edit_text(text, reply_markup=markup(keyboard))
+            return
+        except TelegramBadRequest as error:
+            if "not modified" in error.message:
+                return
+            log.info("could not edit message %s: %s", message.message_id, error.message)
+    if callback.bot is not None and callback.from_user is not None:
+        chat_id = message.chat.id if message is not None else callback.from_user.id
+        await callback.bot.send_message(chat_id, text, reply_markup=markup(keyboard))
+
+
+async def drop_buttons(callback: CallbackQuery) -> None:
+    message = callback.message
+    if isinstance(message, Message) and message.reply_markup is not None:
+        with contextlib.suppress(TelegramBadRequest):
+            await message.edit_reply_markup(reply_markup=None)

@@ -1,0 +1,262 @@
+"""Bookings as text: the shared summary, and the notices the booking service emits."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.notices import Keyboard, RenderContext, Rendered, renderer
+from bot.render.errors import status_name
+from bot.render.text import Reader, fit_message, user_text
+from bot.services.booking import to_view
+from bot.services.types import BookingStatus, BookingView, Notice
+from bot.site import DetailKind, SiteConfig
+from storage.repositories.bookings import BookingRepository
+from storage.repositories.users import UserRepository
+
+STATUS_ICONS = {
+    BookingStatus.pending: "⏳",
+    BookingStatus.confirmed: "✅",
+    BookingStatus.in_progress: "▶️",
+    BookingStatus.finished: "☑️",
+    BookingStatus.rejected: "❌",
+    BookingStatus.cancelled: "🚫",
+}
+
+# How much of each typed text a summary shows; the second set is used when the first is
+# still too long for one Telegram message.
+_ROOMY = {"title": 200, "name": 100, "notes": 800, "detail": 300}
+_TIGHT = {"title": 120, "name": 60, "notes": 200, "detail": 60}
+
+
+def approval_callback(booking_id: int, revision: int, decision: str) -> str:
+    """Opaque approval button data: the booking and the revision the approver is shown."""
+    return f"apv:{booking_id}:{revision}:{decision}"
+
+
+def _services_lines(reader: Reader, services: dict[str, dict[str, Any]], limit: int) -> list[str]:
+    lines = []
+    for service_id, details in services.items():
+        service = reader.site.service(service_id)
+        name = reader.service_name(service_id)
+        parts = []
+        if service is not None:
+            for detail in service.details:
+                value = details.get(detail.key)
+                if value in (None, ""):
+                    continue
+                label = escape(detail.label.get(reader.language))
+                shown = str(value) if detail.kind == DetailKind.number else user_text(str(value), limit)
+                parts.append(f"{label}: {shown}")
+        lines.append(f" • {name}" + (f" — {'; '.join(parts)}" if parts else ""))
+    return lines
+
+
+def _summary(
+    reader: Reader, view: BookingView, limits: dict[str, int], hide_confidential: bool, with_status: bool
+) -> str:
+    _ = reader.gettext
+    room = reader.site.room(view.room_id)
+    hidden = hide_confidential and view.confidential
+    lines = []
+    if hidden:
+        lines.append(_("Title: {title}").format(title=_("(confidential)")))
+    else:
+        lines.append(_("Title: {title}").format(title=f"<b>{user_text(view.title, limits['title'])}</b>"))
+        lines.append(_("Organising unit: {unit}").format(unit=reader.department_name(view.department_id)))
+    lines.append(_("Time: {when}").format(when=reader.span(view.start, view.end)))
+    if room is not None:
+        lines.append(
+            _("Room: {room} (class {room_class}, floor {floor}, up to {capacity} people)").format(
+                room=reader.room_name(room.id),
+                room_class=room.room_class,
+                floor=room.floor,
+                capacity=room.capacity,
+            )
+        )
+    else:
+        lines.append(_("Room: {room}").format(room=reader.room_name(view.room_id)))
+    lines.append(_("Attendees: {count}").format(count=view.attendees))
+    lines.append(_("Layout: {layout}").format(layout=reader.layout_name(view.layout)))
+    lines.append(_("Reception level: {level}").format(level=view.reception_level))
+    lines.append(_("Confidential: {answer}").format(answer=_("yes") if view.confidential else _("no")))
+    if not hidden:
+        lines.append(
+            _("Contact: {name}, {phone}").format(
+                name=user_text(view.contact_name, limits["name"]),
+                phone=user_text(view.contact_phone, limits["name"]),
+            )
+        )
+    if view.services:
+        lines.append(_("Services:"))
+        lines += _services_lines(reader, view.services, limits["detail"])
+    else:
+        lines.append(_("Services: none"))
+    if view.notes and not hidden:
+        lines.append(_("Notes: {notes}").format(notes=user_text(view.notes, limits["notes"])))
+    if with_status:
+        lines.append(
+            _("Status: {status}").format(
+                status=f"{STATUS_ICONS.get(view.status, '')} {status_name(reader, view.status)}".strip()
+            )
+        )
+        if view.status == BookingStatus.rejected and view.decision_reason:
+            lines.append(
+                _("Reason: {reason}").format(reason=user_text(view.decision_reason, limits["notes"]))
+            )
+    return "\n".join(lines)
+
+
+def booking_summary(
+    reader: Reader,
+    view: BookingView,
+    *,
+    heading: str | None = None,
+    footer: str | None = None,
+    hide_confidential: bool = False,
+    with_status: bool = True,
+) -> str:
+    """The booking as the service notice lists it, escaped, in the reader's language and zone.
+
+    ``heading`` and ``footer`` are HTML the caller has already escaped. The result always
+    fits one Telegram message.
+    """
+    extra = len(heading or "") + len(footer or "") + 4
+    for limits in (_ROOMY, _TIGHT):
+        body = _summary(reader, view, limits, hide_confidential, with_status)
+        if len(body) + extra <= 3900:
+            break
+    text = "\n\n".join(part for part in (heading, body, footer) if part)
+    return fit_message(text)
+
+
+def booking_line(reader: Reader, view: BookingView) -> str:
+    """One line for a list: number, time, room, status and the title."""
+    icon = STATUS_ICONS.get(view.status, "")
+    return (
+        f"{icon} <b>#{view.id}</b> {reader.short_span(view.start, view.end)} · "
+        f"{reader.room_name(view.room_id)} · {user_text(view.title, 60)}"
+    )
+
+
+def booking_heading(reader: Reader, view: BookingView) -> str:
+    _ = reader.gettext
+    return _("<b>Booking #{number}</b>").format(number=view.id)
+
+
+async def person_name(session: AsyncSession, site: SiteConfig, user_id: int) -> str:
+    """A person's name for a message (escaped): the site file's name, else their Telegram name."""
+    person = site.person(user_id)
+    if person is not None:
+        return escape(person.name)
+    user = await UserRepository(session).get(user_id)
+    if user is not None and user.first_name:
+        return escape(user.first_name)
+    return str(user_id)
+
+
+def _reader(ctx: RenderContext) -> Reader:
+    return Reader(ctx.i18n, ctx.language, ctx.site)
+
+
+async def _load(ctx: RenderContext, notice: Notice) -> BookingView | None:
+    booking = await BookingRepository(ctx.session).get(int(notice.params["booking_id"]))
+    return to_view(booking) if booking is not None else None
+
+
+def approval_keyboard(reader: Reader, view: BookingView) -> Keyboard:
+    _ = reader.gettext
+    return [
+        [
+            {"text": _("✅ Approve"), "callback_data": approval_callback(view.id, view.revision, "a")},
+            {"text": _("❌ Reject"), "callback_data": approval_callback(view.id, view.revision, "r")},
+        ]
+    ]
+
+
+async def approval_request_text(reader: Reader, session: AsyncSession, view: BookingView) -> str:
+    _ = reader.gettext
+    requester = await person_name(session, reader.site, view.requester_id)
+    heading = _("📝 <b>Approval needed</b> for booking #{number}, requested by {person}.").format(
+        number=view.id, person=requester
+    )
+    if view.booked_by_id != view.requester_id:
+        heading += "\n" + _("Booked by {person}.").format(
+            person=await person_name(session, reader.site, view.booked_by_id)
+        )
+    if view.revision > 1:
+        heading += "\n" + _("The booking was changed; this request replaces any earlier one.")
+    return booking_summary(reader, view, heading=heading, with_status=False)
+
+
+@renderer("approval_request")
+async def render_approval_request(ctx: RenderContext, notice: Notice) -> Rendered | None:
+    view = await _load(ctx, notice)
+    if view is None or view.status != BookingStatus.pending:
+        return None
+    reader = _reader(ctx)
+    text = await approval_request_text(reader, ctx.session, view)
+    return Rendered(text, approval_keyboard(reader, view))
+
+
+@renderer("booking_decided")
+async def render_booking_decided(ctx: RenderContext, notice: Notice) -> Rendered | None:
+    view = await _load(ctx, notice)
+    if view is None:
+        return None
+    reader = _reader(ctx)
+    _ = reader.gettext
+    if view.status == BookingStatus.rejected:
+        heading = _("❌ Your booking #{number} was <b>rejected</b>.").format(number=view.id)
+        if view.decision_reason:
+            heading += "\n" + _("Reason: {reason}").format(reason=user_text(view.decision_reason, 800))
+    else:
+        heading = _("✅ Your booking #{number} was <b>approved</b>.").format(number=view.id)
+    return Rendered(booking_summary(reader, view, heading=heading, with_status=False))
+
+
+@renderer("booking_cancelled")
+async def render_booking_cancelled(ctx: RenderContext, notice: Notice) -> Rendered | None:
+    view = await _load(ctx, notice)
+    if view is None:
+        return None
+    reader = _reader(ctx)
+    _ = reader.gettext
+    actor = notice.params.get("actor_id")
+    who = (
+        await person_name(ctx.session, ctx.site, int(actor)) if actor is not None else _("the service centre")
+    )
+    heading = _("🚫 Your booking #{number} was cancelled by {person}.").format(number=view.id, person=who)
+    return Rendered(booking_summary(reader, view, heading=heading, with_status=False))
+
+
+@renderer("booking_changed")
+async def render_booking_changed(ctx: RenderContext, notice: Notice) -> Rendered | None:
+    view = await _load(ctx, notice)
+    if view is None:
+        return None
+    reader = _reader(ctx)
+    _ = reader.gettext
+    actor = notice.params.get("actor_id")
+    who = (
+        await person_name(ctx.session, ctx.site, int(actor)) if actor is not None else _("the service centre")
+    )
+    heading = _("✏️ Your booking #{number} was changed by {person}. It is now:").format(
+        number=view.id, person=who
+    )
+    return Rendered(booking_summary(reader, view, heading=heading))
+
+
+@renderer("booked_on_behalf")
+async def render_booked_on_behalf(ctx: RenderContext, notice: Notice) -> Rendered | None:
+    view = await _load(ctx, notice)
+    if view is None:
+        return None
+    reader = _reader(ctx)
+    _ = reader.gettext
+    actor = notice.params.get("actor_id", view.booked_by_id)
+    who = await person_name(ctx.session, ctx.site, int(actor))
+    heading = _("📌 {person} booked a room for you (booking #{number}).").format(person=who, number=view.id)
+    return Rendered(booking_summary(reader, view, heading=heading))

@@ -1,0 +1,145 @@
+"""Reading helpers shared by every view: the reader's language, dates and times in the site's
+zone, and safe pieces of user text (escaped, cut to fit a Telegram message)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from html import escape
+
+from aiogram.utils.i18n import I18n
+
+from bot.site import SiteConfig
+
+MESSAGE_LIMIT = 4096
+SAFE_LIMIT = 3900  # room for a heading or a line added after the body
+
+_WEEKDAYS_ZH = "一二三四五六日"
+_WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MONTH_NAMES_EN = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Whoever reads a text: their language, and the site whose zone and names to use."""
+
+    i18n: I18n
+    language: str
+    site: SiteConfig
+
+    def gettext(self, singular: str, plural: str | None = None, n: int = 1) -> str:
+        try:
+            return self.i18n.gettext(singular, plural, n, locale=self.language)
+        except LookupError:  # pragma: no cover - a catalogue is missing
+            return singular if n == 1 or plural is None else plural
+
+    @property
+    def zh(self) -> bool:
+        return self.language == "zh"
+
+    # ---- dates and times, in the site's zone ------------------------------------------
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.site.zone)
+
+    def day(self, day: date) -> str:
+        if self.zh:
+            return f"{day.year}年{day.month}月{day.day}日（周{_WEEKDAYS_ZH[day.weekday()]}）"
+        return f"{_WEEKDAYS_EN[day.weekday()]} {day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
+
+    def short_day(self, day: date) -> str:
+        if self.zh:
+            return f"{day.month}月{day.day}日 周{_WEEKDAYS_ZH[day.weekday()]}"
+        return f"{_WEEKDAYS_EN[day.weekday()]} {day.day} {_MONTHS_EN[day.month - 1]}"
+
+    def month(self, day: date) -> str:
+        if self.zh:
+            return f"{day.year}年{day.month}月"
+        return f"{MONTH_NAMES_EN[day.month - 1]} {day.year}"
+
+    def weekday_letter(self, weekday: int) -> str:
+        return _WEEKDAYS_ZH[weekday] if self.zh else _WEEKDAYS_EN[weekday][:2]
+
+    def time(self, moment: datetime) -> str:
+        return self.local(moment).strftime("%H:%M")
+
+    def moment(self, moment: datetime) -> str:
+        local = self.local(moment)
+        return f"{self.day(local.date())} {local:%H:%M}"
+
+    def span(self, start: datetime, end: datetime) -> str:
+        first, last = self.local(start), self.local(end)
+        if first.date() == last.date():
+            return f"{self.day(first.date())} {first:%H:%M}–{last:%H:%M}"
+        return f"{self.moment(start)} – {self.moment(end)}"
+
+    def short_span(self, start: datetime, end: datetime) -> str:
+        first, last = self.local(start), self.local(end)
+        return f"{self.short_day(first.date())} {first:%H:%M}–{last:%H:%M}"
+
+    def duration(self, minutes: float) -> str:
+        _ = self.gettext
+        whole = round(minutes)
+        if whole and whole % 1440 == 0:
+            days = whole // 1440
+            return _("{n} day", "{n} days", days).format(n=days)
+        if whole and whole % 60 == 0:
+            hours = whole // 60
+            return _("{n} hour", "{n} hours", hours).format(n=hours)
+        return _("{n} minute", "{n} minutes", whole).format(n=whole)
+
+    # ---- site names -------------------------------------------------------------------
+    def room_name(self, room_id: str) -> str:
+        room = self.site.room(room_id)
+        return escape(room.name.get(self.language)) if room else escape(room_id)
+
+    def layout_name(self, layout_id: str) -> str:
+        layout = self.site.layout(layout_id)
+        return escape(layout.name.get(self.language)) if layout else escape(layout_id)
+
+    def department_name(self, department_id: str) -> str:
+        department = self.site.department(department_id)
+        return escape(department.name.get(self.language)) if department else escape(department_id)
+
+    def service_name(self, service_id: str) -> str:
+        service = self.site.service(service_id)
+        return escape(service.name.get(self.language)) if service else escape(service_id)
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut plain text to ``limit`` characters, marking the cut."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 1, 0)].rstrip() + "…"
+
+
+def user_text(text: str | None, limit: int) -> str:
+    """A piece of typed text ready for an HTML message: cut first, then escaped."""
+    return escape(shorten(text or "", limit), quote=False)
+
+
+def fit_message(text: str, limit: int = SAFE_LIMIT) -> str:
+    """Last resort for a message that is still too long: drop whole lines from the end.
+
+    Cutting inside a line could split an HTML tag or entity, so only whole lines go.
+    """
+    if len(text) <= limit:
+        return text
+    lines = text.split("\n")
+    while lines and len("\n".join(lines)) + 2 > limit:
+        lines.pop()
+    return "\n".join(lines) + "\n…"
