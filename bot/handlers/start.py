@@ -12,6 +12,7 @@ from typing import Any
 from aiogram import F, Router, html
 from aiogram.filters import Command, CommandObject, CommandStart, Filter
 from aiogram.types import CallbackQuery, Message, TelegramObject
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.handlers.replies import answer_quietly
@@ -39,7 +40,7 @@ def how_to_join() -> str:
     )
 
 
-def welcome(person: PersonContext, site: SiteConfig) -> str:
+def welcome(person: PersonContext, site: SiteConfig, language: str) -> str:
     lines = [
         _("Hello, {name}! Book a room with /book, see your bookings with /my.").format(
             name=html.quote(person.name)
@@ -50,7 +51,7 @@ def welcome(person: PersonContext, site: SiteConfig) -> str:
         if department is not None:
             lines.append(
                 _("Your department: {department}.").format(
-                    department=html.quote(department.name.get(_language_of(person, site)))
+                    department=html.quote(department.name.get(language))
                 )
             )
     if Role.dispatcher in person.roles:
@@ -63,21 +64,13 @@ def welcome(person: PersonContext, site: SiteConfig) -> str:
     return "\n".join(lines)
 
 
-def _language_of(person: PersonContext, site: SiteConfig) -> str:
-    from aiogram.utils.i18n import get_i18n
-
-    try:
-        return get_i18n().current_locale
-    except LookupError:
-        return person.language or site.site.default_language
-
-
 @router.message(CommandStart())
 async def start(
     message: Message,
     command: CommandObject,
     person: PersonContext,
     site: SiteConfig,
+    i18n: I18n,
     db: Database,
     people_service: PeopleService,
 ) -> None:
@@ -93,7 +86,7 @@ async def start(
             )
             return
         department = site.department(department_id)
-        name = department.name.get(_language_of(person, site)) if department else department_id
+        name = department.name.get(i18n.current_locale) if department else department_id
         await message.answer(
             _("Welcome! You have joined {department}. Book a room with /book.").format(
                 department=html.quote(name)
@@ -103,7 +96,7 @@ async def start(
     if not person.registered:
         await message.answer(how_to_join())
         return
-    await message.answer(welcome(person, site))
+    await message.answer(welcome(person, site, i18n.current_locale))
 
 
 @router.message(Unregistered(), ~Command("language"))

@@ -366,14 +366,25 @@ class BookingService:
         return [to_view(row) for row in rows]
 
     async def cancel(
-        self, session: AsyncSession, booking_id: int, actor_id: int, department_id: str | None
+        self,
+        session: AsyncSession,
+        booking_id: int,
+        actor_id: int,
+        department_id: str | None,
+        revision: int | None = None,
     ) -> Outcome:
+        """Cancel a booking; ``revision`` is the one the person confirmed cancelling."""
         repo = BookingRepository(session)
         booking = await self._load(session, booking_id)
         if not self.can_manage(actor_id, department_id, to_view(booking)):
             raise BookingError("not_allowed")
         await repo.lock_room(booking.room_id)
         await session.refresh(booking)
+        if revision is not None and booking.revision != revision and booking.status in (
+            BookingStatus.pending,
+            BookingStatus.confirmed,
+        ):
+            raise BookingError("changed_meanwhile")
         if booking.status not in (BookingStatus.pending, BookingStatus.confirmed):
             raise BookingError("cannot_cancel", status=booking.status)
         previous = to_view(booking)

@@ -1,0 +1,48 @@
+"""/help: what this person can do here."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.handlers.replies import reader
+from bot.render.text import Reader
+from bot.services.people import PersonContext
+from bot.site import Role, SiteConfig
+
+router = Router(name=__name__)
+
+
+def help_text(person: PersonContext, site: SiteConfig, read: Reader) -> str:
+    lines = [_("<b>What I can do</b>")]
+    if person.can_book:
+        lines += [
+            _("/book — book a meeting room: day, time, number of people, room, layout, services."),
+            _("/my — your upcoming bookings: details, change or cancel."),
+        ]
+    lines += [
+        _("/cancel — leave the current dialog."),
+        _("/language — 中文 / English."),
+    ]
+    if Role.dispatcher in person.roles:
+        lines.append(_("As a dispatcher, /book asks which department the booking is for (phone bookings)."))
+    if Role.approver in person.roles:
+        lines.append(_("Approval requests for class C halls and special layouts arrive here with buttons."))
+    if person.team_ids:
+        lines.append(_("In your team's group: /mytasks lists the open tasks; press Done or Problem on each."))
+    lines.append(_("<b>Booking rules</b>"))
+    for name, rule in sorted(site.room_classes.items()):
+        if rule.needs_approval:
+            line = _("Class {room_class}: book at least {notice} ahead; the approver must consent.")
+        else:
+            line = _("Class {room_class}: book at least {notice} ahead.")
+        lines.append("• " + line.format(room_class=name, notice=read.duration(rule.min_notice_minutes)))
+    return "\n".join(lines)
+
+
+@router.message(Command("help"), F.chat.type == "private")
+async def show_help(message: Message, person: PersonContext, site: SiteConfig, i18n: I18n) -> None:
+    await message.answer(help_text(person, site, reader(i18n, site)))

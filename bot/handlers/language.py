@@ -1,0 +1,65 @@
+"""/language: choose zh or en (otherwise Telegram's language_code decides)."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.handlers.replies import answer_quietly, markup, show
+from bot.i18n import SUPPORTED
+from bot.notices import Keyboard
+from bot.services.people import PeopleService, PersonContext
+from storage.database import Database
+
+router = Router(name=__name__)
+
+LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
+
+
+def language_keyboard() -> Keyboard:
+    return [[{"text": LANGUAGE_NAMES[code], "callback_data": f"lang:{code}"} for code in SUPPORTED]]
+
+
+async def _switch(db: Database, people_service: PeopleService, i18n: I18n, user_id: int, code: str) -> str:
+    async with db.transaction() as session:
+        await people_service.set_language(session, user_id, code)
+    with i18n.use_locale(code):
+        return _("Language set to English.")
+
+
+@router.message(Command("language"), F.chat.type == "private")
+async def choose_language(
+    message: Message,
+    command: CommandObject,
+    person: PersonContext,
+    db: Database,
+    people_service: PeopleService,
+    i18n: I18n,
+) -> None:
+    wanted = (command.args or "").strip().lower()
+    if wanted in SUPPORTED:
+        await message.answer(await _switch(db, people_service, i18n, person.user_id, wanted))
+        return
+    await message.answer(
+        _("Choose your language / 请选择语言:"), reply_markup=markup(language_keyboard())
+    )
+
+
+@router.callback_query(F.data.startswith("lang:"))
+async def language_chosen(
+    callback: CallbackQuery,
+    person: PersonContext,
+    db: Database,
+    people_service: PeopleService,
+    i18n: I18n,
+) -> None:
+    code = (callback.data or "").removeprefix("lang:")
+    if code not in SUPPORTED:
+        await answer_quietly(callback, _("This button is no longer valid."))
+        return
+    text = await _switch(db, people_service, i18n, person.user_id, code)
+    await answer_quietly(callback)
+    await show(callback, text)

@@ -1,0 +1,201 @@
+"""/my: upcoming bookings, each with its details, cancel (after a confirmation) and change.
+
+Button data is ``bk:<booking id>:<action>[:<revision>]``; every press is checked against the
+database (who may manage the booking, its status and revision), never trusted.
+"""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from aiogram_dialog import DialogManager, StartMode
+
+from bot.dialogs.draft import CHANGE, BookingSG
+from bot.handlers.replies import answer_quietly, markup, reader, show
+from bot.notices import Keyboard, NoticeDelivery
+from bot.render.booking import booking_heading, booking_line, booking_summary
+from bot.render.errors import error_text
+from bot.render.text import Reader, fit_message
+from bot.services.booking import BookingError, BookingService
+from bot.services.people import PersonContext
+from bot.services.types import BookingStatus, BookingView
+from bot.site import Role, SiteConfig
+from storage.database import Database
+
+router = Router(name=__name__)
+
+LIST_LIMIT = 20
+MANAGEABLE = (BookingStatus.pending, BookingStatus.confirmed)
+SEES_ALL = (Role.dispatcher, Role.supervisor, Role.manager, Role.admin)
+
+
+def _data(booking_id: int, action: str, revision: int | None = None) -> str:
+    return f"bk:{booking_id}:{action}" + (f":{revision}" if revision is not None else "")
+
+
+def list_view(read: Reader, person: PersonContext, bookings: list[BookingView]) -> tuple[str, Keyboard]:
+    _t = read.gettext
+    if not bookings:
+        return _t("You have no upcoming bookings. Book a room with /book."), []
+    heading = (
+        _t("<b>Upcoming bookings</b>") if person.has(*SEES_ALL) else _t("<b>Your upcoming bookings</b>")
+    )
+    shown = bookings[:LIST_LIMIT]
+    lines = [heading, *(booking_line(read, view) for view in shown)]
+    if len(bookings) > LIST_LIMIT:
+        lines.append(_t("… and {count} more.").format(count=len(bookings) - LIST_LIMIT))
+    lines.append(_t("Press a booking for its details, to change or to cancel it."))
+    keyboard = [
+        [
+            {
+                "text": f"#{view.id} · {read.short_span(view.start, view.end)} · "
+                f"{read.site.room(view.room_id).name.get(read.language) if read.site.room(view.room_id) else ''}",
+                "callback_data": _data(view.id, "v"),
+            }
+        ]
+        for view in shown
+    ]
+    return fit_message("\n".join(lines)), keyboard
+
+
+def detail_view(read: Reader, view: BookingView) -> tuple[str, Keyboard]:
+    _t = read.gettext
+    keyboard: Keyboard = []
+    if view.status in MANAGEABLE:
+        keyboard.append(
+            [
+                {"text": _t("✏️ Change"), "callback_data": _data(view.id, "e")},
+                {"text": _t("🚫 Cancel booking"), "callback_data": _data(view.id, "c")},
+            ]
+        )
+    keyboard.append([{"text": _t("‹ All my bookings"), "callback_data": _data(view.id, "l")}])
+    return booking_summary(read, view, heading=booking_heading(read, view)), keyboard
+
+
+@router.message(Command("my"), F.chat.type == "private")
+async def my_bookings(
+    message: Message,
+    person: PersonContext,
+    site: SiteConfig,
+    i18n: I18n,
+    db: Database,
+    booking_service: BookingService,
+) -> None:
+    async with db.transaction() as session:
+        bookings = await booking_service.upcoming(session, person.user_id, person.department_id)
+    text, keyboard = list_view(reader(i18n, site), person, bookings)
+    await message.answer(text, reply_markup=markup(keyboard))
+
+
+def _parse(data: str | None) -> tuple[int, str, int | None] | None:
+    parts = (data or "").split(":")
+    if len(parts) not in (3, 4) or parts[0] != "bk" or not parts[1].isdigit():
+        return None
+    if len(parts) == 4 and not parts[3].isdigit():
+        return None
+    return int(parts[1]), parts[2], int(parts[3]) if len(parts) == 4 else None
+
+
+@router.callback_query(F.data.startswith("bk:"))
+async def booking_pressed(
+    callback: CallbackQuery,
+    person: PersonContext,
+    site: SiteConfig,
+    i18n: I18n,
+    db: Database,
+    booking_service: BookingService,
+    delivery: NoticeDelivery,
+    dialog_manager: DialogManager,
+) -> None:
+    read = reader(i18n, site)
+    parsed = _parse(callback.data)
+    if parsed is None:
+        await answer_quietly(callback, _("This button is no longer valid."))
+        return
+    booking_id, action, revision = parsed
+    if action == "l":
+        async with db.transaction() as session:
+            bookings = await booking_service.upcoming(session, person.user_id, person.department_id)
+        await answer_quietly(callback)
+        await show(callback, *list_view(read, person, bookings))
+        return
+    async with db.transaction() as session:
+        view = await booking_service.get(session, booking_id)
+    if view is None or not booking_service.can_manage(person.user_id, person.department_id, view):
+        code = "not_found" if view is None else "not_allowed"
+        await answer_quietly(callback, error_text(read, BookingError(code)), alert=True)
+        return
+    if action == "v":
+        await answer_quietly(callback)
+        await show(callback, *detail_view(read, view))
+    elif action == "c":
+        await _ask_cancel(callback, read, view)
+    elif action == "y" and revision is not None:
+        await _cancel(callback, read, view, revision, person, db, booking_service, delivery)
+    elif action == "e":
+        if view.status not in MANAGEABLE:
+            error = BookingError("cannot_change", status=view.status.value)
+            await answer_quietly(callback, error_text(read, error), alert=True)
+            return
+        await answer_quietly(callback)
+        await dialog_manager.start(
+            BookingSG.change, data={"mode": CHANGE, "booking_id": view.id}, mode=StartMode.RESET_STACK
+        )
+    else:
+        await answer_quietly(callback, _("This button is no longer valid."))
+
+
+async def _ask_cancel(callback: CallbackQuery, read: Reader, view: BookingView) -> None:
+    if view.status not in MANAGEABLE:
+        error = BookingError("cannot_cancel", status=view.status.value)
+        await answer_quietly(callback, error_text(read, error), alert=True)
+        return
+    _t = read.gettext
+    keyboard: Keyboard = [
+        [
+            {"text": _t("Yes, cancel it"), "callback_data": _data(view.id, "y", view.revision)},
+            {"text": _t("No, keep it"), "callback_data": _data(view.id, "v")},
+        ]
+    ]
+    text = booking_summary(
+        read,
+        view,
+        heading=booking_heading(read, view),
+        footer=_t("<b>Cancel this booking?</b> The teams will be told."),
+    )
+    await answer_quietly(callback)
+    await show(callback, text, keyboard)
+
+
+async def _cancel(
+    callback: CallbackQuery,
+    read: Reader,
+    view: BookingView,
+    revision: int,
+    person: PersonContext,
+    db: Database,
+    booking_service: BookingService,
+    delivery: NoticeDelivery,
+) -> None:
+    try:
+        async with db.transaction() as session:
+            outcome = await booking_service.cancel(
+                session, view.id, person.user_id, person.department_id, revision=revision
+            )
+            await delivery.deliver(session, outcome.notices)
+    except BookingError as error:
+        await answer_quietly(callback, error_text(read, error), alert=True)
+        if error.code == "changed_meanwhile":
+            # the confirmation was about an older version: show the booking as it is now
+            async with db.transaction() as session:
+                current = await booking_service.get(session, view.id)
+            if current is not None:
+                await show(callback, *detail_view(read, current))
+        return
+    _t = read.gettext
+    await answer_quietly(callback, _t("Booking cancelled."))
+    heading = _t("🚫 Booking #{number} is cancelled.").format(number=view.id)
+    await show(callback, booking_summary(read, outcome.booking, heading=heading, with_status=False))
