@@ -68,6 +68,8 @@ class Department(_Strict):
     id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
     name: LocalText
     invite_code: str = Field(pattern=r"^[A-Za-z0-9_-]{4,64}$")
+    # Other names a request may use for the unit ("财务", "finance"): read by the request reader.
+    aliases: tuple[str, ...] = ()
 
 
 class RoomClass(_Strict):
@@ -88,6 +90,8 @@ class Layout(_Strict):
     id: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
     name: LocalText
     needs_approval: bool = False
+    # Words a request may use for this layout besides its names ("座谈", "U型", "boardroom").
+    words: tuple[str, ...] = ()
 
 
 class Room(_Strict):
@@ -117,6 +121,11 @@ class ServiceDetail(_Strict):
     min: int | None = None
     max: int | None = None
     default: int | str | None = None
+    # For the request reader: words that name this detail ("续水", "refill"), and for a number
+    # detail the units its number is written with ("分钟", "minutes"). A number with one of
+    # the units next to one of the words fills the detail.
+    words: tuple[str, ...] = ()
+    units: tuple[str, ...] = ()
 
     @field_validator("default", mode="before")
     @classmethod
@@ -136,6 +145,54 @@ class ServiceItem(_Strict):
     name: LocalText
     details: tuple[ServiceDetail, ...] = ()
     words: tuple[str, ...] = ()
+
+
+class Vocabulary(_Strict):
+    """Words the request reader looks for besides the names of rooms, layouts and services.
+
+    A list given in the site file replaces the default list.
+    """
+
+    confidential: tuple[str, ...] = ("保密", "涉密", "机密", "confidential", "classified", "closed-door")
+    not_confidential: tuple[str, ...] = (
+        "不保密",
+        "无需保密",
+        "不需要保密",
+        "不用保密",
+        "不涉密",
+        "非涉密",
+        "非保密",
+        "not confidential",
+        "non-confidential",
+        "nonconfidential",
+    )
+    # Cue words next to which "2级" / "level 2" is the reception level.
+    reception_level: tuple[str, ...] = (
+        "接待级别",
+        "接待等级",
+        "接待规格",
+        "接待",
+        "reception level",
+        "reception",
+        "hospitality level",
+    )
+    # Cue words after which (with ":" / "为" / "是", or a quotation) comes the meeting's title.
+    title: tuple[str, ...] = (
+        "会议名称",
+        "会议主题",
+        "会议题目",
+        "会议标题",
+        "会议内容",
+        "主题",
+        "名称",
+        "标题",
+        "题目",
+        "meeting title",
+        "meeting name",
+        "title",
+        "subject",
+        "topic",
+    )
 
 
 class Team(_Strict):
@@ -227,6 +284,7 @@ class SiteConfig(_Strict):
     people: tuple[Person, ...] = ()
     escalation: Escalation = Escalation()
     task_templates: tuple[TaskTemplate, ...] = ()
+    vocabulary: Vocabulary = Vocabulary()
 
     # ---- look-ups -------------------------------------------------------------------
     @property
@@ -543,8 +601,8 @@ def _template_problems(
     if template.repeat_interval_detail is not None:
         at = f"{where}.repeat_interval_detail"
         service_id, _, key = template.repeat_interval_detail.partition(".")
-        service = site.service(service_id)
-        detail = next((d for d in service.details if d.key == key), None) if service else None
+        owner = site.service(service_id)
+        detail = next((d for d in owner.details if d.key == key), None) if owner else None
         if detail is None:
             problems.append(
                 f"{at}: unknown detail {template.repeat_interval_detail!r} "

@@ -1,4 +1,9 @@
-"""Every handler module's router, in the order updates should meet them."""
+"""Every handler module's router, in the order updates should meet them.
+
+Order matters: start (with the gate for unknown people) first; the command and button
+routers next; the booking dialog after every other router (an open dialog takes any
+private message or press that reaches it); fallback last.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,16 @@ from aiogram import Router
 
 
 def build_routers() -> list[Router]:
-    from bot.handlers import start
+    from bot.dialogs.booking import booking_dialog
+    from bot.handlers import approval, booking, fallback, help, language, my, start
 
-    return [start.router]
+    return [
+        start.router,
+        language.router,
+        help.router,
+        booking.router,
+        my.router,
+        approval.router,
+        booking_dialog,
+        fallback.router,
+    ]

@@ -36,6 +36,12 @@ def _data(booking_id: int, action: str, revision: int | None = None) -> str:
     return f"bk:{booking_id}:{action}" + (f":{revision}" if revision is not None else "")
 
 
+def _button(read: Reader, view: BookingView) -> str:
+    room = read.site.room(view.room_id)
+    name = room.name.get(read.language) if room else view.room_id
+    return f"#{view.id} · {read.short_span(view.start, view.end)} · {name}"
+
+
 def list_view(read: Reader, person: PersonContext, bookings: list[BookingView]) -> tuple[str, Keyboard]:
     _t = read.gettext
     if not bookings:
@@ -48,16 +54,7 @@ def list_view(read: Reader, person: PersonContext, bookings: list[BookingView]) 
     if len(bookings) > LIST_LIMIT:
         lines.append(_t("… and {count} more.").format(count=len(bookings) - LIST_LIMIT))
     lines.append(_t("Press a booking for its details, to change or to cancel it."))
-    keyboard = [
-        [
-            {
-                "text": f"#{view.id} · {read.short_span(view.start, view.end)} · "
-                f"{read.site.room(view.room_id).name.get(read.language) if read.site.room(view.room_id) else ''}",
-                "callback_data": _data(view.id, "v"),
-            }
-        ]
-        for view in shown
-    ]
+    keyboard = [[{"text": _button(read, view), "callback_data": _data(view.id, "v")}] for view in shown]
     return fit_message("\n".join(lines)), keyboard
 
 

@@ -176,7 +176,10 @@ def approval_keyboard(reader: Reader, view: BookingView) -> Keyboard:
     ]
 
 
-async def approval_request_text(reader: Reader, session: AsyncSession, view: BookingView) -> str:
+async def approval_request_text(
+    reader: Reader, session: AsyncSession, view: BookingView, *, pending: bool = True
+) -> str:
+    """What the approver reads; ``pending`` False once decided (the request is then history)."""
     _ = reader.gettext
     requester = await person_name(session, reader.site, view.requester_id)
     heading = _("📝 <b>Approval needed</b> for booking #{number}, requested by {person}.").format(
@@ -186,7 +189,7 @@ async def approval_request_text(reader: Reader, session: AsyncSession, view: Boo
         heading += "\n" + _("Booked by {person}.").format(
             person=await person_name(session, reader.site, view.booked_by_id)
         )
-    if view.revision > 1:
+    if pending and view.revision > 1:
         heading += "\n" + _("The booking was changed; this request replaces any earlier one.")
     return booking_summary(reader, view, heading=heading, with_status=False)
 

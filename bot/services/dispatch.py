@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services.types import Notice
 from bot.site import Role, SiteConfig, Team
 from storage.models import Task
-from storage.repositories.tasks import ChatBindingRepository
+from storage.repositories.tasks import ChatBindingRepository, TaskRepository
 
 
 class TaskStatus(StrEnum):
@@ -133,3 +133,38 @@ async def team_of_chat(session: AsyncSession, site: SiteConfig, chat_id: int) ->
         if chat == chat_id:
             return site.team(team_id)
     return None
+
+
+REASSIGNED = "reassigned"
+
+_PURPOSE_KINDS = {
+    CARD: "task_card",
+    REMINDER: "task_reminder",
+    PROBLEM_ALERT: "task_problem",
+    REASSIGNED: "task_reassigned",
+}
+
+
+def notice_for(purpose: str, chat_id: int, task: Task) -> Notice:
+    """The notice that (re-)renders the message of this purpose for this task."""
+    params: dict[str, object] = {"task_id": task.id}
+    if purpose.startswith(ESCALATION_PREFIX):
+        kind = "task_escalation"
+        params["role"] = purpose.removeprefix(ESCALATION_PREFIX)
+    else:
+        kind = _PURPOSE_KINDS[purpose]
+    return Notice(kind, chat_id, params, task_ids=(task.id,), mergeable=chat_id < 0)
+
+
+async def refresh_messages(
+    session: AsyncSession, task: Task, purposes: tuple[str, ...] | None = None
+) -> list[Outgoing]:
+    """Edits that re-render every message showing this task (its state changed)."""
+    messages = await TaskRepository(session).messages(task.id)
+    return [
+        Outgoing(notice_for(message.purpose, message.chat_id, task), edit_of=message.outbox_id)
+        for message in messages
+        if purposes is None
+        or message.purpose in purposes
+        or (message.purpose.startswith(ESCALATION_PREFIX) and ESCALATION_PREFIX in purposes)
+    ]

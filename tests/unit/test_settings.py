@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from bot.settings import DEFAULT_DATABASE_URL, Settings, load_settings
 
@@ -265,8 +265,8 @@ def test_a_wellformed_token_has_no_problem(monkeypatch: pytest.MonkeyPatch, toke
 
 
 def test_token_problem_works_on_settings_built_in_code() -> None:
-    assert Settings(bot_token=VALID_TOKEN).token_problem() is None
-    assert Settings(bot_token="nope").token_problem() is not None
+    assert Settings(bot_token=SecretStr(VALID_TOKEN)).token_problem() is None
+    assert Settings(bot_token=SecretStr("nope")).token_problem() is not None
 
 
 def test_every_setting_is_documented() -> None:

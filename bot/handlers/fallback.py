@@ -1,0 +1,65 @@
+"""The last router: whatever nobody else handled gets a helpful answer, never silence.
+
+It also holds the error handlers: a button of a dialog that is gone says so, and an
+unexpected error is logged and turned into an apology the person can act on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from aiogram import F, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import ExceptionTypeFilter
+from aiogram.types import CallbackQuery, ErrorEvent, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
+
+from bot.handlers.replies import answer_quietly, drop_buttons
+
+router = Router(name=__name__)
+log = logging.getLogger(__name__)
+
+
+@router.message(F.chat.type == "private", F.text.startswith("/"))
+async def unknown_command(message: Message) -> None:
+    await message.answer(_("I don't know that command. /help lists what I can do."))
+
+
+@router.message(F.chat.type == "private")
+async def not_understood(message: Message) -> None:
+    await message.answer(
+        _("I did not understand that. Use /book to book a room, /my to see your bookings, or /help.")
+    )
+
+
+@router.callback_query()
+async def stale_button(callback: CallbackQuery) -> None:
+    await answer_quietly(callback, _("This button is no longer valid."))
+
+
+@router.errors(ExceptionTypeFilter(UnknownIntent, OutdatedIntent, UnknownState))
+async def stale_dialog(event: ErrorEvent) -> bool:
+    """A button of a dialog that was finished, cancelled or replaced by a newer one."""
+    log.info("stale dialog button: %s", event.exception)
+    callback = event.update.callback_query
+    if callback is not None:
+        await answer_quietly(callback, _("This button is no longer valid."))
+        await drop_buttons(callback)
+    elif event.update.message is not None:
+        with contextlib.suppress(TelegramAPIError):
+            await event.update.message.answer(_("That dialog is over. Start again with /book or /my."))
+    return True
+
+
+@router.errors()
+async def unexpected_error(event: ErrorEvent) -> bool:
+    log.exception("update %s failed", event.update.update_id, exc_info=event.exception)
+    text = _("Sorry, something went wrong. Please try again, or type /cancel to start over.")
+    with contextlib.suppress(TelegramAPIError):
+        if event.update.callback_query is not None:
+            await answer_quietly(event.update.callback_query, text, alert=True)
+        elif event.update.message is not None and event.update.message.chat.type == "private":
+            await event.update.message.answer(text)
+    return True

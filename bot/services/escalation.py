@@ -1,0 +1,289 @@
+"""Timers (SPEC.md §4): pushing tasks at their time, reminding, escalating; bookings' progress.
+
+Every timer is ``tasks.next_at``. One tick claims the tasks that came due (see
+``TaskRepository.claim_due``) and, in the same transaction, takes one step for each and
+queues its messages, so a step and its messages exist together or not at all: after a crash
+nothing is lost and nothing is done twice.
+
+The steps of a task:
+
+1. push (status planned → open, or sent for a reminder) at ``push_at``; late when the tick
+   comes more than ``late_after`` after the push time. A task pushed so late that its due
+   time is past (or nearly) gets the time its template allows between push and due again,
+   counted from now, so the team has a chance before the chain starts.
+2. at ``due_at`` + ``reminder_after_due``: a reminder in the group mentioning the leader;
+3. after ``chain[0].wait``: the chain's first role (the supervisor) in private, with
+   Acknowledge / Done on behalf / Reassign; after ``chain[1].wait`` the next role, …;
+4. then, when ``repeat_every_minutes`` and ``max_repeats`` say so, the last step again.
+
+Each step's time counts from the time the previous step was due (not from when it ran), so
+after a downtime every step that came due is taken, once each, in order, marked late.
+Done, Acknowledge or cancelling stops the chain (``next_at`` = None).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.clock import Clock
+from bot.services.dispatch import (
+    CARD,
+    REMINDER,
+    Outgoing,
+    TaskStatus,
+    escalation_purpose,
+    team_chats,
+)
+from bot.services.types import BookingStatus, Notice
+from bot.site import Role, SiteConfig
+from storage.models import Booking, Task
+from storage.repositories.tasks import TaskRepository
+
+LEASE = timedelta(minutes=2)
+
+
+@dataclass
+class TickResult:
+    steps: int = 0
+    claimed: int = 0
+    outgoing: list[Outgoing] = field(default_factory=list)
+    bookings_started: int = 0
+    bookings_finished: int = 0
+
+
+class EscalationPolicy:
+    """Which step comes after which, and when (the site's [escalation] table)."""
+
+    def __init__(self, site: SiteConfig) -> None:
+        self.site = site
+        self.config = site.escalation
+
+    @property
+    def reminder_delay(self) -> timedelta:
+        return timedelta(minutes=self.config.reminder_after_due_minutes)
+
+    def chain_length(self) -> int:
+        return len(self.config.chain)
+
+    def last_stage(self) -> int:
+        """Stage of the last step: 1 (the group reminder) + the chain + its repeats."""
+        repeats = self.config.max_repeats if self.config.repeat_every_minutes > 0 and self.config.chain else 0
+        return 1 + self.chain_length() + repeats
+
+    def role_at(self, stage: int) -> str | None:
+        """Whom the step at ``stage`` escalates to (stage 2 = the chain's first role; repeats
+        the last); None for the group reminder (stage 1)."""
+        chain = self.config.chain
+        if stage < 2 or not chain:
+            return None
+        index = stage - 2
+        return chain[index].role if index < len(chain) else chain[-1].role
+
+    def wait_after(self, stage: int) -> timedelta | None:
+        """Time from the step at ``stage`` to the next one; None after the last."""
+        if stage < 1 or stage + 1 > self.last_stage():
+            return None
+        chain = self.config.chain
+        if stage <= len(chain):
+            return timedelta(minutes=chain[stage - 1].wait_minutes)
+        return timedelta(minutes=self.config.repeat_every_minutes)
+
+    def stage_of(self, role: Role) -> int | None:
+        """The stage at which the chain reaches ``role`` first."""
+        for index, step in enumerate(self.config.chain):
+            if step.role == role.value:
+                return index + 2
+        return None
+
+
+class TaskTimers:
+    def __init__(self, site: SiteConfig, clock: Clock, instance: str, late_after: timedelta) -> None:
+        self.site = site
+        self.clock = clock
+        self.instance = instance
+        self.late_after = late_after
+        self.policy = EscalationPolicy(site)
+
+    async def tick(self, session: AsyncSession, limit: int = 50) -> TickResult:
+        now = self.clock.now()
+        repo = TaskRepository(session)
+        result = TickResult()
+        ids = await repo.claim_due(now, self.instance, LEASE, limit)
+        result.claimed = len(ids)
+        if not ids:
+            return result
+        chats = await team_chats(session, self.site)
+        for task in await repo.by_ids(ids):
+            # every step that came due, in order (several after a downtime)
+            for _ in range(self.policy.last_stage() + 2):
+                if task.next_at is None or task.next_at > now or task.status not in (
+                    TaskStatus.planned,
+                    TaskStatus.open,
+                    TaskStatus.problem,
+                ):
+                    break
+                result.outgoing += await self._step(session, task, now, chats)
+                result.steps += 1
+            task.lease_until, task.leased_by = None, None
+        await session.flush()
+        return result
+
+    async def progress_bookings(self, session: AsyncSession, result: TickResult) -> None:
+        """Confirmed bookings whose start has come are in progress; those whose end has come, finished."""
+        now = self.clock.now()
+        started = await session.execute(
+            update(Booking)
+            .where(Booking.status == BookingStatus.confirmed.value, Booking.start_at <= now, Booking.end_at > now)
+            .values(status=BookingStatus.in_progress.value, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        finished = await session.execute(
+            update(Booking)
+            .where(
+                Booking.status.in_((BookingStatus.confirmed.value, BookingStatus.in_progress.value)),
+                Booking.end_at <= now,
+            )
+            .values(status=BookingStatus.finished.value, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        result.bookings_started += int(started.rowcount or 0)  # type: ignore[attr-defined]
+        result.bookings_finished += int(finished.rowcount or 0)  # type: ignore[attr-defined]
+
+    # ---- one step ----------------------------------------------------------------------------
+    async def _step(
+        self, session: AsyncSession, task: Task, now: datetime, chats: dict[str, int]
+    ) -> list[Outgoing]:
+        assert task.next_at is not None
+        scheduled = task.next_at
+        late = now - scheduled > self.late_after
+        task.steps += 1
+        task.updated_at = now
+        if task.status == TaskStatus.planned:
+            return await self._push(session, task, now, late, chats)
+        return await self._escalate(session, task, now, scheduled, late, chats)
+
+    async def _push(
+        self, session: AsyncSession, task: Task, now: datetime, late: bool, chats: dict[str, int]
+    ) -> list[Outgoing]:
+        repo = TaskRepository(session)
+        if task.expires_at is not None and task.expires_at <= now:
+            task.status, task.next_at = TaskStatus.skipped, None
+            await repo.event(task, "skipped", now, reason="expired", push_at=task.push_at.isoformat())
+            return []
+        task.late = late
+        task.pushed_at = now
+        task.stage = 0
+        if task.needs_confirmation and task.due_at is not None:
+            task.status = TaskStatus.open
+            if late:
+                window = max(timedelta(0), (task.planned_due_at or task.due_at) - task.push_at)
+                task.due_at = max(task.due_at, now + window)
+            task.next_at = task.due_at + self.policy.reminder_delay
+        else:
+            task.status = TaskStatus.sent
+            task.next_at = None
+        chat_id = chats.get(task.team_id)
+        outgoing: list[Outgoing] = []
+        if chat_id is None:
+            await repo.event(task, "no_group", now, late=late)
+            outgoing.append(self._unbound_notice(task, now))
+            return outgoing
+        outgoing.append(
+            Outgoing(
+                Notice(
+                    "task_card",
+                    chat_id,
+                    {"task_id": task.id},
+                    task_ids=(task.id,),
+                    mergeable=True,
+                    dedupe_key=f"task:{task.id}:step:{task.steps}",
+                ),
+                link=CARD,
+            )
+        )
+        await repo.event(
+            task,
+            "pushed",
+            now,
+            chat_id=chat_id,
+            late=late,
+            due_at=task.due_at.isoformat() if task.due_at else None,
+        )
+        return outgoing
+
+    def _unbound_notice(self, task: Task, now: datetime) -> Outgoing:
+        supervisor = self.site.people_with(Role.supervisor)
+        target = supervisor[0] if supervisor else None
+        day = now.date().isoformat()
+        return Outgoing(
+            Notice(
+                "team_unbound",
+                target if target is not None else 0,
+                {"team_id": task.team_id, "task_id": task.id},
+                dedupe_key=f"unbound:{task.team_id}:{day}:{target}",
+            )
+        )
+
+    async def _escalate(
+        self,
+        session: AsyncSession,
+        task: Task,
+        now: datetime,
+        scheduled: datetime,
+        late: bool,
+        chats: dict[str, int],
+    ) -> list[Outgoing]:
+        repo = TaskRepository(session)
+        stage = task.stage + 1
+        outgoing: list[Outgoing] = []
+        if stage == 1:
+            chat_id = chats.get(task.team_id)
+            if chat_id is not None:
+                outgoing.append(
+                    Outgoing(
+                        Notice(
+                            "task_reminder",
+                            chat_id,
+                            {"task_id": task.id, "late": late},
+                            task_ids=(task.id,),
+                            mergeable=True,
+                            dedupe_key=f"task:{task.id}:step:{task.steps}",
+                        ),
+                        link=REMINDER,
+                    )
+                )
+            await repo.event(task, "reminded", now, chat_id=chat_id, late=late, scheduled=scheduled.isoformat())
+        else:
+            role = self.policy.role_at(stage)
+            recipients = self.site.people_with(Role(role)) if role else []
+            for person in recipients:
+                outgoing.append(
+                    Outgoing(
+                        Notice(
+                            "task_escalation",
+                            person,
+                            {"task_id": task.id, "role": role, "late": late},
+                            task_ids=(task.id,),
+                            dedupe_key=f"task:{task.id}:step:{task.steps}:{person}",
+                        ),
+                        link=escalation_purpose(role or ""),
+                    )
+                )
+            await repo.event(
+                task,
+                "escalated",
+                now,
+                role=role,
+                to=recipients,
+                stage=stage,
+                late=late,
+                scheduled=scheduled.isoformat(),
+            )
+        task.stage = stage
+        wait = self.policy.wait_after(stage)
+        task.next_at = scheduled + wait if wait is not None else None
+        return outgoing
