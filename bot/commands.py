@@ -9,7 +9,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import SUPPORTED
 
-PRIVATE_COMMANDS = ("start", "book", "my", "language", "cancel", "help")
+PRIVATE_COMMANDS = ("start", "book", "my", "mytasks", "today", "overdue", "language", "cancel", "help")
 GROUP_COMMANDS = ("mytasks", "bind", "help")
 
 

@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     per_chat_interval_seconds: float = Field(default=1.0, ge=0)
     group_per_minute: int = Field(default=20, gt=0)
     global_per_second: int = Field(default=30, gt=0)
+    send_timeout_seconds: float = Field(default=15.0, gt=0)
     instance_name: str = "huiwu"
 
     @field_validator("telegram_api_base")

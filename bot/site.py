@@ -11,7 +11,7 @@ import re
 import tomllib
 import types
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
 from string import Formatter
@@ -273,6 +273,103 @@ class Escalation(_Strict):
     max_repeats: int = Field(default=0, ge=0)
 
 
+# ---- daily digest, weekly briefing and after-meeting care (issue 6) -----------------------
+_CLOCK_TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+def _clock_minutes(value: str) -> tuple[int, int]:
+    hour, minute = value.split(":")
+    return int(hour), int(minute)
+
+
+def _clock_time(value: Any) -> str:
+    if not isinstance(value, str) or not _CLOCK_TIME.match(value.strip()):
+        raise ValueError('must be a time of day written HH:MM, like "17:00"')
+    return value.strip()
+
+
+class Digest(_Strict):
+    """Tomorrow's meetings and tasks, sent at ``time`` on working days (SPEC.md §5).
+
+    ``working_days`` are ISO weekdays (1 = Monday … 7 = Sunday); ``holidays`` are dates that
+    are not working days. On the last working day before days off the digest covers every
+    day up to and including the next working day.
+    """
+
+    time: str = "17:00"
+    working_days: tuple[int, ...] = (1, 2, 3, 4, 5)
+    holidays: tuple[date, ...] = ()
+
+    @field_validator("time", mode="before")
+    @classmethod
+    def _time_of_day(cls, value: Any) -> str:
+        return _clock_time(value)
+
+    @field_validator("working_days")
+    @classmethod
+    def _weekdays(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not value:
+            raise ValueError("must name at least one working day")
+        if any(day < 1 or day > 7 for day in value):
+            raise ValueError("weekdays are 1 (Monday) to 7 (Sunday)")
+        return value
+
+    @property
+    def hour_minute(self) -> tuple[int, int]:
+        return _clock_minutes(self.time)
+
+    def is_working_day(self, day: date) -> bool:
+        return day.isoweekday() in self.working_days and day not in self.holidays
+
+
+class Weekly(_Strict):
+    """The weekly briefing (周业务简报): ISO ``weekday`` (default Friday) at ``time``."""
+
+    weekday: int = Field(default=5, ge=1, le=7)
+    time: str = "17:00"
+
+    @field_validator("time", mode="before")
+    @classmethod
+    def _time_of_day(cls, value: Any) -> str:
+        return _clock_time(value)
+
+    @property
+    def hour_minute(self) -> tuple[int, int]:
+        return _clock_minutes(self.time)
+
+
+class Aftercare(_Strict):
+    """What happens when a meeting ends (SPEC.md §6)."""
+
+    teams: tuple[str, ...] = ()
+    """The teams whose groups get the "meeting ended" card (item found, consumables); empty:
+    the teams with a task after the meeting (anchor "end"), else every team of the booking."""
+    low_score: int = Field(default=3, ge=1, le=5)
+    """A feedback score at or below this reaches the supervisor at once."""
+    lookback_hours: float = Field(default=48, gt=0)
+    """Meetings that ended longer ago than this get no follow-up (e.g. a new installation)."""
+    currency: LocalText = LocalText(zh="元", en="CNY")
+
+
+class Consumable(_Strict):
+    """An item of the consumables catalogue (会务用品), with its unit price."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$", max_length=24)
+    name: LocalText
+    unit: LocalText
+    price: float = Field(ge=0, le=1_000_000)
+
+    @field_validator("unit", mode="before")
+    @classmethod
+    def _one_word_for_both(cls, value: Any) -> Any:
+        # ``unit = "box"`` is the same word in both languages
+        return {"zh": value, "en": value} if isinstance(value, str) else value
+
+    @property
+    def price_cents(self) -> int:
+        return round(self.price * 100)
+
+
 class SiteConfig(_Strict):
     site: SiteInfo
     departments: tuple[Department, ...] = Field(min_length=1)
@@ -284,6 +381,10 @@ class SiteConfig(_Strict):
     people: tuple[Person, ...] = ()
     escalation: Escalation = Escalation()
     task_templates: tuple[TaskTemplate, ...] = ()
+    digest: Digest = Digest()
+    weekly: Weekly = Weekly()
+    aftercare: Aftercare = Aftercare()
+    consumables: tuple[Consumable, ...] = ()
     vocabulary: Vocabulary = Vocabulary()
 
     # ---- look-ups -------------------------------------------------------------------
@@ -324,6 +425,9 @@ class SiteConfig(_Strict):
 
     def teams_of(self, user_id: int) -> list[Team]:
         return [t for t in self.teams if user_id in t.everyone]
+
+    def consumable(self, consumable_id: str) -> Consumable | None:
+        return next((c for c in self.consumables if c.id == consumable_id), None)
 
     def team_by_chat(self, chat_id: int) -> Team | None:
         return next((t for t in self.teams if t.chat_id == chat_id), None)
@@ -463,6 +567,7 @@ def _reference_problems(site: SiteConfig) -> list[str]:
     unique((t.id for t in site.teams), "teams")
     unique((t.id for t in site.task_templates), "task_templates")
     unique((layout.id for layout in site.layouts), "layouts")
+    unique((c.id for c in site.consumables), "consumables")
     codes: dict[str, int] = {}
     for index, department in enumerate(site.departments):
         if department.invite_code in codes:
@@ -521,6 +626,11 @@ def _reference_problems(site: SiteConfig) -> list[str]:
     service_ids = {s.id for s in site.services}
     for index, template in enumerate(site.task_templates):
         problems.extend(_template_problems(site, template, f"task_templates[{index}]", team_ids, service_ids))
+    for position, team_id in enumerate(site.aftercare.teams):
+        if team_id not in team_ids:
+            problems.append(
+                f"aftercare.teams[{position}]: unknown team {team_id!r} (known: {_known(team_ids)})"
+            )
     return problems
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from .validation import (
     validate_reply_markup,
 )
 
+log = logging.getLogger("emulator")
 STATE_KEY: web.AppKey[EmulatorState] = web.AppKey("emulator_state", EmulatorState)
 
 _TOKEN = re.compile(r"^(\d{1,20}):[A-Za-z0-9_-]{1,100}$")
@@ -106,6 +108,9 @@ async def handle_method(request: web.Request) -> web.StreamResponse:
         result = await handler(call)
     except ApiError as error:
         return _error(state, error)
+    except Exception as exc:
+        log.exception("emulator failure in %s", name)
+        return _error(state, ApiError(500, f"Internal Server Error: emulator failure: {exc!r}"))
     return _reply({"ok": True, "result": result})
 
 
@@ -147,6 +152,7 @@ async def handle_file(request: web.Request) -> web.StreamResponse:
 
 
 def _rate_limit(state: EmulatorState, chat: Chat) -> None:
+    state.limiter.config = state.config.rate_limits
     limited = state.limiter.acquire(chat.id)
     if limited is not None:
         state.stats.rate_limited += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable
 from types import TracebackType
 from typing import Any
 
@@ -459,7 +459,9 @@ class EmulatorClient:
 
     # ------------------------------------------------------------------ events
 
-    async def events(self, *, chat_id: int | None = None, since: int | None = None) -> AsyncIterator[JSON]:
+    async def events(
+        self, *, chat_id: int | None = None, since: int | None = None
+    ) -> AsyncGenerator[JSON, None]:
         """Follow the server-sent event stream (runs until the caller stops iterating)."""
         params = {k: str(v) for k, v in {"chat_id": chat_id, "since": since}.items() if v is not None}
         async with self._http().get(

@@ -7,6 +7,7 @@ import base64
 import binascii
 import contextlib
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -17,6 +18,7 @@ from .errors import ApiError, ControlError
 from .models import JSON
 from .state import EmulatorState
 
+log = logging.getLogger("emulator")
 PREFIX = "/_emu"
 MAX_WAIT = 120.0
 routes = web.RouteTableDef()
@@ -513,6 +515,11 @@ async def control_middleware(request: web.Request, handler: Handler) -> web.Stre
             response = web.json_response({"ok": False, "error": error.message}, status=error.status)
         except ApiError as error:
             response = web.json_response({"ok": False, "error": error.description}, status=error.code)
+        except web.HTTPException:
+            raise
+        except Exception as exc:
+            log.exception("emulator control failure on %s", request.path)
+            response = web.json_response({"ok": False, "error": f"emulator failure: {exc!r}"}, status=500)
     if not response.prepared:
         response.headers["Access-Control-Allow-Origin"] = "*"
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, PATCH, DELETE, OPTIONS"

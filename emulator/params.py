@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.web_request import FileField
 
-from .errors import bad_request
+from .errors import ApiError, bad_request
 
 
 @dataclass
@@ -123,7 +123,7 @@ class Params:
         """The numeric chat id of the call, if any (used to match faults)."""
         try:
             ref = self.chat_ref()
-        except Exception:
+        except ApiError:
             return None
         return ref if isinstance(ref, int) else None
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -17,14 +19,20 @@ from .state import EmulatorState
 if TYPE_CHECKING:
     from .client import EmulatorClient
 
-_TASKS_KEY: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("emulator_tasks", set)
+
+class _RunningHandlers:
+    def __init__(self) -> None:
+        self.tasks: set[asyncio.Task[Any]] = set()
+
+
+_TASKS_KEY = web.AppKey("emulator_tasks", _RunningHandlers)
 
 
 @web.middleware
 async def _track_tasks(request: web.Request, handler: control_api.Handler) -> web.StreamResponse:
     """Remember running handlers so ``stop()`` can end long polls and event streams at once."""
     task = asyncio.current_task()
-    tasks = request.app[_TASKS_KEY]
+    tasks = request.app[_TASKS_KEY].tasks
     if task is not None:
         tasks.add(task)
     try:
@@ -40,7 +48,7 @@ def build_app(state: EmulatorState) -> web.Application:
         middlewares=[_track_tasks, control_api.control_middleware],
     )
     app[STATE_KEY] = state
-    app[_TASKS_KEY] = set()
+    app[_TASKS_KEY] = _RunningHandlers()
     control_api.setup_routes(app)
     bot_api.setup_routes(app)
     return app
@@ -49,6 +57,8 @@ def build_app(state: EmulatorState) -> web.Application:
 class EmulatorServer:
     """A Telegram Bot API emulator listening on ``host:port`` (port 0 picks a free port).
 
+    ``settings`` are :class:`EmulatorConfig` fields (``privacy_mode=False``,
+    ``rate_limits={"group_window": 2.0}``...); ``clock`` drives rate limits and callback expiry.
     Point aiogram at it with
     ``AiohttpSession(api=TelegramAPIServer.from_base(server.base_url))``; drive it through
     ``/_emu/...`` (see :class:`emulator.client.EmulatorClient`) or directly via ``server.state``.
@@ -60,6 +70,7 @@ class EmulatorServer:
         port: int = 0,
         *,
         config: EmulatorConfig | None = None,
+        clock: Callable[[], float] = time.monotonic,
         **settings: Any,
     ) -> None:
         self.host = host
@@ -67,7 +78,7 @@ class EmulatorServer:
         self.config = config or EmulatorConfig()
         if settings:
             self.config.update(settings)
-        self.state = EmulatorState(self.config)
+        self.state = EmulatorState(self.config, clock)
         self.app = build_app(self.state)
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
@@ -116,7 +127,7 @@ class EmulatorServer:
         runner, self._runner = self._runner, None
         if runner is None:
             return
-        tasks = list(self.app[_TASKS_KEY])
+        tasks = list(self.app[_TASKS_KEY].tasks)
         for task in tasks:
             task.cancel()
         for task in tasks:

@@ -101,6 +101,7 @@ class EmulatorState:
         self.documents: dict[str, JSON] = {}
         self.callbacks: dict[str, CallbackQueryRecord] = {}
         self.pending_updates: list[JSON] = []
+        self._update_bot_ids: dict[int, int] = {}
         self.allowed_updates: list[str] | None = None
         self.webhook: JSON = {"url": ""}
         self.commands: dict[CommandKey, list[JSON]] = {}
@@ -679,22 +680,34 @@ class EmulatorState:
     def push_update(self, kind: str, payload: JSON) -> int:
         update_id = next(self._update_ids)
         self.pending_updates.append({"update_id": update_id, kind: payload})
+        self._update_bot_ids[update_id] = self.bot_id
         self.events.publish("update", _update_chat(kind, payload), update_id=update_id, update_type=kind)
         self.updates_changed.notify()
         return update_id
 
     def confirm_updates(self, offset: int) -> None:
         if offset < 0:
-            self.pending_updates = self.pending_updates[offset:] if -offset else []
+            self.pending_updates = self.pending_updates[offset:]
         else:
             self.pending_updates = [u for u in self.pending_updates if u["update_id"] >= offset]
+        alive = {u["update_id"] for u in self.pending_updates}
+        self._update_bot_ids = {k: v for k, v in self._update_bot_ids.items() if k in alive}
 
     def available_updates(self, limit: int) -> list[JSON]:
         allowed = self.allowed_updates
         wanted = set(allowed) if allowed else set(UPDATE_TYPES) - _NOT_BY_DEFAULT
         kept = [u for u in self.pending_updates if _update_kind(u) in wanted]
         self.pending_updates = kept
-        return kept[:limit]
+        return [self._with_current_bot(u) for u in kept[:limit]]
+
+    def _with_current_bot(self, update: JSON) -> JSON:
+        """Updates made before the bot's first call name a placeholder bot id; fix them up."""
+        created_for = self._update_bot_ids.get(update["update_id"], self.bot_id)
+        if created_for == self.bot_id:
+            return update
+        fixed = _rebind_bot(update, created_for, self.bot_user)
+        assert isinstance(fixed, dict)
+        return fixed
 
     # ----------------------------------------------------------------- users acting
 
@@ -761,6 +774,7 @@ class EmulatorState:
             self.pending_updates.append(
                 {"update_id": message.update_id, "message": self.message_api(message)}
             )
+            self._update_bot_ids[message.update_id] = self.bot_id
             self.events.publish("update", chat_id, update_id=message.update_id, update_type="message")
             self.updates_changed.notify()
         return message
@@ -806,16 +820,16 @@ class EmulatorState:
         for entity in entities:
             value = entity_text(body, entity)
             if entity["type"] == "bot_command" and entity["offset"] == 0:
-                _, _, target = value.partition("@")
-                if not target or target.lower() == username:
+                _, _, addressee = value.partition("@")
+                if not addressee or addressee.lower() == username:
                     return True
             if entity["type"] == "mention" and value[1:].lower() == username:
                 return True
             if entity["type"] == "text_mention" and entity.get("user", {}).get("id") == self.bot_id:
                 return True
         if message.reply_to_message_id is not None:
-            target = self.get_message(chat.id, message.reply_to_message_id)
-            if target is not None and target.from_bot:
+            replied = self.get_message(chat.id, message.reply_to_message_id)
+            if replied is not None and replied.from_bot:
                 return True
         return False
 
@@ -966,6 +980,16 @@ class EmulatorState:
                 scope["user_id"] = int(user_id)
             result.append({"scope": scope, "language_code": language, "commands": commands})
         return result
+
+
+def _rebind_bot(value: Any, old_id: int, bot_user: JSON) -> Any:
+    if isinstance(value, dict):
+        if value.get("is_bot") is True and value.get("id") == old_id:
+            return dict(bot_user)
+        return {key: _rebind_bot(item, old_id, bot_user) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_rebind_bot(item, old_id, bot_user) for item in value]
+    return value
 
 
 def _update_kind(update: JSON) -> str:

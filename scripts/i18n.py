@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from babel.messages.catalog import Message
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
@@ -55,10 +56,17 @@ def update() -> None:
     with english.open("rb") as handle:
         catalog = read_po(handle, locale="en")
     for message in catalog:
-        if message.id and not message.string:
+        if message.id and not _translated(message):
+            # English is the source language: each msgid (and its plural) is its own translation
             message.string = message.id
     with english.open("wb") as handle:
         write_po(handle, catalog, width=0, omit_header=False)
+
+
+def _translated(message: Message) -> bool:
+    """Every form has text (a plural message's string is a tuple, one per plural form)."""
+    strings = [message.string] if isinstance(message.string, str) else list(message.string or ())
+    return bool(strings) and all(strings)
 
 
 def missing() -> list[str]:
@@ -66,7 +74,7 @@ def missing() -> list[str]:
     for language in LANGUAGES:
         with po_path(language).open("rb") as handle:
             catalog = read_po(handle, locale=language)
-        problems += [f"{language}: {m.id!r}" for m in catalog if m.id and (not m.string or m.fuzzy)]
+        problems += [f"{language}: {m.id!r}" for m in catalog if m.id and (not _translated(m) or m.fuzzy)]
     return problems
 
 

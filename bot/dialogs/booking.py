@@ -253,7 +253,7 @@ def _recap(manager: DialogManager, reader: Reader) -> str:
     return " · ".join(parts)
 
 
-async def common_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+async def common_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     reader = reader_of(dialog_manager)
     return {
         "error": escape(pop_error(dialog_manager), quote=False),
@@ -272,7 +272,7 @@ def screen(*body: Any) -> Multi:
 
 
 # ---- department (dispatchers only) ----------------------------------------------------------------
-async def department_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+async def department_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     reader = reader_of(dialog_manager)
     site = site_of(dialog_manager)
     return {"departments": [(d.id, _button_label(d.name.get(reader.language))) for d in site.departments]}
@@ -312,7 +312,7 @@ async def on_date_text(message: Message, manager: DialogManager, text: str) -> N
 
 
 # ---- start and end --------------------------------------------------------------------------------
-async def start_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+async def start_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     reader = reader_of(dialog_manager)
     day = draft_day(dialog_manager)
     site = site_of(dialog_manager)
@@ -366,7 +366,7 @@ async def on_start_text(message: Message, manager: DialogManager, text: str) -> 
     await _take_start(manager, parse_time(text))
 
 
-async def end_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+async def end_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     reader = reader_of(dialog_manager)
     start_text = draft(dialog_manager).get("start") or "00:00"
     start = datetime.combine(datetime.min.date(), time.fromisoformat(start_text))
@@ -419,7 +419,7 @@ async def on_end_text(message: Message, manager: DialogManager, text: str) -> No
 
 
 # ---- attendees -------------------------------------------------------------------------------------
-async def attendees_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+async def attendees_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     largest = _services(dialog_manager).largest_capacity()
     return {"counts": [(str(n), str(n)) for n in QUICK_COUNTS if n <= largest], "largest": largest}
 
@@ -452,9 +452,9 @@ async def on_attendees_text(message: Message, manager: DialogManager, text: str)
 
 
 # ---- room -------------------------------------------------------------------------------------------
-async def room_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+async def room_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     reader = reader_of(dialog_manager)
-    _t = reader.gettext
+    _ = reader.gettext
     site = site_of(dialog_manager)
     data = draft(dialog_manager)
     offers = await _free_offers(dialog_manager)
@@ -467,7 +467,7 @@ async def room_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
             too_soon.add(offer.room_class)
             continue
         mark = "• " if offer.room_id == data.get("room_id") else ""
-        label = _t("{room} · class {room_class} · {capacity} people").format(
+        label = _("{room} · class {room_class} · {capacity} people").format(
             room=room.name.get(reader.language), room_class=offer.room_class, capacity=offer.capacity
         )
         rooms.append((offer.room_id, mark + _button_label(label, 60)))
@@ -476,7 +476,7 @@ async def room_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
     for room_class in sorted(too_soon):
         rule = site.room_classes[room_class]
         notes.append(
-            _t(
+            _(
                 "Class {room_class} rooms need {notice} notice: the earliest start for them is {earliest}."
             ).format(
                 room_class=room_class,
@@ -521,7 +521,7 @@ async def on_room(callback: CallbackQuery, widget: Any, manager: DialogManager, 
 
 
 # ---- layout and reception level --------------------------------------------------------------------
-async def layout_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+async def layout_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     reader = reader_of(dialog_manager)
     site = site_of(dialog_manager)
     room = site.room(draft(dialog_manager).get("room_id") or "")
@@ -551,7 +551,7 @@ async def on_layout(callback: CallbackQuery, widget: Any, manager: DialogManager
     await goto(manager, target or BookingSG.level)
 
 
-async def level_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+async def level_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     return {"levels": [(str(level), str(level)) for level in (1, 2, 3, 4)]}
 
 
@@ -577,7 +577,7 @@ async def _enter_services(manager: DialogManager) -> None:
     await goto(manager, BookingSG.services)
 
 
-async def services_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+async def services_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     reader = reader_of(dialog_manager)
     return {
         "services": [
@@ -636,9 +636,9 @@ def _current_detail(manager: DialogManager) -> tuple[Any, Any] | None:
     return (service, detail) if detail is not None else None
 
 
-async def detail_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+async def detail_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     reader = reader_of(dialog_manager)
-    _t = reader.gettext
+    _ = reader.gettext
     current = _current_detail(dialog_manager)
     if current is None:
         return {
@@ -655,13 +655,13 @@ async def detail_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
     value = (draft(dialog_manager).get("services") or {}).get(service.id, {}).get(detail.key)
     if detail.kind == DetailKind.number:
         if detail.min is not None and detail.max is not None:
-            hint = _t("Type a number from {minimum} to {maximum}.").format(
+            hint = _("Type a number from {minimum} to {maximum}.").format(
                 minimum=detail.min, maximum=detail.max
             )
         else:
-            hint = _t("Type a number.")
+            hint = _("Type a number.")
     else:
-        hint = _t("Type the text (at most {limit} characters).").format(limit=MAX_DETAIL)
+        hint = _("Type the text (at most {limit} characters).").format(limit=MAX_DETAIL)
     return {
         "service": escape(service.name.get(reader.language)),
         "label": escape(detail.label.get(reader.language)),
@@ -734,7 +734,7 @@ async def on_detail_keep(callback: CallbackQuery, button: Button, manager: Dialo
 
 # ---- title, contact, phone, confidential, notes -------------------------------------------------------
 def _keep_getter(key: str) -> Callable[..., Awaitable[dict[str, Any]]]:
-    async def getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    async def getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
         value = draft(dialog_manager).get(key) or ""
         person = person_of(dialog_manager)
         return {
@@ -824,7 +824,7 @@ def _needs_approval(manager: DialogManager) -> bool:
     return site.room_class_of(room).needs_approval or bool(layout and layout.needs_approval)
 
 
-async def summary_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+async def summary_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     reader = reader_of(dialog_manager)
     try:
         summary = booking_summary(reader, draft_view(dialog_manager), with_status=False)
@@ -935,9 +935,9 @@ async def on_confirm(callback: CallbackQuery, button: Button, manager: DialogMan
 
 
 # ---- change mode -----------------------------------------------------------------------------------
-async def change_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+async def change_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     reader = reader_of(dialog_manager)
-    _t = reader.gettext
+    _ = reader.gettext
     data = draft(dialog_manager)
     original = data.get("original") or {}
     changed = changed_fields(dialog_manager)
@@ -952,28 +952,28 @@ async def change_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
                 local_to_utc(zone, day, time.fromisoformat(values["end"])),
             )
 
-        lines.append(_t("Time: {old} → {new}").format(old=span(original), new=span(data)))
+        lines.append(_("Time: {old} → {new}").format(old=span(original), new=span(data)))
     if "room_id" in changed:
         lines.append(
-            _t("Room: {old} → {new}").format(
+            _("Room: {old} → {new}").format(
                 old=reader.room_name(original["room_id"]), new=reader.room_name(data["room_id"])
             )
         )
     if "attendees" in changed:
-        lines.append(_t("Attendees: {old} → {new}").format(old=original["attendees"], new=data["attendees"]))
+        lines.append(_("Attendees: {old} → {new}").format(old=original["attendees"], new=data["attendees"]))
     if "layout" in changed:
         lines.append(
-            _t("Layout: {old} → {new}").format(
+            _("Layout: {old} → {new}").format(
                 old=reader.layout_name(original["layout"]), new=reader.layout_name(data["layout"])
             )
         )
     if "services" in changed:
 
         def names(services: dict[str, Any]) -> str:
-            return "、".join(reader.service_name(s) for s in services) or _t("none")
+            return "、".join(reader.service_name(s) for s in services) or _("none")
 
         lines.append(
-            _t("Services: {old} → {new}").format(
+            _("Services: {old} → {new}").format(
                 old=names(original.get("services") or {}), new=names(data.get("services") or {})
             )
         )

@@ -136,4 +136,13 @@ class SiteCalendar(Calendar):
     async def _render_keyboard(self, data: dict[str, Any], manager: DialogManager) -> Any:
         if self.get_offset(manager) is None:
             self.set_offset(today_of(manager), manager)
-        return await super()._render_keyboard(data, manager)
+        keyboard = await super()._render_keyboard(data, manager)
+        # Filler cells (days of other months, past days) are blank in aiogram-dialog; a dot
+        # keeps the grid and is a label every Bot API server accepts.
+        return [
+            [
+                button.model_copy(update={"text": "·"}) if not button.text.strip() else button
+                for button in row
+            ]
+            for row in keyboard
+        ]

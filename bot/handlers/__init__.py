@@ -12,7 +12,7 @@ from aiogram import Router
 
 def build_routers() -> list[Router]:
     from bot.dialogs.booking import booking_dialog
-    from bot.handlers import approval, booking, fallback, help, language, my, start
+    from bot.handlers import approval, bind, booking, fallback, help, language, my, start, supervision, tasks
 
     return [
         start.router,
@@ -21,6 +21,9 @@ def build_routers() -> list[Router]:
         booking.router,
         my.router,
         approval.router,
+        tasks.router,
+        supervision.router,
+        bind.router,
         booking_dialog,
         fallback.router,
     ]

@@ -43,32 +43,30 @@ def _button(read: Reader, view: BookingView) -> str:
 
 
 def list_view(read: Reader, person: PersonContext, bookings: list[BookingView]) -> tuple[str, Keyboard]:
-    _t = read.gettext
     if not bookings:
-        return _t("You have no upcoming bookings. Book a room with /book."), []
+        return _("You have no upcoming bookings. Book a room with /book."), []
     heading = (
-        _t("<b>Upcoming bookings</b>") if person.has(*SEES_ALL) else _t("<b>Your upcoming bookings</b>")
+        _("<b>Upcoming bookings</b>") if person.has(*SEES_ALL) else _("<b>Your upcoming bookings</b>")
     )
     shown = bookings[:LIST_LIMIT]
     lines = [heading, *(booking_line(read, view) for view in shown)]
     if len(bookings) > LIST_LIMIT:
-        lines.append(_t("… and {count} more.").format(count=len(bookings) - LIST_LIMIT))
-    lines.append(_t("Press a booking for its details, to change or to cancel it."))
+        lines.append(_("… and {count} more.").format(count=len(bookings) - LIST_LIMIT))
+    lines.append(_("Press a booking for its details, to change or to cancel it."))
     keyboard = [[{"text": _button(read, view), "callback_data": _data(view.id, "v")}] for view in shown]
     return fit_message("\n".join(lines)), keyboard
 
 
 def detail_view(read: Reader, view: BookingView) -> tuple[str, Keyboard]:
-    _t = read.gettext
     keyboard: Keyboard = []
     if view.status in MANAGEABLE:
         keyboard.append(
             [
-                {"text": _t("✏️ Change"), "callback_data": _data(view.id, "e")},
-                {"text": _t("🚫 Cancel booking"), "callback_data": _data(view.id, "c")},
+                {"text": _("✏️ Change"), "callback_data": _data(view.id, "e")},
+                {"text": _("🚫 Cancel booking"), "callback_data": _data(view.id, "c")},
             ]
         )
-    keyboard.append([{"text": _t("‹ All my bookings"), "callback_data": _data(view.id, "l")}])
+    keyboard.append([{"text": _("‹ All my bookings"), "callback_data": _data(view.id, "l")}])
     return booking_summary(read, view, heading=booking_heading(read, view)), keyboard
 
 
@@ -150,18 +148,17 @@ async def _ask_cancel(callback: CallbackQuery, read: Reader, view: BookingView) 
         error = BookingError("cannot_cancel", status=view.status.value)
         await answer_quietly(callback, error_text(read, error), alert=True)
         return
-    _t = read.gettext
     keyboard: Keyboard = [
         [
-            {"text": _t("Yes, cancel it"), "callback_data": _data(view.id, "y", view.revision)},
-            {"text": _t("No, keep it"), "callback_data": _data(view.id, "v")},
+            {"text": _("Yes, cancel it"), "callback_data": _data(view.id, "y", view.revision)},
+            {"text": _("No, keep it"), "callback_data": _data(view.id, "v")},
         ]
     ]
     text = booking_summary(
         read,
         view,
         heading=booking_heading(read, view),
-        footer=_t("<b>Cancel this booking?</b> The teams will be told."),
+        footer=_("<b>Cancel this booking?</b> The teams will be told."),
     )
     await answer_quietly(callback)
     await show(callback, text, keyboard)
@@ -192,7 +189,6 @@ async def _cancel(
             if current is not None:
                 await show(callback, *detail_view(read, current))
         return
-    _t = read.gettext
-    await answer_quietly(callback, _t("Booking cancelled."))
-    heading = _t("🚫 Booking #{number} is cancelled.").format(number=view.id)
+    await answer_quietly(callback, _("Booking cancelled."))
+    heading = _("🚫 Booking #{number} is cancelled.").format(number=view.id)
     await show(callback, booking_summary(read, outcome.booking, heading=heading, with_status=False))

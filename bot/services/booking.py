@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -131,8 +131,8 @@ def to_view(booking: Booking) -> BookingView:
 def _snapshot(view: BookingView) -> dict[str, Any]:
     data = asdict(view)
     data["status"] = view.status.value
-    data["start"] = view.start.isoformat()
-    data["end"] = view.end.isoformat()
+    data["start"] = view.start.astimezone(UTC).isoformat()
+    data["end"] = view.end.astimezone(UTC).isoformat()
     return data
 
 
@@ -231,6 +231,9 @@ class BookingService:
 
     async def create(self, session: AsyncSession, request: BookingRequest) -> Outcome:
         now = self.clock.now()
+        if request.start.tzinfo is None or request.end.tzinfo is None:
+            raise ValueError("booking times must be timezone-aware")
+        request = replace(request, start=request.start.astimezone(UTC), end=request.end.astimezone(UTC))
         room = self._validate(request, now)
         repo = BookingRepository(session)
         blocked_until = await self._ensure_free(repo, room, request.start, request.end, None)
@@ -423,8 +426,8 @@ class BookingService:
             raise BookingError("cannot_change", status=previous.status)
         wanted = replace(
             previous,
-            start=changes.start or previous.start,
-            end=changes.end or previous.end,
+            start=(changes.start or previous.start).astimezone(UTC),
+            end=(changes.end or previous.end).astimezone(UTC),
             room_id=changes.room_id or previous.room_id,
             attendees=changes.attendees or previous.attendees,
             layout=changes.layout or previous.layout,

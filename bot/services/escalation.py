@@ -120,10 +120,15 @@ class TaskTimers:
         for task in await repo.by_ids(ids):
             # every step that came due, in order (several after a downtime)
             for _ in range(self.policy.last_stage() + 2):
-                if task.next_at is None or task.next_at > now or task.status not in (
-                    TaskStatus.planned,
-                    TaskStatus.open,
-                    TaskStatus.problem,
+                if (
+                    task.next_at is None
+                    or task.next_at > now
+                    or task.status
+                    not in (
+                        TaskStatus.planned,
+                        TaskStatus.open,
+                        TaskStatus.problem,
+                    )
                 ):
                     break
                 result.outgoing += await self._step(session, task, now, chats)
@@ -137,7 +142,9 @@ class TaskTimers:
         now = self.clock.now()
         started = await session.execute(
             update(Booking)
-            .where(Booking.status == BookingStatus.confirmed.value, Booking.start_at <= now, Booking.end_at > now)
+            .where(
+                Booking.status == BookingStatus.confirmed.value, Booking.start_at <= now, Booking.end_at > now
+            )
             .values(status=BookingStatus.in_progress.value, updated_at=now)
             .execution_options(synchronize_session=False)
         )
@@ -256,7 +263,9 @@ class TaskTimers:
                         link=REMINDER,
                     )
                 )
-            await repo.event(task, "reminded", now, chat_id=chat_id, late=late, scheduled=scheduled.isoformat())
+            await repo.event(
+                task, "reminded", now, chat_id=chat_id, late=late, scheduled=scheduled.isoformat()
+            )
         else:
             role = self.policy.role_at(stage)
             recipients = self.site.people_with(Role(role)) if role else []

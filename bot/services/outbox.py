@@ -304,7 +304,9 @@ class OutboxService:
             return [host]
         children = (
             await session.scalars(
-                select(OutboxMessage).where(OutboxMessage.merged_into_id == host.id).order_by(OutboxMessage.id)
+                select(OutboxMessage)
+                .where(OutboxMessage.merged_into_id == host.id)
+                .order_by(OutboxMessage.id)
             )
         ).all()
         return [host, *children]

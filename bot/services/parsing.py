@@ -104,7 +104,7 @@ def _make_date(year: int, month: int, day: int, today: date | None = None) -> da
         raise BookingError("no_such_date", day=day, month=month) from None
 
 
-_PHONE = re.compile(r"\+?[0-9][0-9 ()\-]{2,30}(?:\s*(?:ext\.?|x|转|分机)\s*[0-9]{1,6})?")
+_PHONE = re.compile(r"\+?[0-9(][0-9 ()\-]{2,30}(?:\s*(?:ext\.?|x|转|分机)\s*[0-9]{1,6})?")
 
 
 def parse_phone(text: str) -> str:

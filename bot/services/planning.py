@@ -85,7 +85,9 @@ def repeat_interval(template: TaskTemplate, view: BookingView) -> timedelta | No
     return timedelta(minutes=minutes)
 
 
-def expiry(view: BookingView, push_at: datetime, due_at: datetime | None, interval: timedelta | None) -> datetime:
+def expiry(
+    view: BookingView, push_at: datetime, due_at: datetime | None, interval: timedelta | None
+) -> datetime:
     if interval is not None:
         return min(push_at + interval, view.end)
     reference = due_at or push_at
@@ -100,7 +102,9 @@ def plan_tasks(site: SiteConfig, view: BookingView) -> list[PlannedTask]:
     room_class = room.room_class if room else None
     templates = [t for t in site.task_templates if _applies(t, view, room_class)]
     involved = {
-        t.team for t in templates if t.team != INVOLVED_TEAMS and t.kind == TaskKind.task and site.team(t.team)
+        t.team
+        for t in templates
+        if t.team != INVOLVED_TEAMS and t.kind == TaskKind.task and site.team(t.team)
     }
     planned: list[PlannedTask] = []
     for template in templates:
@@ -170,7 +174,9 @@ class PlanOutcome:
 def field_changes(previous: BookingView, view: BookingView) -> list[dict[str, Any]]:
     changes: list[dict[str, Any]] = []
     if (previous.start, previous.end) != (view.start, view.end):
-        changes.append({"field": "time", "old": (previous.start, previous.end), "new": (view.start, view.end)})
+        changes.append(
+            {"field": "time", "old": (previous.start, previous.end), "new": (view.start, view.end)}
+        )
     if previous.room_id != view.room_id:
         changes.append({"field": "room", "old": previous.room_id, "new": view.room_id})
     if previous.attendees != view.attendees:
@@ -178,9 +184,7 @@ def field_changes(previous: BookingView, view: BookingView) -> list[dict[str, An
     if previous.layout != view.layout:
         changes.append({"field": "layout", "old": previous.layout, "new": view.layout})
     if previous.services != view.services:
-        changes.append(
-            {"field": "services", "old": sorted(previous.services), "new": sorted(view.services)}
-        )
+        changes.append({"field": "services", "old": sorted(previous.services), "new": sorted(view.services)})
     return changes
 
 
@@ -189,7 +193,9 @@ class TaskPlanner:
         self.site = site
         self.clock = clock
 
-    async def plan(self, session: AsyncSession, view: BookingView, previous: BookingView | None) -> PlanOutcome:
+    async def plan(
+        self, session: AsyncSession, view: BookingView, previous: BookingView | None
+    ) -> PlanOutcome:
         repo = TaskRepository(session)
         existing = list(await repo.for_booking(view.id))
         if view.status not in PLANNED_STATUSES:
@@ -197,7 +203,9 @@ class TaskPlanner:
         return await self._replan(session, view, previous, existing)
 
     # ---- cancelling ----------------------------------------------------------------------
-    async def _cancel_all(self, session: AsyncSession, view: BookingView, existing: list[Task]) -> PlanOutcome:
+    async def _cancel_all(
+        self, session: AsyncSession, view: BookingView, existing: list[Task]
+    ) -> PlanOutcome:
         outcome = PlanOutcome()
         now = self.clock.now()
         repo = TaskRepository(session)
@@ -229,7 +237,9 @@ class TaskPlanner:
                             "booking_id": view.id,
                             "team_id": team.id,
                             "reason": view.status.value,
-                            "tasks": [c for c in outcome.changes if c.team_id == team.id and c.kind != "reminder"],
+                            "tasks": [
+                                c for c in outcome.changes if c.team_id == team.id and c.kind != "reminder"
+                            ],
                         },
                         dedupe_key=f"tasks:{view.id}:{view.revision}:{team.id}",
                     )
@@ -278,7 +288,9 @@ class TaskPlanner:
         for task in to_refresh:
             outcome.outgoing += await refresh_messages(session, task)
         if had_tasks:
-            outcome.notices += await self._change_notices(session, view, fields, outcome.changes, existing, wanted)
+            outcome.notices += await self._change_notices(
+                session, view, fields, outcome.changes, existing, wanted
+            )
         return outcome
 
     def _new_task(self, view: BookingView, planned: PlannedTask, now: datetime) -> Task:
@@ -365,14 +377,22 @@ class TaskPlanner:
             # not pushed yet, or pushed/done for the old time and due again at the new one
             self._schedule(task, planned, now)
         elif status in OPEN:
-            task.push_at, task.planned_due_at, task.expires_at = planned.push_at, planned.due_at, planned.expires_at
+            task.push_at, task.planned_due_at, task.expires_at = (
+                planned.push_at,
+                planned.due_at,
+                planned.expires_at,
+            )
             task.due_at = planned.due_at
             task.stage = 0
             task.acknowledged_by_id = None
             task.next_at = planned.due_at + self._reminder_delay() if planned.due_at is not None else None
             task.updated_at = now
         else:  # done or sent, and its new time has passed too: it stays as it is
-            task.push_at, task.planned_due_at, task.expires_at = planned.push_at, planned.due_at, planned.expires_at
+            task.push_at, task.planned_due_at, task.expires_at = (
+                planned.push_at,
+                planned.due_at,
+                planned.expires_at,
+            )
             return None
         await repo.event(
             task,

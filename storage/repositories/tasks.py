@@ -144,8 +144,7 @@ class TaskRepository:
             select(Task)
             .where(Task.team_id.in_(team_ids), Task.needs_confirmation.is_(True))
             .where(
-                Task.status.in_(("open", "problem"))
-                | ((Task.status == "planned") & (Task.push_at < until))
+                Task.status.in_(("open", "problem")) | ((Task.status == "planned") & (Task.push_at < until))
             )
             .order_by(Task.due_at, Task.push_at, Task.id)
         )

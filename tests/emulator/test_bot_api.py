@@ -28,8 +28,7 @@ pytestmark = pytest.mark.usefixtures("people")
 def keyboard(*rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [InlineKeyboardButton(text=text, callback_data=data) for text, data in row]
-            for row in rows
+            [InlineKeyboardButton(text=text, callback_data=data) for text, data in row] for row in rows
         ]
     )
 
@@ -55,9 +54,7 @@ async def test_send_edit_delete(bot: Bot, emu: EmulatorClient) -> None:
     assert sent.chat.id == ALICE and sent.chat.type == "private" and sent.chat.first_name == "Alice"
     assert sent.from_user is not None and sent.from_user.id == BOT_ID
 
-    edited = await bot.edit_message_text(
-        "<i>Room</i> cancelled", chat_id=ALICE, message_id=sent.message_id
-    )
+    edited = await bot.edit_message_text("<i>Room</i> cancelled", chat_id=ALICE, message_id=sent.message_id)
     assert not isinstance(edited, bool)
     assert edited.text == "Room cancelled" and edited.edit_date is not None
     assert edited.reply_markup is None
@@ -89,10 +86,10 @@ async def test_send_edit_delete(bot: Bot, emu: EmulatorClient) -> None:
     ("text", "error"),
     [
         ("line<br>break", 'can\'t parse entities: Unsupported start tag "br" at byte offset 4'),
-        ("<b>bold", 'can\'t parse entities: Can\'t find end tag corresponding to start tag "b"'),
+        ("<b>bold", "can't parse entities: Can't find end tag corresponding to start tag \"b\""),
         ("<b>x</i>", 'Unmatched end tag at byte offset 4, expected "</b>", found "</i>"'),
         ("1 < 2", 'can\'t parse entities: Unsupported start tag "" at byte offset 2'),
-        ("Q&A", "can't parse entities: Character \"&\" must be escaped"),
+        ("Q&A", 'can\'t parse entities: Character "&" must be escaped'),
         ("   ", "message text is empty"),
         ("<b></b>", "message text is empty"),
         ("x" * 4097, "message is too long"),
@@ -155,9 +152,7 @@ async def test_not_modified(bot: Bot) -> None:
         "are exactly the same as a current content and reply markup of the message"
     )
     with pytest.raises(TelegramBadRequest, match="message is not modified"):
-        await bot.edit_message_reply_markup(
-            chat_id=ALICE, message_id=sent.message_id, reply_markup=markup
-        )
+        await bot.edit_message_reply_markup(chat_id=ALICE, message_id=sent.message_id, reply_markup=markup)
     await bot.edit_message_text("<i>Same</i>", chat_id=ALICE, message_id=sent.message_id, reply_markup=markup)
 
 
@@ -168,21 +163,15 @@ async def test_chat_errors(bot: Bot, emu: EmulatorClient) -> None:
     with pytest.raises(TelegramForbiddenError, match="Forbidden: bot was blocked by the user"):
         await bot.send_message(BOB, "hi")
     await emu.remove_bot_from_group(GROUP)
-    with pytest.raises(
-        TelegramForbiddenError, match="Forbidden: bot was kicked from the group chat"
-    ):
+    with pytest.raises(TelegramForbiddenError, match="Forbidden: bot was kicked from the group chat"):
         await bot.send_message(GROUP, "hi")
     await emu.create_group(-1001234567890, "Super", [ALICE], chat_type="supergroup")
     await emu.remove_bot_from_group(-1001234567890, kicked=False)
-    with pytest.raises(
-        TelegramForbiddenError, match="Forbidden: bot is not a member of the supergroup chat"
-    ):
+    with pytest.raises(TelegramForbiddenError, match="Forbidden: bot is not a member of the supergroup chat"):
         await bot.send_message(-1001234567890, "hi")
 
 
-async def test_user_can_only_be_messaged_after_start_when_required(
-    bot: Bot, emu: EmulatorClient
-) -> None:
+async def test_user_can_only_be_messaged_after_start_when_required(bot: Bot, emu: EmulatorClient) -> None:
     await emu.set_config(require_start=True)
     await emu.create_user(77, "Newcomer")
     with pytest.raises(TelegramForbiddenError, match="bot can't initiate conversation"):
@@ -200,9 +189,7 @@ async def test_answer_callback_query_rules(bot: Bot, emu: EmulatorClient) -> Non
     assert await bot.answer_callback_query(query_id, text="Saved", show_alert=True)
     answer = await emu.callback_answer(query_id)
     assert answer["answered"] and answer["text"] == "Saved" and answer["show_alert"] is True
-    message = (
-        "Bad Request: query is too old and response timeout expired or query ID is invalid"
-    )
+    message = "Bad Request: query is too old and response timeout expired or query ID is invalid"
     with pytest.raises(TelegramBadRequest) as info:
         await bot.answer_callback_query(query_id)
     assert info.value.message == message
@@ -290,7 +277,10 @@ async def test_chat_action(bot: Bot, emu: EmulatorClient) -> None:
 
 
 async def test_commands_per_scope_and_language(bot: Bot, emu: EmulatorClient) -> None:
-    english = [BotCommand(command="start", description="Start"), BotCommand(command="book", description="Book a room")]
+    english = [
+        BotCommand(command="start", description="Start"),
+        BotCommand(command="book", description="Book a room"),
+    ]
     chinese = [BotCommand(command="start", description="开始")]
     assert await bot.set_my_commands(english)
     assert await bot.set_my_commands(chinese, language_code="zh")

@@ -83,9 +83,7 @@ async def test_press_button_waits_for_the_button(bot: Bot, emu: EmulatorClient) 
 
 
 async def test_callback_answer_wait(bot: Bot, emu: EmulatorClient) -> None:
-    markup = InlineKeyboardMarkup(
-        inline_keyboard=[[InlineKeyboardButton(text="Go", callback_data="go")]]
-    )
+    markup = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="Go", callback_data="go")]])
     sent = await bot.send_message(ALICE, "Ready?", reply_markup=markup)
     press = await emu.click_button(ALICE, ALICE, sent.message_id, "go")
     assert (await emu.callback_answer(press["callback_query_id"]))["answered"] is False

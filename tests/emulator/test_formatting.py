@@ -126,7 +126,7 @@ def test_markdown_v2() -> None:
     assert [e["type"] for e in entities] == [
         "bold", "italic", "underline", "strikethrough", "spoiler", "code", "text_link",
     ]  # fmt: skip
-    with pytest.raises(MarkdownError, match="Character '.' is reserved"):
+    with pytest.raises(MarkdownError, match=r"Character '\.' is reserved"):
         parse_markdown("Hello.", v2=True)
     with pytest.raises(MarkdownError, match="Can't find end of Italic entity at byte offset 9"):
         parse_markdown("🏟 🏟_abacaba", v2=True)

@@ -19,9 +19,7 @@ from .conftest import ALICE, BOB, GROUP, close_bot, make_bot
 pytestmark = pytest.mark.usefixtures("people")
 
 
-async def test_per_chat_burst_then_429_while_other_chat_is_fine(
-    bot: Bot, emu: EmulatorClient
-) -> None:
+async def test_per_chat_burst_then_429_while_other_chat_is_fine(bot: Bot, emu: EmulatorClient) -> None:
     for n in range(3):
         await bot.send_message(ALICE, f"message {n}")
     with pytest.raises(TelegramRetryAfter) as info:

@@ -24,9 +24,7 @@ async def download(bot: Bot, file_id: str) -> bytes:
 
 async def test_send_photo_round_trip(bot: Bot, emu: EmulatorClient) -> None:
     png = make_png(1600, 900)
-    sent = await bot.send_photo(
-        ALICE, BufferedInputFile(png, "plan.png"), caption="Floor <b>plan</b>"
-    )
+    sent = await bot.send_photo(ALICE, BufferedInputFile(png, "plan.png"), caption="Floor <b>plan</b>")
     assert sent.photo is not None
     sizes = [(p.width, p.height) for p in sent.photo]
     assert sizes == [(90, 51), (320, 180), (800, 450), (1280, 720)]
@@ -60,7 +58,7 @@ async def test_caption_limit(bot: Bot) -> None:
 
 
 async def test_send_document_round_trip(bot: Bot, emu: EmulatorClient) -> None:
-    data = "date,room\n2024-05-01,A\n".encode()
+    data = b"date,room\n2024-05-01,A\n"
     sent = await bot.send_document(
         ALICE, BufferedInputFile(data, "bookings.csv"), caption="Your <i>bookings</i>"
     )
@@ -76,9 +74,7 @@ async def test_send_document_round_trip(bot: Bot, emu: EmulatorClient) -> None:
     with pytest.raises(TelegramBadRequest, match="invalid file_id"):
         await bot.get_file("nope")
 
-    edited = await bot.edit_message_caption(
-        chat_id=ALICE, message_id=sent.message_id, caption="Updated"
-    )
+    edited = await bot.edit_message_caption(chat_id=ALICE, message_id=sent.message_id, caption="Updated")
     assert not isinstance(edited, bool) and edited.caption == "Updated"
     with pytest.raises(TelegramBadRequest, match="there is no text in the message to edit"):
         await bot.edit_message_text("x", chat_id=ALICE, message_id=sent.message_id)

@@ -5,7 +5,7 @@ import time
 
 import pytest
 from aiogram import Bot, Dispatcher, F
-from aiogram.exceptions import TelegramConflictError
+from aiogram.exceptions import TelegramBadRequest, TelegramConflictError
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
@@ -17,9 +17,7 @@ pytestmark = pytest.mark.usefixtures("people")
 
 
 def one_button(text: str, data: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[[InlineKeyboardButton(text=text, callback_data=data)]]
-    )
+    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=text, callback_data=data)]])
 
 
 async def test_injected_message_arrives_with_command_entity(bot: Bot, emu: EmulatorClient) -> None:
@@ -81,9 +79,7 @@ async def test_long_poll_times_out_empty(bot: Bot) -> None:
     assert time.monotonic() - started >= 0.9
 
 
-async def test_concurrent_get_updates_conflict(
-    bot: Bot, emulator_server: EmulatorServer
-) -> None:
+async def test_concurrent_get_updates_conflict(bot: Bot, emulator_server: EmulatorServer) -> None:
     other = make_bot(emulator_server)
     try:
         poll = asyncio.create_task(bot.get_updates(timeout=3))
@@ -110,7 +106,7 @@ async def test_button_press_by_message_and_data(bot: Bot, emu: EmulatorClient) -
     assert query.data == "confirm:7"
     assert query.from_user.id == ALICE
     assert query.chat_instance
-    assert query.message is not None and query.message.message_id == sent.message_id
+    assert isinstance(query.message, Message) and query.message.message_id == sent.message_id
     assert query.message.from_user is not None and query.message.from_user.id == BOT_ID
 
     with pytest.raises(EmulatorError) as info:
@@ -148,9 +144,7 @@ async def test_privacy_mode_in_groups(bot: Bot, emu: EmulatorClient) -> None:
     other_bot = await emu.send_message(ALICE, "/book@other_bot", chat_id=GROUP)
     mention = await emu.send_message(BOB, "hey @huiwu_bot, rooms?", chat_id=GROUP)
     sent = await bot.send_message(GROUP, "Which room?")
-    reply = await emu.send_message(
-        BOB, "Room 5", chat_id=GROUP, reply_to_message_id=sent.message_id
-    )
+    reply = await emu.send_message(BOB, "Room 5", chat_id=GROUP, reply_to_message_id=sent.message_id)
     assert [m["delivered"] for m in (plain, command, other_bot, mention, reply)] == [
         False, True, False, True, True,
     ]  # fmt: skip
@@ -205,9 +199,7 @@ async def test_user_edits_their_message(bot: Bot, emu: EmulatorClient) -> None:
     assert updates[-1].edited_message.text == "room 5"
 
 
-async def test_dispatcher_polling_round_trip(
-    emulator_server: EmulatorServer, emu: EmulatorClient
-) -> None:
+async def test_dispatcher_polling_round_trip(emulator_server: EmulatorServer, emu: EmulatorClient) -> None:
     dp = Dispatcher()
 
     @dp.message(CommandStart())
@@ -250,3 +242,50 @@ async def test_dispatcher_polling_round_trip(
         await polling
         await close_bot(bot)
     assert emulator_server.state.active_poll is None or emulator_server.state.active_poll.gone
+
+
+async def test_updates_made_before_the_bot_connected_name_the_real_bot() -> None:
+    fresh = EmulatorServer()
+    await fresh.start()
+    bot = make_bot(fresh)
+    try:
+        fresh.state.upsert_user(ALICE, "Alice")
+        fresh.state.set_blocked(ALICE)
+        [update] = await bot.get_updates()
+        assert update.my_chat_member is not None
+        assert update.my_chat_member.new_chat_member.user.id == BOT_ID
+        assert update.my_chat_member.new_chat_member.status == "kicked"
+    finally:
+        await close_bot(bot)
+        await fresh.stop()
+
+
+async def test_callback_queries_expire_with_the_configured_timeout() -> None:
+    class Clock:
+        now = 100.0
+
+        def __call__(self) -> float:
+            return self.now
+
+    clock = Clock()
+    server = EmulatorServer(clock=clock, callback_answer_timeout=15.0)
+    await server.start()
+    other = make_bot(server)
+    try:
+        server.state.upsert_user(ALICE, "Alice")
+        sent = await other.send_message(ALICE, "Pick", reply_markup=one_button("A", "a"))
+        press = server.state.press_button(ALICE, ALICE, sent.message_id, "a")
+        clock.now += 16
+        with pytest.raises(TelegramBadRequest, match="query is too old"):
+            await other.answer_callback_query(press.id)
+    finally:
+        await close_bot(other)
+        await server.stop()
+
+
+async def test_negative_offset_keeps_the_newest(bot: Bot, emu: EmulatorClient) -> None:
+    for text in ("a", "b", "c"):
+        await emu.send_message(ALICE, text)
+    updates = await bot.get_updates(offset=-1)
+    assert [u.message.text for u in updates] == ["c"]  # type: ignore[union-attr]
+    assert len(await emu.pending_updates()) == 1

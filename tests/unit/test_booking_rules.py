@@ -319,7 +319,8 @@ async def test_change_follows_the_same_rules(db: Database, service: BookingServi
         return caught.value.code
 
     assert await change(BookingChanges(start=local(2, 14, 30), end=local(2, 15))) == "slot_taken"
-    assert await change(BookingChanges(start=local(1, 9, 30), end=local(1, 10))) == "in_past"
+    assert await change(BookingChanges(start=local(1, 8, 30), end=local(1, 10))) == "in_past"
+    assert await change(BookingChanges(start=local(1, 9, 30), end=local(1, 10))) == "too_early"
     assert await change(BookingChanges(attendees=25)) == "over_capacity"
     assert await change(BookingChanges()) == "nothing_changed"
     assert await change(BookingChanges(start=local(2, 9), end=local(2, 8))) == "end_before_start"

@@ -23,6 +23,7 @@ ENVIRONMENT = (
     "PER_CHAT_INTERVAL_SECONDS",
     "GROUP_PER_MINUTE",
     "GLOBAL_PER_SECOND",
+    "SEND_TIMEOUT_SECONDS",
     "INSTANCE_NAME",
 )
 
@@ -50,6 +51,7 @@ def test_defaults() -> None:
     assert settings.per_chat_interval_seconds == 1.0
     assert settings.group_per_minute == 20
     assert settings.global_per_second == 30
+    assert settings.send_timeout_seconds == 15.0
     assert settings.instance_name == "huiwu"
 
 
@@ -65,6 +67,7 @@ def test_every_setting_comes_from_its_environment_variable(monkeypatch: pytest.M
     monkeypatch.setenv("PER_CHAT_INTERVAL_SECONDS", "0")
     monkeypatch.setenv("GROUP_PER_MINUTE", "1000")
     monkeypatch.setenv("GLOBAL_PER_SECOND", "500")
+    monkeypatch.setenv("SEND_TIMEOUT_SECONDS", "2.5")
     monkeypatch.setenv("INSTANCE_NAME", "huiwu-2")
 
     settings = Settings()
@@ -80,6 +83,7 @@ def test_every_setting_comes_from_its_environment_variable(monkeypatch: pytest.M
     assert settings.per_chat_interval_seconds == 0
     assert settings.group_per_minute == 1000
     assert settings.global_per_second == 500
+    assert settings.send_timeout_seconds == 2.5
     assert settings.instance_name == "huiwu-2"
 
 
@@ -156,6 +160,7 @@ def test_load_settings_returns_valid_settings(monkeypatch: pytest.MonkeyPatch) -
         ("GROUP_PER_MINUTE", "0"),
         ("GLOBAL_PER_SECOND", "0"),
         ("GLOBAL_PER_SECOND", "1.5"),
+        ("SEND_TIMEOUT_SECONDS", "0"),
     ],
 )
 def test_timer_and_sender_limits_are_checked(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:

@@ -313,7 +313,29 @@ PROBLEMS: list[tuple[str, Mutation, str]] = [
         _set("services", 3, "details", 0, "default", value=[30]),
         "services[3].details[0].default: must be a whole number or a text",
     ),
+    (
+        "digest time not HH:MM",
+        _set("digest", value={"time": "5pm"}),
+        'digest.time: must be a time of day written HH:MM, like "17:00"',
+    ),
+    ("weekday out of range", _set("weekly", value={"weekday": 8}), "weekly.weekday: must be <= 7"),
     # references between sections
+    (
+        "unknown aftercare team",
+        _set("aftercare", value={"teams": ["service", "kitchen"]}),
+        "aftercare.teams[1]: unknown team 'kitchen'",
+    ),
+    (
+        "duplicate consumable id",
+        _set(
+            "consumables",
+            value=[
+                {"id": "pens", "name": {"zh": "笔", "en": "Pens"}, "unit": "pen", "price": 2},
+                {"id": "pens", "name": {"zh": "笔", "en": "Pens"}, "unit": "pen", "price": 3},
+            ],
+        ),
+        "consumables[1].id: duplicate id 'pens' (already used by consumables[0])",
+    ),
     (
         "unknown room class",
         _set("rooms", 0, "class", value="Z"),

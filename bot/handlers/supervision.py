@@ -1,0 +1,118 @@
+"""/today, /overdue (supervisor, manager, dispatcher) and /mytasks (team members).
+
+Long lists come as several messages, each within Telegram's 4096 characters. In a group a
+confidential meeting shows no title or unit.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.handlers.replies import reader
+from bot.render.tasks import meetings_text
+from bot.services.clock import Clock
+from bot.services.dispatch import team_of_chat
+from bot.services.people import PersonContext
+from bot.services.tasks import TaskViews
+from bot.site import Role, SiteConfig
+from storage.database import Database
+
+router = Router(name=__name__)
+
+OVERSEERS = (Role.supervisor, Role.manager, Role.dispatcher)
+
+
+async def _send_all(message: Message, texts: list[str]) -> None:
+    for text in texts:
+        await message.answer(text)
+
+
+@router.message(Command("today"))
+async def today(
+    message: Message, person: PersonContext, db: Database, site: SiteConfig, clock: Clock, i18n: I18n
+) -> None:
+    if not person.has(*OVERSEERS):
+        await message.answer(_("/today is for the supervisor, the manager and the dispatchers."))
+        return
+    views = TaskViews(site, clock)
+    day = views.today()
+    read = reader(i18n, site)
+    async with db.transaction() as session:
+        meetings = await views.day(session, day)
+        texts = await meetings_text(
+            read,
+            session,
+            _("📅 <b>Today, {day}</b>: {count} meeting(s)").format(day=read.day(day), count=len(meetings)),
+            meetings,
+            today=day,
+            hide=message.chat.type != "private",
+            empty=_("No meetings today."),
+        )
+    await _send_all(message, texts)
+
+
+@router.message(Command("overdue"))
+async def overdue(
+    message: Message, person: PersonContext, db: Database, site: SiteConfig, clock: Clock, i18n: I18n
+) -> None:
+    if not person.has(*OVERSEERS):
+        await message.answer(_("/overdue is for the supervisor, the manager and the dispatchers."))
+        return
+    views = TaskViews(site, clock)
+    read = reader(i18n, site)
+    async with db.transaction() as session:
+        meetings = await views.overdue(session)
+        count = sum(len(m.tasks) for m in meetings)
+        texts = await meetings_text(
+            read,
+            session,
+            _("⏰ <b>Late now</b>: {count} task(s)").format(count=count),
+            meetings,
+            today=views.today(),
+            hide=message.chat.type != "private",
+            empty=_("Nothing is late. 👍"),
+        )
+    await _send_all(message, texts)
+
+
+@router.message(Command("mytasks"))
+async def my_tasks(
+    message: Message, person: PersonContext, db: Database, site: SiteConfig, clock: Clock, i18n: I18n
+) -> None:
+    views = TaskViews(site, clock)
+    read = reader(i18n, site)
+    in_group = message.chat.type != "private"
+    async with db.transaction() as session:
+        if in_group:
+            team = await team_of_chat(session, site, message.chat.id)
+            if team is None:
+                await message.answer(_("This group is not bound to a team. An admin can use /bind <team>."))
+                return
+            if person.user_id not in team.everyone and not person.has(Role.supervisor, Role.manager):
+                await message.answer(_("/mytasks shows the tasks of your own team."))
+                return
+            teams = [team.id]
+        else:
+            teams = list(person.team_ids)
+            if not teams:
+                await message.answer(_("You are not in a team, so you have no tasks."))
+                return
+        meetings = await views.for_teams(session, teams)
+        names = ", ".join(escape(t.name.get(read.language)) for t in site.teams if t.id in teams)
+        texts = await meetings_text(
+            read,
+            session,
+            _("📋 <b>Open and coming tasks</b> — {teams}").format(teams=names),
+            meetings,
+            today=views.today(),
+            hide=in_group,
+            with_team=len(teams) > 1,
+            empty=_("No open tasks. 👍"),
+        )
+    await _send_all(message, texts)

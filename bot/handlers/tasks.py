@@ -1,0 +1,371 @@
+"""Buttons on tasks: Done / Problem in the teams' groups, and the supervisor's buttons.
+
+Button data carries ids only (``t:<task>:<action>``, ``e:<task>:<action>``); who may press
+is decided by the service from the site file, and a refused press changes nothing. The
+press is answered as soon as the (short) transaction is over; the messages showing the task
+are re-rendered through the outbox.
+
+A problem's reason: preset reasons as buttons, or free text typed as a reply to the bot's
+question (ForceReply), which reaches the bot even with privacy mode on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from html import escape
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Filter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, ForceReply, Message, ReplyParameters
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.handlers.replies import answer_quietly, markup, reader
+from bot.notices import Keyboard, NoticeDelivery
+from bot.outgoing import queue
+from bot.render.tasks import escalation_callback, mention, reason_text, supervisor_buttons, task_callback
+from bot.services.clock import Clock
+from bot.services.dispatch import supervises
+from bot.services.tasks import PRESET_REASONS, ActionResult, TaskActions
+from bot.site import SiteConfig
+from bot.workers import Workers
+from storage.database import Database
+from storage.repositories.tasks import TaskRepository
+from storage.repositories.users import UserRepository
+
+router = Router(name=__name__)
+
+TASK_PRESS = re.compile(r"^t:(\d{1,12}):(d|p|o|r:([a-z]{1,16}))$")
+SUPERVISOR_PRESS = re.compile(r"^e:(\d{1,12}):(a|d|r|b|m:(\d{1,15}))$")
+REASON_PROMPT = re.compile(r"#(\d{1,12})")
+PROMPT_MARK = "✍️"
+
+
+class ProblemReason(StatesGroup):
+    typing = State()
+
+
+def _answer_text(result: ActionResult) -> str:
+    """The callback answer for a press that was not refused."""
+    code = result.code
+    if code == "done":
+        if result.on_behalf:
+            return _("✅ Recorded as done, on behalf of the team.")
+        return _("✅ Recorded as done. Thank you!")
+    if code == "already_done":
+        return _("This task is already done.")
+    if code == "closed":
+        return _("This task is no longer open.")
+    if code == "missing":
+        return _("This task does not exist any more.")
+    if code == "not_member":
+        return _("That person is not in the team.")
+    if code == "acknowledged":
+        return _("👌 Acknowledged: no further escalation; the task stays open.")
+    if code == "reassigned":
+        return _("🔁 Reassigned; the team's group is told.")
+    if code == "reported":
+        return _("⚠️ Reported to the supervisor.")
+    return _("You are not allowed to do this.")
+
+
+async def _task_facts(db: Database, task_id: int) -> tuple[str | None, bool]:
+    async with db.transaction() as session:
+        task = await TaskRepository(session).get(task_id)
+        return (task.team_id, task.leader_only) if task else (None, False)
+
+
+async def _refusal(db: Database, site: SiteConfig, i18n: I18n, result: ActionResult, task_id: int) -> str:
+    if result.code != "refused":
+        return _answer_text(result)
+    team_id, leader_only = await _task_facts(db, task_id)
+    if leader_only:
+        return _("Only the team leader (or the supervisor) can confirm this check.")
+    team = site.team(team_id) if team_id else None
+    if team is not None:
+        return _("Only the team {team} (or the supervisor) can do this.").format(
+            team=team.name.get(i18n.current_locale)
+        )
+    return _("You are not allowed to do this.")
+
+
+async def _run(
+    db: Database, delivery: NoticeDelivery, workers: Workers, action: object, *args: object
+) -> ActionResult:
+    async with db.transaction() as session:
+        result: ActionResult = await action(session, *args)  # type: ignore[operator]
+        await queue(session, delivery, result.outgoing)
+    if result.outgoing:
+        workers.wake.set()
+    return result
+
+
+def _reason_keyboard(task_id: int) -> Keyboard:
+    labels = {
+        "equipment": _("Equipment broken"),
+        "locked": _("Room locked"),
+        "supplies": _("Supplies missing"),
+        "staff": _("Not enough staff"),
+    }
+    rows: Keyboard = []
+    keys = list(PRESET_REASONS)
+    for index in range(0, len(keys), 2):
+        rows.append(
+            [
+                {"text": labels[key], "callback_data": task_callback(task_id, f"r:{key}")}
+                for key in keys[index : index + 2]
+            ]
+        )
+    rows.append([{"text": _("✍️ Other (type it)"), "callback_data": task_callback(task_id, "o")}])
+    return rows
+
+
+@router.callback_query(F.data.regexp(TASK_PRESS).as_("match"))
+async def task_press(
+    callback: CallbackQuery,
+    match: re.Match[str],
+    db: Database,
+    site: SiteConfig,
+    clock: Clock,
+    i18n: I18n,
+    delivery: NoticeDelivery,
+    workers: Workers,
+    state: FSMContext,
+) -> None:
+    task_id, action = int(match.group(1)), match.group(2)
+    user = callback.from_user
+    actions = TaskActions(site, clock)
+    if action == "d":
+        result = await _run(db, delivery, workers, actions.confirm, task_id, user.id)
+        await answer_quietly(callback, await _refusal(db, site, i18n, result, task_id))
+        return
+    if action in ("p", "o"):
+        result = await _run(db, delivery, workers, actions.may_report, task_id, user.id)
+        if result.code != "allowed":
+            await answer_quietly(callback, await _refusal(db, site, i18n, result, task_id))
+            return
+        if action == "p":
+            await answer_quietly(callback, _("What is wrong? Choose a reason."))
+            await _ask_reason(callback, task_id)
+        else:
+            await answer_quietly(callback, _("Type the reason as a reply to my question."))
+            await _ask_free_text(callback, task_id, state)
+        return
+    reason = match.group(3)
+    if reason not in PRESET_REASONS:
+        await answer_quietly(callback, _("This button is no longer valid."))
+        return
+    result = await _run(db, delivery, workers, actions.report_problem, task_id, user.id, f"preset:{reason}")
+    if result.code != "reported":
+        await answer_quietly(callback, await _refusal(db, site, i18n, result, task_id))
+        return
+    await answer_quietly(callback, _answer_text(result))
+    await _close_prompt(callback, task_id, reason_text(reader(i18n, site), f"preset:{reason}"))
+
+
+async def _ask_reason(callback: CallbackQuery, task_id: int) -> None:
+    message = callback.message
+    if not isinstance(message, Message) or callback.bot is None:
+        return
+    name = mention(callback.from_user.id, _escape_name(callback.from_user.first_name))
+    text = _("⚠️ {name}, what is wrong with task #{number}?").format(name=name, number=task_id)
+    try:
+        await callback.bot.send_message(
+            message.chat.id,
+            text,
+            reply_markup=markup(_reason_keyboard(task_id)),
+            reply_parameters=ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True),
+        )
+    except TelegramAPIError:
+        await callback.bot.send_message(message.chat.id, text, reply_markup=markup(_reason_keyboard(task_id)))
+
+
+async def _ask_free_text(callback: CallbackQuery, task_id: int, state: FSMContext) -> None:
+    message = callback.message
+    if not isinstance(message, Message) or callback.bot is None:
+        return
+    name = mention(callback.from_user.id, _escape_name(callback.from_user.first_name))
+    prompt = await callback.bot.send_message(
+        message.chat.id,
+        _("{mark} {name}, reply to this message with what is wrong with task #{number}.").format(
+            mark=PROMPT_MARK, name=name, number=task_id
+        ),
+        reply_markup=ForceReply(force_reply=True, selective=True, input_field_placeholder=_("The problem …")),
+    )
+    await state.set_state(ProblemReason.typing)
+    await state.update_data(task_id=task_id, prompt_id=prompt.message_id, choices_id=message.message_id)
+
+
+def _escape_name(name: str) -> str:
+    return escape(name or "…", quote=False)
+
+
+async def plain_name(session: AsyncSession, site: SiteConfig, user_id: int) -> str:
+    """A person's name for a button (buttons show plain text, never HTML)."""
+    person = site.person(user_id)
+    if person is not None:
+        return person.name[:60]
+    user = await UserRepository(session).get(user_id)
+    return (user.first_name if user and user.first_name else str(user_id))[:60]
+
+
+async def _close_prompt(callback: CallbackQuery, task_id: int, reason: str) -> None:
+    message = callback.message
+    if not isinstance(message, Message):
+        return
+    name = _escape_name(callback.from_user.first_name)
+    with contextlib.suppress(TelegramAPIError):
+        await message.edit_text(
+            _("⚠️ {name} reported a problem with task #{number}: {reason}").format(
+                name=name, number=task_id, reason=reason
+            ),
+            reply_markup=None,
+        )
+
+
+class ReplyToReasonPrompt(Filter):
+    """A reply to the bot's "type the reason" question (also after a restart lost the state)."""
+
+    async def __call__(self, message: Message, bot: Bot) -> bool | dict[str, int]:
+        replied = message.reply_to_message
+        if replied is None or replied.from_user is None or replied.from_user.id != bot.id:
+            return False
+        text = replied.text or ""
+        found = REASON_PROMPT.search(text)
+        if not text.startswith(PROMPT_MARK) or found is None:
+            return False
+        return {"prompt_task_id": int(found.group(1))}
+
+
+async def _record_reason(
+    message: Message,
+    task_id: int,
+    db: Database,
+    site: SiteConfig,
+    clock: Clock,
+    i18n: I18n,
+    delivery: NoticeDelivery,
+    workers: Workers,
+) -> None:
+    if message.from_user is None:
+        return
+    actions = TaskActions(site, clock)
+    result = await _run(
+        db, delivery, workers, actions.report_problem, task_id, message.from_user.id, message.text or ""
+    )
+    if result.code == "reported":
+        await message.reply(_("⚠️ Reported to the supervisor. Thank you."))
+    else:
+        await message.reply(await _refusal(db, site, i18n, result, task_id))
+
+
+@router.message(ProblemReason.typing, F.text, ~F.text.startswith("/"))
+async def reason_typed(
+    message: Message,
+    state: FSMContext,
+    db: Database,
+    site: SiteConfig,
+    clock: Clock,
+    i18n: I18n,
+    delivery: NoticeDelivery,
+    workers: Workers,
+) -> None:
+    data = await state.get_data()
+    await state.clear()
+    task_id = int(data.get("task_id", 0))
+    if not task_id:
+        return
+    await _record_reason(message, task_id, db, site, clock, i18n, delivery, workers)
+    if message.bot is not None and data.get("choices_id"):
+        with contextlib.suppress(TelegramAPIError):
+            await message.bot.edit_message_reply_markup(
+                chat_id=message.chat.id, message_id=int(data["choices_id"]), reply_markup=None
+            )
+
+
+@router.message(F.chat.type.in_({"group", "supergroup"}), F.text, ReplyToReasonPrompt())
+async def reason_replied(
+    message: Message,
+    prompt_task_id: int,
+    db: Database,
+    site: SiteConfig,
+    clock: Clock,
+    i18n: I18n,
+    delivery: NoticeDelivery,
+    workers: Workers,
+) -> None:
+    await _record_reason(message, prompt_task_id, db, site, clock, i18n, delivery, workers)
+
+
+# ---------------------------------------------------------------------------- the supervisor's buttons
+
+
+@router.callback_query(F.data.regexp(SUPERVISOR_PRESS).as_("match"))
+async def supervisor_press(
+    callback: CallbackQuery,
+    match: re.Match[str],
+    db: Database,
+    site: SiteConfig,
+    clock: Clock,
+    i18n: I18n,
+    delivery: NoticeDelivery,
+    workers: Workers,
+) -> None:
+    task_id, action = int(match.group(1)), match.group(2)
+    user = callback.from_user
+    actions = TaskActions(site, clock)
+    if not supervises(site, user.id):
+        async with db.transaction() as session:
+            task = await TaskRepository(session).get(task_id)
+            if task is not None:
+                await TaskRepository(session).event(task, "refused", clock.now(), user.id, action=action)
+        await answer_quietly(callback, _("Only the supervisor or the manager can do this."))
+        return
+    if action == "a":
+        result = await _run(db, delivery, workers, actions.acknowledge, task_id, user.id)
+    elif action == "d":
+        result = await _run(db, delivery, workers, actions.confirm, task_id, user.id)
+    elif action in ("r", "b"):
+        await _picker(callback, task_id, action == "r", db, site, i18n)
+        return
+    else:
+        assignee = int(match.group(3))
+        result = await _run(db, delivery, workers, actions.reassign, task_id, user.id, assignee)
+    await answer_quietly(callback, _answer_text(result))
+
+
+async def _picker(
+    callback: CallbackQuery, task_id: int, open_it: bool, db: Database, site: SiteConfig, i18n: I18n
+) -> None:
+    """Reassign: the team's people as buttons (or back to the usual buttons)."""
+    message = callback.message
+    keyboard: Keyboard | None
+    async with db.transaction() as session:
+        task = await TaskRepository(session).get(task_id)
+        if task is None or task.status not in ("open", "problem"):
+            await answer_quietly(callback, _("This task is no longer open."))
+            return
+        if open_it:
+            team = site.team(task.team_id)
+            people = [team.leader, *team.members] if team else []
+            keyboard = [
+                [
+                    {
+                        "text": await plain_name(session, site, person),
+                        "callback_data": escalation_callback(task_id, f"m:{person}"),
+                    }
+                ]
+                for person in people
+            ]
+            keyboard.append([{"text": _("« Back"), "callback_data": escalation_callback(task_id, "b")}])
+        else:
+            keyboard = supervisor_buttons(reader(i18n, site), task)
+    await answer_quietly(callback, _("Who should do it?") if open_it else None)
+    if isinstance(message, Message):
+        with contextlib.suppress(TelegramAPIError):
+            await message.edit_reply_markup(reply_markup=markup(keyboard))

@@ -1,0 +1,191 @@
+"""The sender: delivers outbox rows through the Bot API within Telegram's limits.
+
+What may go when, and how bursts are merged, is decided in bot/services/outbox.py; this
+module makes the calls and sorts Telegram's answers:
+
+* 429 Too Many Requests: that chat waits ``retry_after`` (other chats carry on); never given up.
+* 5xx, timeouts, connection errors: the chat waits 1, 2, 4 … 60 s, then tries again; after
+  ``MAX_ATTEMPTS`` the row is failed and the supervisor told.
+* 403 (bot removed from the group, or blocked) and 400 "chat not found": failed at once and
+  the supervisor told (once a day per chat).
+* "message is not modified" answering an edit: success.
+* a group that became a supergroup: its rows and its binding follow the new chat id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+
+from bot.notices import NoticeDelivery
+from bot.services.clock import Clock
+from bot.services.outbox import Delivery, Keyboard, Limits, OutboxService, Pacer, backoff_seconds
+from bot.services.types import Notice
+from bot.settings import Settings
+from bot.site import Role, SiteConfig
+from storage.database import Database
+from storage.repositories.tasks import ChatBindingRepository
+
+log = logging.getLogger(__name__)
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+FINAL_BAD_REQUESTS = (
+    "chat not found",
+    "user not found",
+    "peer_id_invalid",
+    "have no rights",
+    "not enough rights",
+)
+
+
+def inline_markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
+    if not keyboard:
+        return None
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(**button) for button in row] for row in keyboard]
+    )
+
+
+class Sender:
+    def __init__(
+        self,
+        bot: Bot,
+        db: Database,
+        clock: Clock,
+        site: SiteConfig,
+        delivery: NoticeDelivery,
+        settings: Settings,
+        monotonic: Callable[[], float] = time.monotonic,
+        request_timeout: float | None = None,
+    ) -> None:
+        self.bot = bot
+        self.db = db
+        self.clock = clock
+        self.site = site
+        self.delivery = delivery
+        limits = Limits(
+            per_chat_interval=settings.per_chat_interval_seconds,
+            group_per_minute=settings.group_per_minute,
+            global_per_second=settings.global_per_second,
+        )
+        self.pacer = Pacer(limits, monotonic)
+        self.outbox = OutboxService(db, clock, self.pacer, instance=settings.instance_name)
+        self.request_timeout = request_timeout or settings.send_timeout_seconds
+        self.stats = {"sent": 0, "edited": 0, "retry_after": 0, "retried": 0, "failed": 0, "merged_parts": 0}
+
+    async def send_pending(self) -> int:
+        """Deliver everything that may be sent now; the number of messages sent or edited."""
+        total = 0
+        while True:
+            deliveries = await self.outbox.claim()
+            if not deliveries:
+                return total
+            results = await asyncio.gather(*(self._deliver(item) for item in deliveries))
+            total += sum(results)
+
+    async def next_ready_in(self) -> float | None:
+        """Seconds until a waiting chat may send again (None: nothing is waiting)."""
+        return self.pacer.next_ready_in(await self.outbox.waiting_chats())
+
+    async def _deliver(self, item: Delivery) -> int:
+        try:
+            if item.method == "send":
+                message = await self.bot.send_message(
+                    chat_id=item.chat_id,
+                    text=item.text,
+                    reply_markup=inline_markup(item.keyboard),
+                    link_preview_options=NO_PREVIEW,
+                    request_timeout=max(1, round(self.request_timeout)),
+                )
+                await self.outbox.mark_sent(item, message.message_id)
+                self.stats["sent"] += 1
+                self.stats["merged_parts"] += len(item.part_ids)
+            else:
+                assert item.message_id is not None
+                await self.bot.edit_message_text(
+                    chat_id=item.chat_id,
+                    message_id=item.message_id,
+                    text=item.text,
+                    reply_markup=inline_markup(item.keyboard),
+                    link_preview_options=NO_PREVIEW,
+                    request_timeout=max(1, round(self.request_timeout)),
+                )
+                await self.outbox.mark_sent(item, None)
+                self.stats["edited"] += 1
+            return 1
+        except TelegramRetryAfter as error:
+            self.stats["retry_after"] += 1
+            log.warning("429 for chat %s: waiting %s s", item.chat_id, error.retry_after)
+            await self.outbox.mark_retry(item, error.message, float(error.retry_after), may_give_up=False)
+        except TelegramMigrateToChat as error:
+            log.info("chat %s is now %s", item.chat_id, error.migrate_to_chat_id)
+            await self._moved(item, error.migrate_to_chat_id)
+        except TelegramBadRequest as error:
+            if item.method == "edit" and "not modified" in error.message.lower():
+                await self.outbox.mark_sent(item, None)
+                return 1
+            await self._failed(
+                item, error.message, tell=any(s in error.message.lower() for s in FINAL_BAD_REQUESTS)
+            )
+        except (TelegramForbiddenError, TelegramNotFound) as error:
+            await self._failed(item, error.message, tell=True)
+        except (TimeoutError, TelegramServerError, TelegramNetworkError) as error:
+            await self._retry(item, str(error))
+        except TelegramAPIError as error:  # 401, 409 …: nothing this message did; try later
+            await self._retry(item, str(error))
+        except Exception as error:  # never lose a row to a bug in one call
+            log.exception("sending outbox row %s failed", item.row_id)
+            await self._retry(item, repr(error))
+        return 0
+
+    async def _retry(self, item: Delivery, error: str) -> None:
+        self.stats["retried"] += 1
+        wait = backoff_seconds(item.attempts)
+        log.warning("outbox row %s to %s: %s; retry in %.0f s", item.row_id, item.chat_id, error, wait)
+        if not await self.outbox.mark_retry(item, error, wait):
+            self.stats["failed"] += 1
+            await self._tell_supervisors(item, error)
+
+    async def _failed(self, item: Delivery, error: str, tell: bool) -> None:
+        self.stats["failed"] += 1
+        log.warning("outbox row %s to %s failed: %s", item.row_id, item.chat_id, error)
+        await self.outbox.mark_failed(item, error)
+        if tell and item.method == "send":
+            await self._tell_supervisors(item, error)
+
+    async def _moved(self, item: Delivery, new_chat_id: int) -> None:
+        async with self.db.transaction() as session:
+            await ChatBindingRepository(session).move(item.chat_id, new_chat_id)
+        await self.outbox.move_chat(item.chat_id, new_chat_id)
+        await self.outbox.mark_retry(item, "group moved to a supergroup", 0.0, may_give_up=False)
+
+    async def _tell_supervisors(self, item: Delivery, error: str) -> None:
+        day = self.clock.now().date().isoformat()
+        notices = [
+            Notice(
+                "delivery_failed",
+                person,
+                {"chat_id": item.chat_id, "error": error},
+                dedupe_key=f"undeliverable:{item.chat_id}:{day}:{person}",
+            )
+            for person in self.site.people_with(Role.supervisor)
+            if person != item.chat_id
+        ]
+        if notices:
+            async with self.db.transaction() as session:
+                await self.delivery.deliver(session, notices)
