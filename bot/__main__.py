@@ -8,6 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
+from bot import report_cli
 from bot.sandbox import cli as sandbox_cli
 from bot.settings import load_settings
 from bot.site import SiteConfigError, load_site
@@ -85,10 +86,13 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("file", type=Path)
     upgrade = commands.add_parser("migrate", help="apply database migrations")
     upgrade.add_argument("revision", nargs="?", default="head")
-    sandbox_cli.add_arguments(commands.add_parser("sandbox", help="try the bot in a browser, without Telegram"))
+    sandbox_cli.add_arguments(commands.add_parser("sandbox", help="try the bot in a browser, no Telegram"))
+    report_cli.add_arguments(commands.add_parser("report", help="write a report (the weekly briefing)"))
     args = parser.parse_args(argv)
     if args.command == "sandbox":
         return sandbox_cli.run(args)
+    if args.command == "report":
+        return report_cli.run(args)
     if args.command == "check-config":
         return _check_config(args.file)
     if args.command == "migrate":

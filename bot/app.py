@@ -18,6 +18,7 @@ from aiogram.utils.i18n import I18n
 from aiogram_dialog import setup_dialogs
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+import bot.render  # noqa: F401  (every notice renderer registers itself on import)
 from bot.handlers import build_routers
 from bot.i18n import PersonI18nMiddleware, build_i18n
 from bot.middlewares import DeduplicateUpdates, IdentifyPerson

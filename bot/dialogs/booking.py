@@ -7,6 +7,13 @@ attendees, layout, services) whose steps reuse the same windows and come back to
 
 Every value is checked with the booking service's rules as it is entered; the final word is
 BookingService.create/change inside one transaction.
+
+Phone bookings: a dispatcher first picks the department. The booking belongs to that
+department (its members see it in /my and may change or cancel it), the dispatcher is both
+the requester and the one who booked it (so approval outcomes come back to the dispatcher,
+who took the call), and the contact name and phone typed in the dialog say who the organiser
+is. Telegram gives no reliable way to name a department member who may never have talked to
+the bot, so the dispatcher is the only requester the bot can be sure to reach.
 """
 
 from __future__ import annotations
@@ -137,9 +144,7 @@ async def _room_problem(manager: DialogManager) -> BookingError | None:
     return None
 
 
-def guarded(
-    handler: Callable[..., Awaitable[None]],
-) -> Callable[..., Awaitable[None]]:
+def guarded(handler: Callable[..., Awaitable[None]]) -> Any:
     """A rule that says no becomes a message on top of the window, which stays for a retry."""
 
     @wraps(handler)
@@ -827,7 +832,7 @@ def _needs_approval(manager: DialogManager) -> bool:
 async def summary_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     reader = reader_of(dialog_manager)
     try:
-        summary = booking_summary(reader, draft_view(dialog_manager), with_status=False)
+        summary = booking_summary(reader, draft_view(dialog_manager), with_status=False, limit=3600)
     except (AssertionError, ValueError, KeyError):
         summary = ""
     return {"summary": summary, "needs_approval": _needs_approval(dialog_manager)}
@@ -978,7 +983,7 @@ async def change_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[st
             )
         )
     try:
-        summary = booking_summary(reader, draft_view(dialog_manager), with_status=False)
+        summary = booking_summary(reader, draft_view(dialog_manager), with_status=False, limit=2800)
     except (AssertionError, ValueError, KeyError):
         summary = ""
     return {

@@ -13,6 +13,8 @@ from aiogram import Router
 def build_routers() -> list[Router]:
     from bot.dialogs.booking import booking_dialog
     from bot.handlers import approval, bind, booking, fallback, help, language, my, start, supervision, tasks
+    from bot.handlers.aftercare import router as aftercare_router  # issue 6
+    from bot.handlers.reports import router as reports_router  # issue 6
 
     return [
         start.router,
@@ -24,6 +26,8 @@ def build_routers() -> list[Router]:
         tasks.router,
         supervision.router,
         bind.router,
+        reports_router,  # issue 6
+        aftercare_router,  # issue 6
         booking_dialog,
         fallback.router,
     ]

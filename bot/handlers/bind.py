@@ -29,7 +29,7 @@ router = Router(name=__name__)
 
 @router.message(Command("bind"), F.chat.type == "private")
 async def bind_in_private(message: Message) -> None:
-    await message.answer(_("Send /bind <team> inside the team's group, after adding me to it."))
+    await message.answer(_("Send /bind &lt;team&gt; inside the team's group, after adding me to it."))
 
 
 @router.message(Command("bind"))
@@ -50,7 +50,7 @@ async def bind(
     known = ", ".join(f"<code>{escape(team.id)}</code>" for team in site.teams)
     team = site.team((command.args or "").strip().lower())
     if team is None:
-        await message.answer(_("Which team? Send /bind <team>, one of: {teams}").format(teams=known))
+        await message.answer(_("Which team? Send /bind &lt;team&gt;, one of: {teams}").format(teams=known))
         return
     async with db.transaction() as session:
         await ChatBindingRepository(session).bind(team.id, message.chat.id, person.user_id, clock.now())

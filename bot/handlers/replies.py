@@ -25,7 +25,15 @@ def markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
     if not keyboard:
         return None
     return InlineKeyboardMarkup(
-        inline_keyboard=[[InlineKeyboardButton(**button) for button in row] for row in keyboard]
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=button["text"], callback_data=button.get("callback_data"), url=button.get("url")
+                )
+                for button in row
+            ]
+            for row in keyboard
+        ]
     )
 
 

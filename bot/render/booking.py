@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.notices import Keyboard, RenderContext, Rendered, renderer
 from bot.render.errors import status_name
-from bot.render.text import Reader, fit_message, user_text
+from bot.render.text import SAFE_LIMIT, Reader, fit_message, user_text
 from bot.services.booking import to_view
 from bot.services.types import BookingStatus, BookingView, Notice
 from bot.site import DetailKind, SiteConfig
@@ -117,19 +117,20 @@ def booking_summary(
     footer: str | None = None,
     hide_confidential: bool = False,
     with_status: bool = True,
+    limit: int = SAFE_LIMIT,
 ) -> str:
     """The booking as the service notice lists it, escaped, in the reader's language and zone.
 
-    ``heading`` and ``footer`` are HTML the caller has already escaped. The result always
-    fits one Telegram message.
+    ``heading`` and ``footer`` are HTML the caller has already escaped. The result is at most
+    ``limit`` characters, so that it fits one Telegram message with what the caller adds.
     """
     extra = len(heading or "") + len(footer or "") + 4
     for limits in (_ROOMY, _TIGHT):
         body = _summary(reader, view, limits, hide_confidential, with_status)
-        if len(body) + extra <= 3900:
+        if len(body) + extra <= limit:
             break
     text = "\n\n".join(part for part in (heading, body, footer) if part)
-    return fit_message(text)
+    return fit_message(text, limit)
 
 
 def booking_line(reader: Reader, view: BookingView) -> str:

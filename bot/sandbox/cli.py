@@ -16,9 +16,7 @@ from pathlib import Path
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8080, help="the page's port (default 8080)")
     parser.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
-    parser.add_argument(
-        "--site", type=Path, default=None, help="the site file (default examples/site.toml)"
-    )
+    parser.add_argument("--site", type=Path, default=None, help="the site file (default examples/site.toml)")
     parser.add_argument(
         "--start",
         default=None,
@@ -53,6 +51,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def serve(host: str, port: int, site: Path | None, start_at: datetime | None) -> int:
+    # First of all, so that Ctrl-C during the (slow) imports and start-up still stops cleanly.
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stopping.set)
+
     from aiohttp import web
 
     from bot.sandbox.runtime import Sandbox, default_site_path
@@ -69,15 +74,11 @@ async def serve(host: str, port: int, site: Path | None, start_at: datetime | No
         await runner.cleanup()
         print(f"cannot listen on {host}:{port}: {exc.strerror or exc}; try --port", file=sys.stderr)
         return 1
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stopping.set)
     try:
         await sandbox.start()
-        shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
-        print(f"Huiwu sandbox: http://{shown}:{port}  (Ctrl-C to stop)", flush=True)
+        if not stopping.is_set():
+            shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+            print(f"Huiwu sandbox: http://{shown}:{port}  (Ctrl-C to stop)", flush=True)
         await stopping.wait()
     finally:
         print("stopping the sandbox…", file=sys.stderr, flush=True)

@@ -38,6 +38,9 @@ JSON = dict[str, Any]
 SANDBOX_TOKEN = "123456789:SANDBOX-not-a-real-token-0000"
 MAX_MOVE = timedelta(days=31)
 MAX_TIMER_ROUNDS = 50
+MAX_STEPS = 1000
+# How long (real time) one clock move may wait for the sender to keep up with its timers.
+DRAIN_BUDGET = timedelta(seconds=20)
 CLOCK_ACTIONS = ("next_task", "forward", "tomorrow_17")
 
 
@@ -117,14 +120,22 @@ def site_personas(site: SiteConfig) -> list[Persona]:
         known.add(person.id)
     for team in site.teams:
         for member in sorted(team.everyone - known):
-            personas.append(Persona(id=member, name=f"staff {member}", language=default, teams=teams_of(member)))
+            personas.append(
+                Persona(id=member, name=f"staff {member}", language=default, teams=teams_of(member))
+            )
             known.add(member)
     return personas
 
 
 # ---- command menus ----------------------------------------------------------------------------------
 def resolve_commands(
-    stored: list[JSON], *, chat_id: int, chat_type: str, user_id: int, language: str | None, admin: bool = False
+    stored: list[JSON],
+    *,
+    chat_id: int,
+    chat_type: str,
+    user_id: int,
+    language: str | None,
+    admin: bool = False,
 ) -> list[JSON]:
     """The command menu a Telegram client shows: the narrowest scope that has commands, in the
     user's language first, then without a language (Bot API, "Determining list of commands")."""
@@ -289,7 +300,9 @@ class Sandbox:
             await emu.create_user(persona.id, persona.name, language_code=persona.language_code)
         for team in self.site.teams:
             if team.chat_id is not None:
-                await emu.create_group(team.chat_id, team.name.get(self.site.site.default_language), sorted(team.everyone))
+                await emu.create_group(
+                    team.chat_id, team.name.get(self.site.site.default_language), sorted(team.everyone)
+                )
 
     def _bot_settings(self, database: Path) -> Settings:
         assert self.server is not None
@@ -342,9 +355,7 @@ class Sandbox:
                 await reader.dispose()
             database, self._database = self._database, None
             if database is not None:
-                for suffix in ("", "-wal", "-shm", "-journal"):
-                    with contextlib.suppress(OSError):
-                        Path(f"{database}{suffix}").unlink()
+                _remove_database(database)
 
     # ---- events -------------------------------------------------------------------------------------
     async def _follow_emulator(self) -> None:
@@ -408,6 +419,7 @@ class Sandbox:
                         "type": chat["type"],
                         "title": chat.get("title"),
                         "admin": chat["members"][str(user_id)] in ("creator", "administrator"),
+                        "member_count": len(chat["members"]) + 1,
                     }
                 )
         return result
@@ -466,7 +478,9 @@ class Sandbox:
         return value.astimezone(UTC) if value is not None else None
 
     async def move_clock(self, action: str, minutes: float | None = None) -> JSON:
-        """Move the sandbox's time forward, then fire every timer that came due at once."""
+        """Move the sandbox's time forward as if it had passed: every timer on the way (task
+        timers, clock jobs) fires at its own moment, in order, then the clock stops at the
+        target. A plain jump would make each of them look late, as after a bot outage."""
         async with self._lock:
             if self.app is None:
                 raise SandboxError(503, "not_running", "the sandbox is not running")
@@ -487,45 +501,104 @@ class Sandbox:
                 raise SandboxError(400, "bad_action", f"action must be one of {', '.join(CLOCK_ACTIONS)}")
             if target - before > MAX_MOVE:
                 raise SandboxError(400, "too_far", "the sandbox's time moves at most 31 days at once")
-            self.clock.set(max(target, before))
-            ran = await self._run_timers(before, self.clock.now())
+            ran = await self._advance_to(max(target, before))
             state = self.clock_state()
         self.hub.publish({"type": "sandbox_clock", "clock": state})
         return {**state, "moved_from": before.isoformat(), **ran}
 
-    async def _run_timers(self, before: datetime, after: datetime) -> JSON:
-        """What the background loops would do next, now: the task timers (``tick_once``), the
-        clock jobs whose time was jumped over, and the outbox (``send_pending``)."""
+    async def _advance_to(self, target: datetime) -> JSON:
+        totals: JSON = {"steps": 0, "claimed": 0, "sent": 0, "jobs": []}
+        loop = asyncio.get_running_loop()
+        drain_until = loop.time() + DRAIN_BUDGET.total_seconds()
+        for _ in range(MAX_STEPS):
+            now = self.clock.now()
+            timer = await self.next_task_at()
+            jobs, job_time = self._next_clock_jobs(now)
+            moments = [m for m in (timer, job_time) if m is not None and m <= target]
+            if not moments:
+                break
+            moment = min(moments)
+            self.clock.set(moment)
+            if job_time is not None and job_time <= moment:
+                totals["jobs"].extend(await self._run_jobs(jobs))
+            self._add(totals, await self._run_timers())
+            totals["sent"] += await self._drain_outbox(drain_until)
+        else:
+            log.warning("sandbox: stopped after %s timer steps on the way to %s", MAX_STEPS, target)
+        if target > self.clock.now():
+            self.clock.set(target)
+        self._add(totals, await self._run_timers())
+        totals["sent"] += await self._drain_outbox(drain_until)
+        return totals
+
+    async def _drain_outbox(self, until: float) -> int:
+        """Let what this moment produced go out before the clock moves on, so each message
+        carries its own moment. The sender paces each chat by real seconds (Telegram's
+        limits); past ``until`` (loop time) the rest goes out later, as it would after a burst."""
+        app = self.app
+        assert app is not None
+        send = _optional(app.workers, "send_pending")
+        ready_in = _optional(getattr(app.workers, "sender", None), "next_ready_in")
+        if send is None or ready_in is None:
+            return 0
+        loop = asyncio.get_running_loop()
+        sent = 0
+        while True:
+            sent += _count(await _safely(send))
+            wait = await _safely(ready_in)
+            remaining = until - loop.time()
+            if wait is None or remaining <= 0:
+                return sent
+            await asyncio.sleep(min(max(float(wait), 0.02), remaining))
+
+    @staticmethod
+    def _add(totals: JSON, ran: JSON) -> None:
+        totals["steps"] += 1
+        totals["claimed"] += ran["claimed"]
+        totals["sent"] += ran["sent"]
+
+    async def _run_timers(self) -> JSON:
+        """What the background loops would do next, now: the task timers (``tick_once``) and
+        the outbox (``send_pending``), until neither has anything left at this moment."""
         app = self.app
         assert app is not None
         tick = _optional(app.workers, "tick_once")
         send = _optional(app.workers, "send_pending")
-        rounds = claimed_total = sent_total = 0
-        jobs = await self._run_jumped_jobs(before, after)
+        claimed_total = sent_total = 0
         for _ in range(MAX_TIMER_ROUNDS):
-            rounds += 1
             claimed = await _safely(tick)
             sent = await _safely(send)
             claimed_total += _count(claimed)
             sent_total += _count(sent)
             if not claimed and not sent:
                 break
-        return {"rounds": rounds, "claimed": claimed_total, "sent": sent_total, "jobs": jobs}
+        return {"claimed": claimed_total, "sent": sent_total}
 
-    async def _run_jumped_jobs(self, before: datetime, after: datetime) -> list[str]:
-        """APScheduler runs its cron jobs by the real clock; when the sandbox's time jumps over
-        one (the 17:00 digest), run it once now."""
+    def _next_clock_jobs(self, after: datetime) -> tuple[list[Any], datetime | None]:
+        """APScheduler fires its cron jobs (the 17:00 digest) by the real clock; the sandbox
+        fires them itself when its own time passes theirs. The earliest ones after ``after``."""
         from apscheduler.triggers.cron import CronTrigger
 
         app = self.app
         assert app is not None
-        ran: list[str] = []
+        earliest: datetime | None = None
+        due: list[Any] = []
         for job in app.scheduler.get_jobs():
             if not isinstance(job.trigger, CronTrigger):
                 continue
-            fire = job.trigger.get_next_fire_time(None, before.astimezone(self.site.zone))
-            if fire is None or fire > after:
+            fire = job.trigger.get_next_fire_time(None, after.astimezone(self.site.zone))
+            if fire is None or fire <= after:
                 continue
+            fire = fire.astimezone(UTC)
+            if earliest is None or fire < earliest:
+                earliest, due = fire, [job]
+            elif fire == earliest:
+                due.append(job)
+        return due, earliest
+
+    async def _run_jobs(self, jobs: list[Any]) -> list[str]:
+        ran: list[str] = []
+        for job in jobs:
             try:
                 result = job.func(*job.args, **job.kwargs)
                 if inspect.isawaitable(result):
@@ -534,6 +607,12 @@ class Sandbox:
             except Exception:
                 log.exception("sandbox: clock job %s failed", job.id)
         return ran
+
+
+def _remove_database(database: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(OSError):
+            Path(f"{database}{suffix}").unlink()
 
 
 def _optional(target: object, name: str) -> Callable[[], Awaitable[Any]] | None:

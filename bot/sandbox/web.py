@@ -89,7 +89,11 @@ async def info(request: web.Request) -> web.Response:
     return web.json_response(
         {
             "site": {"name": site.site.name.model_dump(), "zone": site.site.timezone},
-            "bot": {"id": bot.get("id"), "username": bot.get("username"), "first_name": bot.get("first_name")},
+            "bot": {
+                "id": bot.get("id"),
+                "username": bot.get("username"),
+                "first_name": bot.get("first_name"),
+            },
             "generation": sandbox.generation,
             "clock": sandbox.clock_state(),
         }
@@ -207,7 +211,9 @@ async def move_clock(request: web.Request) -> web.Response:
         raise SandboxError(400, "bad_minutes", "minutes must be a number")
     moved = await sandbox.move_clock(action, minutes)
     upcoming = await sandbox.next_task_at()
-    return web.json_response({"ok": True, **moved, "next_task_at": upcoming.isoformat() if upcoming else None})
+    return web.json_response(
+        {"ok": True, **moved, "next_task_at": upcoming.isoformat() if upcoming else None}
+    )
 
 
 async def reset(request: web.Request) -> web.Response:
@@ -233,9 +239,9 @@ async def events(request: web.Request) -> web.StreamResponse:
             except TimeoutError:
                 await response.write(b": ping\n\n")
                 continue
-            if event is _CLOSE or event.get("type") == "update":
-                if event is _CLOSE:
-                    break
+            if event is _CLOSE:
+                break
+            if event.get("type") == "update":  # the bot's inbox: nothing the page shows
                 continue
             data = json.dumps(event, ensure_ascii=False)
             await response.write(f"data: {data}\n\n".encode())

@@ -170,7 +170,8 @@ class TaskTimers:
         task.steps += 1
         task.updated_at = now
         if task.status == TaskStatus.planned:
-            return await self._push(session, task, now, late, chats)
+            # a push is late against its own time, also when it was planned after that time
+            return await self._push(session, task, now, now - task.push_at > self.late_after, chats)
         return await self._escalate(session, task, now, scheduled, late, chats)
 
     async def _push(

@@ -320,6 +320,7 @@ class OutboxService:
         parts = await self._parts_of(session, host)
         if len(parts) == 1 and host.mergeable and head.chat_id < 0:
             parts = await self._merge_burst(session, host, rows, now)
+        await self._apply_waiting_edits(session, parts, now)
         if len(parts) > 1:
             text, keyboard = merged_text(parts), merged_keyboard(parts)
         else:
@@ -342,10 +343,11 @@ class OutboxService:
     ) -> list[OutboxMessage]:
         """Merge the rows after ``host`` into it when the group's budget cannot take them one by one."""
         waiting = len(rows)
-        remaining = self.pacer.group_remaining(host.chat_id)
-        if waiting <= remaining:
+        # keep a fifth of the group's minute for what comes next (reminders, escalations)
+        reserve = self.pacer.limits.group_per_minute // 5
+        slots = max(1, self.pacer.group_remaining(host.chat_id) - reserve)
+        if waiting <= slots:
             return [host]
-        slots = max(1, remaining - remaining // 5)  # keep a few messages of the minute for the rest
         wanted = math.ceil(waiting / slots)
         parts = [host]
         for head in rows[1:]:
@@ -368,6 +370,29 @@ class OutboxService:
             for part in parts[1:]:
                 part.status, part.merged_into_id = MERGED, host.id
         return parts
+
+    async def _apply_waiting_edits(
+        self, session: AsyncSession, parts: list[OutboxMessage], now: datetime
+    ) -> None:
+        """Edits queued for a message that is only now going out: sent as part of it, no call."""
+        by_id = {part.id: part for part in parts}
+        edits = (
+            await session.scalars(
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.kind == "edit",
+                    OutboxMessage.status == PENDING,
+                    OutboxMessage.edit_of_id.in_(list(by_id)),
+                )
+                .order_by(OutboxMessage.id)
+            )
+        ).all()
+        for edit in edits:
+            assert edit.edit_of_id is not None
+            self._copy_content(edit, by_id[edit.edit_of_id])
+            edit.status, edit.sent_at = APPLIED, now
+        if edits:
+            await session.flush()
 
     async def _resolve_edit(
         self, session: AsyncSession, head: _Head, now: datetime

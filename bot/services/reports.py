@@ -21,7 +21,8 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -243,9 +244,13 @@ class ReportService:
                 )
             )
         figures.by_room = self._counts(figures.meetings, lambda m: m.room_id, [r.id for r in self.site.rooms])
-        figures.by_class = self._counts(figures.meetings, lambda m: m.room_class, sorted(self.site.room_classes))
+        figures.by_class = self._counts(
+            figures.meetings, lambda m: m.room_class, sorted(self.site.room_classes)
+        )
         service_counts = Counter(s for m in figures.meetings for s in m.services)
-        order = [s.id for s in self.site.services] + sorted(set(service_counts) - {s.id for s in self.site.services})
+        order = [s.id for s in self.site.services] + sorted(
+            set(service_counts) - {s.id for s in self.site.services}
+        )
         figures.services = [(s, service_counts[s]) for s in order if service_counts.get(s)]
 
         await self._tasks(session, figures, start, end, now)
@@ -253,7 +258,14 @@ class ReportService:
         for row, booking in await repo.feedback_between(start, end):
             assert row.score is not None
             figures.feedback.append(
-                FeedbackRow(booking.id, booking.room_id, booking.department_id, booking.start_at, row.score, row.comment)
+                FeedbackRow(
+                    booking.id,
+                    booking.room_id,
+                    booking.department_id,
+                    booking.start_at,
+                    row.score,
+                    row.comment,
+                )
             )
 
         quantities: dict[str, int] = defaultdict(int)
@@ -270,11 +282,13 @@ class ReportService:
         return figures
 
     @staticmethod
-    def _counts(meetings: list[MeetingRow], key: object, order: list[str]) -> list[CountRow]:
+    def _counts(
+        meetings: list[MeetingRow], key: Callable[[MeetingRow], str], order: list[str]
+    ) -> list[CountRow]:
         meetings_by: Counter[str] = Counter()
         attendees_by: Counter[str] = Counter()
         for meeting in meetings:
-            value = key(meeting)  # type: ignore[operator]
+            value = key(meeting)
             meetings_by[value] += 1
             attendees_by[value] += meeting.attendees
         keys = [k for k in order if k in meetings_by] + sorted(set(meetings_by) - set(order))
@@ -315,12 +329,10 @@ class ReportService:
             if not on_time:
                 figures.late.append(row)
             if task.id in escalated or task.stage >= 2:
-                figures.escalations.append(
-                    TaskRow(**{**row.__dict__, "detail": escalated.get(task.id, "")})
-                )
+                figures.escalations.append(replace(row, detail=escalated.get(task.id, "")))
             if task.id in problems or task.problem_reason:
                 reason = task.problem_reason or problems.get(task.id, "")
-                figures.problems.append(TaskRow(**{**row.__dict__, "detail": reason}))
+                figures.problems.append(replace(row, detail=reason))
         order = [t.id for t in self.site.teams]
         for team_id in order + sorted(set(per_team) - set(order)):
             results = per_team.get(team_id)

@@ -155,7 +155,7 @@ class AftercareRepository:
         )
         if team_id is not None:
             query = query.where(Task.team_id == team_id)
-        return (await self.session.execute(query)).tuples().all()
+        return [tuple(row) for row in (await self.session.execute(query)).all()]  # type: ignore[misc]
 
     async def teams_with_tasks(self, booking_id: int) -> Sequence[tuple[str, str]]:
         """(team id, template id) of the booking's live tasks."""
@@ -164,7 +164,7 @@ class AftercareRepository:
             .where(Task.booking_id == booking_id, Task.status.not_in(("cancelled",)))
             .distinct()
         )
-        return (await self.session.execute(query)).tuples().all()
+        return [tuple(row) for row in (await self.session.execute(query)).all()]  # type: ignore[misc]
 
     async def confirmable_tasks_due(
         self, start: datetime, end: datetime, until: datetime
@@ -178,7 +178,7 @@ class AftercareRepository:
             .where(Task.status.not_in(("cancelled", "skipped")))
             .order_by(Task.due_at, Task.id)
         )
-        return (await self.session.execute(query)).tuples().all()
+        return [tuple(row) for row in (await self.session.execute(query)).all()]  # type: ignore[misc]
 
     async def task_events(self, task_ids: Sequence[int]) -> Sequence[TaskEvent]:
         if not task_ids:
@@ -273,7 +273,7 @@ class AftercareRepository:
             .where(Booking.start_at >= start, Booking.start_at < end)
             .order_by(ConsumptionRecord.id)
         )
-        return (await self.session.execute(query)).tuples().all()
+        return [tuple(row) for row in (await self.session.execute(query)).all()]  # type: ignore[misc]
 
     async def fee_of_booking(self, booking_id: int) -> FeeConfirmation | None:
         return await self.session.scalar(
@@ -337,7 +337,7 @@ class AftercareRepository:
             .where(Booking.start_at >= start, Booking.start_at < end, Feedback.score.is_not(None))
             .order_by(Booking.start_at, Booking.id)
         )
-        return (await self.session.execute(query)).tuples().all()
+        return [tuple(row) for row in (await self.session.execute(query)).all()]  # type: ignore[misc]
 
     # ---- prompts --------------------------------------------------------------------------
     async def add_prompt(self, prompt: Prompt) -> None:

@@ -4,6 +4,8 @@ times and zones, the concurrent confirm, approval, change and cancel."""
 from __future__ import annotations
 
 import asyncio
+import uuid
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -21,7 +23,8 @@ from bot.services.booking import (
 from bot.services.clock import ManualClock
 from bot.services.types import BookingStatus
 from bot.site import SiteConfig
-from storage.database import Database
+from storage import migrate
+from storage.database import Database, create_engine
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 REQUESTER = 1001  # 王敏, finance
@@ -35,7 +38,9 @@ def local(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 12, day, hour, minute, tzinfo=SHANGHAI)
 
 
-def request(room: str = "r101", start: datetime | None = None, hours: float = 1, **changes: object) -> BookingRequest:
+def request(
+    room: str = "r101", start: datetime | None = None, hours: float = 1, **changes: object
+) -> BookingRequest:
     start = start or local(1, 11)
     base = BookingRequest(
         department_id="finance",
@@ -222,11 +227,13 @@ async def test_concurrent_confirm_books_exactly_once(db: Database, service: Book
 async def test_concurrent_confirm_of_a_never_booked_room(db: Database, service: BookingService) -> None:
     """The room's lock row does not exist yet: both writers create it without failing."""
     req = request("r102", start=local(2, 15))
-    outcomes = await asyncio.gather(create(db, service, req), create(db, service, req), return_exceptions=True)
+    outcomes = await asyncio.gather(
+        create(db, service, req), create(db, service, req), return_exceptions=True
+    )
     assert sorted(type(o).__name__ for o in outcomes) == ["BookingError", "Outcome"]
 
 
-# ---- approval (class C) -------------------------------------------------------------------------------------
+# ---- approval (class C) ----------------------------------------------------------------------
 async def test_class_c_waits_for_the_approver(db: Database, service: BookingService) -> None:
     outcome = await create(db, service, request("r203", start=local(3, 9), attendees=200))
     assert outcome.booking.status == BookingStatus.pending
@@ -283,7 +290,7 @@ async def test_stale_approval_of_a_changed_request(db: Database, service: Bookin
         await service.decide(session, booking.id, APPROVER, approve=True, revision=2)
 
 
-# ---- change and cancel ---------------------------------------------------------------------------------------------
+# ---- change and cancel ---------------------------------------------------------------------
 async def test_change_is_a_new_revision_keeping_the_old_values(db: Database, service: BookingService) -> None:
     booking = (await create(db, service, request(start=local(2, 10)))).booking
     async with db.transaction() as session:
@@ -375,9 +382,60 @@ async def test_bookings_on_behalf_tell_the_requester(db: Database, service: Book
     assert [(n.kind, n.chat_id) for n in outcome.notices] == [("booked_on_behalf", REQUESTER)]
 
 
-async def test_markup_and_long_text_are_kept_verbatim_but_bounded(db: Database, service: BookingService) -> None:
+async def test_markup_and_long_text_are_kept_verbatim_but_bounded(
+    db: Database, service: BookingService
+) -> None:
     title = "<script>alert(1)</script> & <b>bold</b> 😀"
     booking = (await create(db, service, request(start=local(2, 10), title=title, notes="x" * 5000))).booking
     assert booking.title == title
     assert len(booking.notes) == 1000
     assert (await refused(db, service, request(start=local(2, 14), title=" \x00 "))).code == "title_missing"
+
+
+# ---- the same race on PostgreSQL (skipped when none answers on 127.0.0.1:5432) ----------------
+@pytest.fixture
+async def pg_db() -> AsyncIterator[Database]:
+    try:
+        import asyncpg
+
+        admin = await asyncpg.connect(
+            host="127.0.0.1", port=5432, user="postgres", database="postgres", timeout=3
+        )
+    except Exception as exc:
+        pytest.skip(f"PostgreSQL is not reachable on 127.0.0.1:5432 ({exc})")
+    name = f"huiwu_booking_{uuid.uuid4().hex[:12]}"
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    database = Database(create_engine(f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}", pool_size=5))
+    try:
+        await migrate.upgrade(database.engine)
+        yield database
+    finally:
+        await database.dispose()
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def test_concurrent_confirm_on_postgres(pg_db: Database, service: BookingService) -> None:
+    req = request("r102", start=local(2, 15))  # a room never booked: its lock row is created in the race
+    results = await asyncio.gather(*(create(pg_db, service, req) for _ in range(5)), return_exceptions=True)
+    assert sorted(type(r).__name__ for r in results) == ["BookingError"] * 4 + ["Outcome"]
+    assert {r.code for r in results if isinstance(r, BookingError)} == {"slot_taken"}
+
+
+async def test_concurrent_room_swaps_on_postgres_do_not_deadlock(
+    pg_db: Database, service: BookingService
+) -> None:
+    first = (await create(pg_db, service, request("r101", start=local(2, 10)))).booking
+    second = (await create(pg_db, service, request("r102", start=local(2, 14)))).booking
+
+    async def move(booking_id: int, room: str) -> object:
+        try:
+            async with pg_db.transaction() as session:
+                return await service.change(
+                    session, booking_id, REQUESTER, "finance", BookingChanges(room_id=room)
+                )
+        except BookingError as error:
+            return error
+
+    results = await asyncio.wait_for(asyncio.gather(move(first.id, "r102"), move(second.id, "r101")), 20)
+    assert all(not isinstance(r, Exception) or isinstance(r, BookingError) for r in results)

@@ -52,8 +52,10 @@ def test_every_string_is_translated(language: str) -> None:
     problems = []
     for msgid, where in sorted(code_messages().items()):
         message = catalog.get(msgid)
-        strings = [] if message is None else (
-            [message.string] if isinstance(message.string, str) else list(message.string)
+        strings = (
+            []
+            if message is None
+            else ([message.string] if isinstance(message.string, str) else list(message.string))
         )
         if message is None:
             problems.append(f"{where}: {msgid!r} is not in the catalogue (run scripts/i18n.py update)")

@@ -76,9 +76,18 @@ def test_dates(text: str, expected: date) -> None:
     assert parse_date(text, TODAY) == expected
 
 
-@pytest.mark.parametrize(("text", "code"), [("2027-02-30", "no_such_date"), ("2/30", "no_such_date"),
-                                            ("2026-13-01", "bad_date"), ("next week", "bad_date"),
-                                            ("", "bad_date"), ("<script>", "bad_date"), ("12", "bad_date")])
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("2027-02-30", "no_such_date"),
+        ("2/30", "no_such_date"),
+        ("2026-13-01", "bad_date"),
+        ("next week", "bad_date"),
+        ("", "bad_date"),
+        ("<script>", "bad_date"),
+        ("12", "bad_date"),
+    ],
+)
 def test_bad_dates(text: str, code: str) -> None:
     with pytest.raises(BookingError) as caught:
         parse_date(text, TODAY)
@@ -90,7 +99,15 @@ def test_a_past_date_is_parsed_and_left_to_the_rules() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["010-6512 3456", "+86 138 0000 0000", "13800000000", "(010) 6512-3456", "8123 转 456", "６５１２３４５６"]
+    "text",
+    [
+        "010-6512 3456",
+        "+86 138 0000 0000",
+        "13800000000",
+        "(010) 6512-3456",
+        "8123 转 456",
+        "６５１２３４５６",
+    ],
 )
 def test_phones(text: str) -> None:
     assert parse_phone(text)

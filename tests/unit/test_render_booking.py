@@ -36,10 +36,24 @@ def i18n() -> I18n:
 def view(**changes: object) -> BookingView:
     start = datetime(2026, 12, 3, 14, 30, tzinfo=SHANGHAI)
     values: dict[str, object] = dict(
-        id=7, status=BookingStatus.confirmed, revision=1, department_id="finance", requester_id=1001,
-        booked_by_id=1001, room_id="r101", start=start, end=start + timedelta(hours=2), attendees=12,
-        layout="discussion", reception_level=2, confidential=False, title="Budget review",
-        contact_name="王敏", contact_phone="010-6512 3456", notes="", services={"tea": {"refill_minutes": 15}},
+        id=7,
+        status=BookingStatus.confirmed,
+        revision=1,
+        department_id="finance",
+        requester_id=1001,
+        booked_by_id=1001,
+        room_id="r101",
+        start=start,
+        end=start + timedelta(hours=2),
+        attendees=12,
+        layout="discussion",
+        reception_level=2,
+        confidential=False,
+        title="Budget review",
+        contact_name="王敏",
+        contact_phone="010-6512 3456",
+        notes="",
+        services={"tea": {"refill_minutes": 15}},
     )
     values.update(changes)
     return BookingView(**values)  # type: ignore[arg-type]
@@ -58,8 +72,12 @@ def test_summary_in_both_languages(site: SiteConfig, i18n: I18n) -> None:
 def test_summary_escapes_typed_text(site: SiteConfig, i18n: I18n) -> None:
     text = booking_summary(
         Reader(i18n, "en", site),
-        view(title="<script>alert(1)</script>", notes="a & b <b>", contact_name="<i>x", services={
-            "banner": {"text": "</b>broken"}}),
+        view(
+            title="<script>alert(1)</script>",
+            notes="a & b <b>",
+            contact_name="<i>x",
+            services={"banner": {"text": "</b>broken"}},
+        ),
     )
     assert "<script>" not in text and "&lt;script&gt;" in text
     assert "a &amp; b &lt;b&gt;" in text
@@ -72,15 +90,17 @@ def test_summary_fits_one_message_whatever_was_typed(site: SiteConfig, i18n: I18
     huge = "<" * 5000
     services = {s.id: {d.key: huge for d in s.details} for s in site.services}
     text = booking_summary(
-        Reader(i18n, "zh", site), view(title=huge, notes=huge, contact_name=huge, services=services),
+        Reader(i18n, "zh", site),
+        view(title=huge, notes=huge, contact_name=huge, services=services),
         heading="<b>heading</b>",
     )
     assert len(text) < MESSAGE_LIMIT
 
 
 def test_confidential_summary_hides_title_for_staff(site: SiteConfig, i18n: I18n) -> None:
-    text = booking_summary(Reader(i18n, "en", site), view(confidential=True, notes="secret"),
-                           hide_confidential=True)
+    text = booking_summary(
+        Reader(i18n, "en", site), view(confidential=True, notes="secret"), hide_confidential=True
+    )
     assert "Budget review" not in text and "secret" not in text and "Finance" not in text
     assert "Confidential: yes" in text
 
@@ -117,14 +137,25 @@ async def test_notices_are_rendered_into_the_outbox(
     delivery = NoticeDelivery(site, clock, i18n)
     start = datetime(2026, 12, 3, 9, 0, tzinfo=SHANGHAI)
     request = BookingRequest(
-        department_id="finance", requester_id=1001, booked_by_id=2001, room_id="r203", start=start,
-        end=start + timedelta(hours=2), attendees=100, layout="theatre", reception_level=1,
-        title="<b>Plenary</b>", contact_name="王敏", contact_phone="13800000000",
+        department_id="finance",
+        requester_id=1001,
+        booked_by_id=2001,
+        room_id="r203",
+        start=start,
+        end=start + timedelta(hours=2),
+        attendees=100,
+        layout="theatre",
+        reception_level=1,
+        title="<b>Plenary</b>",
+        contact_name="王敏",
+        contact_phone="13800000000",
     )
     async with db.transaction() as session:
         outcome = await service.create(session, request)
         await delivery.deliver(session, outcome.notices)
-        decided = await service.decide(session, outcome.booking.id, 2101, approve=False, reason="Closed <today>")
+        decided = await service.decide(
+            session, outcome.booking.id, 2101, approve=False, reason="Closed <today>"
+        )
         await delivery.deliver(session, decided.notices)
     async with db.transaction() as session:
         rows = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
@@ -135,7 +166,10 @@ async def test_notices_are_rendered_into_the_outbox(
     assert "&lt;b&gt;Plenary&lt;/b&gt;" in approver[0].text
     assert "待审批" in approver[0].text  # the approver reads Chinese (no language given: the site's)
     buttons = [button["callback_data"] for row in approver[0].reply_markup or [] for button in row]
-    assert buttons == [approval_callback(outcome.booking.id, 1, "a"), approval_callback(outcome.booking.id, 1, "r")]
+    assert buttons == [
+        approval_callback(outcome.booking.id, 1, "a"),
+        approval_callback(outcome.booking.id, 1, "r"),
+    ]
     assert all(len(data.encode()) <= 64 for data in buttons)
     texts = [row.text for row in requester]
     assert any("为您预订" in text for text in texts)  # booked on behalf by the dispatcher

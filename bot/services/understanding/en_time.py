@@ -67,19 +67,75 @@ def dateparser() -> Any:
 
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
-          "october", "november", "december")
+MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
 _ALWAYS = {
-    "tmrw": "tomorrow", "tmr": "tomorrow", "tmw": "tomorrow", "tmrow": "tomorrow", "tomoz": "tomorrow",
-    "2moro": "tomorrow", "2morrow": "tomorrow", "2mrw": "tomorrow", "tody": "today", "2day": "today",
-    "tonite": "tonight", "tues": "tuesday", "tue": "tuesday", "weds": "wednesday", "thur": "thursday",
-    "thurs": "thursday", "thu": "thursday", "fri": "friday", "arvo": "afternoon",
+    "tmrw": "tomorrow",
+    "tmr": "tomorrow",
+    "tmw": "tomorrow",
+    "tmrow": "tomorrow",
+    "tomoz": "tomorrow",
+    "2moro": "tomorrow",
+    "2morrow": "tomorrow",
+    "2mrw": "tomorrow",
+    "tody": "today",
+    "2day": "today",
+    "tonite": "tonight",
+    "tues": "tuesday",
+    "tue": "tuesday",
+    "weds": "wednesday",
+    "thur": "thursday",
+    "thurs": "thursday",
+    "thu": "thursday",
+    "fri": "friday",
+    "arvo": "afternoon",
 }
 _SHORT_DAYS = {"mon": "monday", "wed": "wednesday", "sat": "saturday", "sun": "sunday"}
-_FUZZY_TARGETS = (*WEEKDAYS, "tomorrow", "today", "tonight", "morning", "afternoon", "evening",
-                  "january", "february", "september", "october", "november", "december")
-_NOT_TYPOS = frozenset({"mondays", "tuesdays", "wednesdays", "thursdays", "fridays", "saturdays", "sundays",
-                        "mornings", "evenings", "afternoons", "todays", "tomorrows", "sunday", "tonights"})
+_FUZZY_TARGETS = (
+    *WEEKDAYS,
+    "tomorrow",
+    "today",
+    "tonight",
+    "morning",
+    "afternoon",
+    "evening",
+    "january",
+    "february",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+_NOT_TYPOS = frozenset(
+    {
+        "mondays",
+        "tuesdays",
+        "wednesdays",
+        "thursdays",
+        "fridays",
+        "saturdays",
+        "sundays",
+        "mornings",
+        "evenings",
+        "afternoons",
+        "todays",
+        "tomorrows",
+        "sunday",
+        "tonights",
+    }
+)
 
 
 def fix_words(text: str) -> str:
@@ -102,8 +158,10 @@ def fix_words(text: str) -> str:
     )
 
 
-_MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?" \
-         r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
 _WEEKDAY = "|".join(WEEKDAYS)
 _ORD = r"(?:st|nd|rd|th)"
 _DATE_SHAPES = [
@@ -111,20 +169,30 @@ _DATE_SHAPES = [
     ("in", re.compile(rf"\bin\s+(?:{EN_NUMBER}|a)\s+(?:days?|weeks?)\b")),
     ("from_today", re.compile(rf"\b(?P<n>{EN_NUMBER}|a)\s+(?P<unit>days?|weeks?)\s+from\s+(?:today|now)\b")),
     ("recurring", re.compile(rf"\b(?:every\s+(?:{_WEEKDAY}|day|week|morning|afternoon)|(?:{_WEEKDAY})s)\b")),
-    ("weekday", re.compile(
-        rf"\b(?:(?P<prefix>this\s+coming|this|next|coming|on)\s+)?(?P<day>{_WEEKDAY})\b"
-        rf"(?:\s*,?\s*(?:the\s+(?P<dom1>\d{{1,2}}){_ORD}?|(?P<dom2>\d{{1,2}}){_ORD})\b)?"
-    )),
-    ("month_day", re.compile(
-        rf"\b{_MONTH}\.?\s+\d{{1,2}}{_ORD}?\b(?:,?\s*\d{{4}}\b)?|\b\d{{1,2}}{_ORD}?\s+(?:of\s+)?{_MONTH}\b\.?"
-        rf"(?:,?\s*\d{{4}}\b)?"
-    )),
+    (
+        "weekday",
+        re.compile(
+            rf"\b(?:(?P<prefix>this\s+coming|this|next|coming|on)\s+)?(?P<day>{_WEEKDAY})\b"
+            rf"(?:\s*,?\s*(?:the\s+(?P<dom1>\d{{1,2}}){_ORD}?|(?P<dom2>\d{{1,2}}){_ORD})\b"
+            rf"(?:\s+(?:of\s+)?(?P<month>{_MONTH})\b\.?)?)?"
+        ),
+    ),
+    (
+        "month_day",
+        re.compile(
+            rf"\b{_MONTH}\.?\s+\d{{1,2}}{_ORD}?\b(?![:.]\d)(?:,?\s*\d{{4}}\b)?|\b\d{{1,2}}{_ORD}?\s+(?:of\s+)?{_MONTH}\b\.?"
+            rf"(?:,?\s*\d{{4}}\b)?"
+        ),
+    ),
     ("iso", re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b")),
     ("numeric", re.compile(r"(?<![\d/:.])\d{1,2}/\d{1,2}(?:/(?:\d{4}|\d{2}))?(?![\d/])")),
-    ("vague", re.compile(
-        rf"\b(?:next|this|later\s+this|early\s+next|end\s+of\s+(?:the|this|next))\s+(?:week|month)\b"
-        rf"|\bon\s+the\s+\d{{1,2}}{_ORD}\b|\bsometime\b|\bsoon\b|\basap\b"
-    )),
+    (
+        "vague",
+        re.compile(
+            rf"\b(?:next|this|later\s+this|early\s+next|end\s+of\s+(?:the|this|next))\s+(?:week|month)\b"
+            rf"|\bon\s+the\s+\d{{1,2}}{_ORD}\b|\bsometime\b|\bsoon\b|\basap\b|\b(?:this|next|the)\s+weekend\b"
+        ),
+    ),
 ]
 
 _AP = r"a\.m\.|p\.m\.|am|pm"
@@ -132,7 +200,7 @@ _AP = r"a\.m\.|p\.m\.|am|pm"
 
 def _t(p: str) -> str:
     return (
-        rf"(?:(?P<{p}noon>noon|midday)|(?P<{p}h>\d{{1,2}})(?:[:.](?P<{p}m>\d{{2}}))?\s*(?P<{p}ap>{_AP})?"
+        rf"(?:\b(?P<{p}noon>noon|midday)|(?P<{p}h>\d{{1,2}})(?:[:.](?P<{p}m>\d{{2}}))?\s*(?P<{p}ap>{_AP})?"
         rf"(?P<{p}oc>\s*o'?clock)?)(?![a-z0-9])"
     )
 
@@ -149,21 +217,32 @@ _START = re.compile(
     rf"\b(?:at|@|from|starting(?:\s+at)?|starts?\s+at|begin(?:s|ning)?\s+at|kick(?:s|ing)?\s+off\s+at)\s+{_t('a')}"
 )
 _END = re.compile(
-    rf"\b(?:until|till|til|to|ending(?:\s+at)?|ends?\s+at|finish(?:es|ing)?\s+(?:at|by)|done\s+by|over\s+by"
+    rf"\b(?:until|till|til|ending(?:\s+at)?|ends?\s+at|finish(?:es|ing)?\s+(?:at|by)|done\s+by|over\s+by"
     rf"|wrap(?:s|ping)?\s+up\s+(?:at|by))\s+{_t('a')}"
 )
 _CLOCK = re.compile(rf"(?<![\d/:.]){_t('a')}")
 _NUMBER = rf"(?:\d+(?:\.\d+)?|{EN_NUMBER})"
 _DURATIONS = [
-    (re.compile(r"\b(?:for\s+)?(?:an?|one)\s+hour\s+and\s+a\s+half\b|\b(?:for\s+)?one\s+and\s+a\s+half\s+hours?\b"), 90),
+    (
+        re.compile(
+            r"\b(?:for\s+)?(?:an?|one)\s+hour\s+and\s+a\s+half\b|\b(?:for\s+)?one\s+and\s+a\s+half\s+hours?\b"
+        ),
+        90,
+    ),
     (re.compile(r"\b(?:for\s+)?half\s+an\s+hour\b|\b(?:for\s+)?a\s+half[\s-]hour\b"), 30),
     (re.compile(r"\b(?:for\s+)?(?:about\s+|around\s+)?(?:an?|one)\s+hour\b(?!s)"), 60),
-    (re.compile(
-        rf"\b(?:for\s+)?(?:about\s+|around\s+|roughly\s+|approx(?:imately|\.)?\s+)?(?P<n>{_NUMBER})"
-        r"(?P<half>\s+and\s+a\s+half)?\s*-?\s*(?:hours?|hrs?|h)\b"
-    ), 0),
+    (
+        re.compile(
+            rf"\b(?:for\s+)?(?:about\s+|around\s+|roughly\s+|approx(?:imately|\.)?\s+)?(?P<n>{_NUMBER})"
+            r"(?P<half>\s+and\s+a\s+half)?\s*-?\s*(?:hours?|hrs?|h)\b"
+        ),
+        0,
+    ),
     (re.compile(rf"(?<!every\s)\b(?:for\s+)?(?P<n>{_NUMBER})\s*-?\s*(?:minutes?|mins?)\b"), -1),
 ]
+_INTERVAL = re.compile(
+    rf"\bevery\s+(?:(?:\d+(?:\.\d+)?|{EN_NUMBER}|half\s+an?|an?)\s+)?(?:hours?|hrs?|minutes?|mins?|half[\s-]hour)\b"
+)
 _PERIOD_WORDS = re.compile(r"\b(morning|afternoon|evening|tonight|lunchtime|lunch)\b")
 _PERIOD_OF = {"morning": AM, "afternoon": PM, "evening": PM, "tonight": PM, "lunchtime": NOON, "lunch": NOON}
 
@@ -194,26 +273,38 @@ def _weekday(match: re.Match[str], today: date, local_now: datetime, problems: l
         mention = bare_weekday(upcoming, today, text)
     elif prefix == "this":
         mention = DayMention(text, day=today + timedelta(days=ahead), weekday=weekday, weekday_only=True)
-    elif prefix == "next" and ahead > 0:
+    elif prefix == "next" and weekday > today.weekday():  # later this week: this one or next week's?
         first = today + timedelta(days=ahead)
-        mention = DayMention(text, candidates=(first, first + timedelta(days=7)), weekday=weekday,
-                             weekday_only=True)
+        mention = DayMention(
+            text, candidates=(first, first + timedelta(days=7)), weekday=weekday, weekday_only=True
+        )
     else:  # "next X" where X is today's weekday or passed, "coming X": the same day either way
         mention = DayMention(text, day=today + timedelta(days=ahead or 7), weekday=weekday, weekday_only=True)
     day_of_month = match.group("dom1") or match.group("dom2")
+    if day_of_month and match.group("month"):  # "monday 7th december": the date, checked by the weekday
+        day = _parse(f"{day_of_month} {match.group('month')}", local_now)
+        if day is not None:
+            dated = yearless(day, today, text, problems)
+            if dated.day is not None and dated.day.weekday() != weekday:
+                problems.append(Problem("date_weekday_mismatch", "date", text))
+                return DayMention(text, candidates=(dated.day, mention.day or upcoming))
+            return dated
     if day_of_month:
         start = mention.day or mention.candidates[0] if (mention.day or mention.candidates) else upcoming
         fitting = [start + timedelta(days=7 * week) for week in range(6)]
         found = next((d for d in fitting if d.day == int(day_of_month)), None)
         if found is None:
             problems.append(Problem("date_weekday_mismatch", "date", text))
-            return DayMention(text, candidates=(start,))
+            numbered = [today + timedelta(days=n) for n in range(62)]
+            by_number = next((d for d in numbered if d.day == int(day_of_month)), None)
+            return DayMention(text, candidates=tuple(d for d in (start, by_number) if d is not None))
         return DayMention(text, day=found, weekday=weekday)
     return mention
 
 
-def _day(kind: str, match: re.Match[str], today: date, local_now: datetime,
-         problems: list[Problem]) -> DayMention | None:
+def _day(
+    kind: str, match: re.Match[str], today: date, local_now: datetime, problems: list[Problem]
+) -> DayMention | None:
     text = match.group(0)
     if kind == "recurring":
         problems.append(Problem("recurring", "date", text))
@@ -228,9 +319,27 @@ def _day(kind: str, match: re.Match[str], today: date, local_now: datetime,
     day = _parse(re.sub(r"(\d)(?:st|nd|rd|th)\b", r"\1", phrase), local_now)
     if day is None:
         return DayMention(text, vague=True)
-    if kind in ("month_day", "numeric") and not re.search(r"\d{4}|/\d{2}$", text):
+    if kind == "numeric":
+        return _numeric(text, day, today, local_now, problems)
+    if kind == "month_day" and not re.search(r"\d{4}", text):
         return yearless(day, today, text, problems)
     return DayMention(text, day=day)
+
+
+def _numeric(text: str, day: date, today: date, local_now: datetime, problems: list[Problem]) -> DayMention:
+    """ "12/15" is 15 December; "3/12" is 12 March or 3 December: both are offered."""
+    parts = text.split("/")
+    has_year = len(parts) == 3
+    mention = DayMention(text, day=day) if has_year else yearless(day, today, text, problems)
+    first, second = int(parts[0]), int(parts[1])
+    if first == second or first > 12 or second > 12:
+        return mention
+    swapped = _parse("/".join([parts[1], parts[0], *parts[2:]]), local_now)
+    if swapped is None:
+        return mention
+    other = DayMention(text, day=swapped) if has_year else yearless(swapped, today, text, [])
+    readings = tuple(d for d in (mention.day, other.day) if d is not None)
+    return DayMention(text, candidates=readings) if len(readings) > 1 else mention
 
 
 def _meridiem(ap: str | None) -> str | None:
@@ -308,6 +417,7 @@ def read(text: str, local_now: datetime) -> TimeFindings:
             if mention is not None:
                 findings.days.append(mention)
             text = mask(text, match.start(), match.end())
+    text = _INTERVAL.sub(lambda m: " " * len(m.group(0)), text)  # "refill every 20 minutes"
     for pattern, minutes in _DURATIONS:
         for match in pattern.finditer(text):
             if minutes > 0:
@@ -329,8 +439,11 @@ def read(text: str, local_now: datetime) -> TimeFindings:
         sure = _side(match, "a")[3] or _side(match, "b")[3]
         if match.group("sep") == "and" and not match.group("lead"):
             continue
-        if not sure and not match.group("lead") and re.search(r"\b(?:for|of|room|hall|no\.?)\s*$",
-                                                               text[: match.start()]):
+        if (
+            not sure
+            and not match.group("lead")
+            and re.search(r"\b(?:for|of|room|hall|no\.?)\s?$", text[: match.start()])
+        ):
             continue
         slot = _range(match, period)
         if slot is None:

@@ -148,7 +148,9 @@ def _resolve_date(findings: TimeFindings, today: date, result: Understanding) ->
         if narrowed:
             pool = narrowed
         else:
-            conflict = "date_weekday_mismatch" if mention.weekday_only else "two_dates"
+            conflict = (
+                "date_weekday_mismatch" if mention.weekday_only and not named[0].weekday_only else "two_dates"
+            )
             pool = _unique([*pool, *days])
     assert pool is not None
     if conflict:

@@ -16,21 +16,35 @@ _WIDE[0x3000] = 0x20
 HAN = r"\u4e00-\u9fff"
 _HAN_CHAR = re.compile(f"[{HAN}]")
 
-_CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5,
-             "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGIT = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "兩": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CN_UNIT = {"十": 10, "百": 100, "千": 1000}
 _CN_NUMERAL = "零〇一二两兩三四五六七八九十百千"
 # Chinese numerals are turned into digits only before a measure word or unit (or after 第),
 # where they are certainly numbers: "十二人", "两点", "一个半小时", "第一会议室", "十一月".
 _CN_NUMBER_BEFORE_UNIT = re.compile(
-    f"(第)?([{_CN_NUMERAL}]+)(?=个半?小时|个半?钟头|个|小时|钟头|点|點|时|時|号|號|日|月|人|位|名|只|支|把|张|"
-    "台|辆|间|级|分钟|分|天|楼|层|套|块|副|排|桌|周年)"
+    # not "早一点"/"差一点" (a little earlier / almost), "一点点", "同一时间" (the same time)
+    f"(第)?(?<![早晚快慢差多少有提])([{_CN_NUMERAL}]+)(?=个半?小时|个半?钟头|个|小时|钟头|点(?!点|儿)|點|时(?![间候期代])|"
+    "時(?![間候期代])|号|號|日|月|人|位|名|只|支|把|张|台|辆|间|级|分钟|分|天|楼|层|套|块|副|排|桌|周年)"
 )
 _CN_ORDINAL = re.compile(f"(第)([{_CN_NUMERAL}]+)")
 
 
 def cn_number(text: str) -> int | None:
-    """"十二" → 12, "一百零五" → 105, "两" → 2, "二零二六" → 2026; None if it is not one number."""
+    """ "十二" → 12, "一百零五" → 105, "两" → 2, "二零二六" → 2026; None if it is not one number."""
     if not text or any(ch not in _CN_DIGIT and ch not in _CN_UNIT for ch in text):
         return None
     if all(ch in _CN_DIGIT for ch in text):
@@ -91,11 +105,16 @@ def fold(text: str) -> str:
     return text.translate(_WIDE).lower()
 
 
+# The commonest pinyin slip: 午 (wu) typed as 五 before a clock time ("下五3点").
+_WU_SLIP = re.compile(r"([上下中])五(?=\s*(?:\d|[一二三四五六七八九十两]+点))")
+
+
 def normalise(text: str) -> str:
     """The form every extractor reads: folded, with Chinese numerals before units as digits."""
     folded = fold(text)
     for old, new in _CONTRACTIONS:
         folded = folded.replace(old, new)
+    folded = _WU_SLIP.sub(r"\1午", folded)
     folded = _CN_ORDINAL.sub(_convert_numeral, folded)
     return _CN_NUMBER_BEFORE_UNIT.sub(_convert_numeral, folded)
 
@@ -110,12 +129,38 @@ def is_ascii_word_char(ch: str) -> bool:
 
 # ---- English numbers ------------------------------------------------------------------
 _EN_SMALL = {
-    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
-    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
 }
-_EN_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
-            "eighty": 80, "ninety": 90}
+_EN_TENS = {
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+}
 _SMALL_WORDS = "|".join(sorted((w for w in _EN_SMALL if w not in ("a", "an")), key=len, reverse=True))
 _TENS_WORDS = "|".join(_EN_TENS)
 # A number as people type it: digits, or words up to ninety-nine ("twelve", "twenty-five").

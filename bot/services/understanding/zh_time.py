@@ -28,6 +28,14 @@ tests/unit/understanding_cases.py):
 10. A weekday that contradicts the date is ignored (「12月4日（周四）」 is 4 December, a
    Friday): it is checked here and reported.
 11. 「12.3」 is not a date to jionlp; nor to this reader (asked, never guessed).
+12. After an ASCII comma the date before it is lost: 「明天,3点到5点」 is today 03:00–05:00.
+   Commas are given back their full-width form before jionlp reads the text.
+13. 「早一点」「晚一点」 (a little earlier/later) are 01:00. They are blanked out (and never
+   turned into 「早1点」).
+14. An interval is a duration or a series: 「每隔1小时续水」 is a 1-hour meeting,
+   「茶水每半小时续一次」 turns the whole request into a recurring time. Intervals (每…小时/
+   分钟) are blanked out; the tea refill detail reads them (``entities``).
+15. 「下周末」「这周末」 is the Sunday alone; a weekend is not one date (asked).
 
 jionlp's import takes about a second and prints a banner; it is imported once, lazily,
 with its output swallowed (``warm_up`` does it ahead of time).
@@ -65,36 +73,71 @@ _import_lock = threading.Lock()
 
 
 def jionlp() -> Any:
+    """The jionlp module, imported once. Its import prints two banner lines (jionlp's and
+    jiojio's) to stdout: stdout is swallowed for that moment; stderr, where logging writes,
+    is left alone."""
     global _jionlp
     if _jionlp is None:
         with _import_lock:
             if _jionlp is None:
-                sink = io.StringIO()
-                with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+                with contextlib.redirect_stdout(io.StringIO()):
                     import jionlp as module
                 _jionlp = module
     return _jionlp
 
 
 _PERIODS = {
-    "凌晨": AM, "清晨": AM, "早晨": AM, "早上": AM, "上午": AM, "早": AM, "上半天": AM,
-    "中午": NOON, "午间": NOON,
-    "下午": PM, "午后": PM, "傍晚": PM, "晚上": PM, "夜里": PM, "夜间": PM, "晚": PM, "下半天": PM,
+    "凌晨": AM,
+    "清晨": AM,
+    "早晨": AM,
+    "早上": AM,
+    "上午": AM,
+    "早": AM,
+    "上半天": AM,
+    "中午": NOON,
+    "午间": NOON,
+    "下午": PM,
+    "午后": PM,
+    "傍晚": PM,
+    "晚上": PM,
+    "夜里": PM,
+    "夜间": PM,
+    "晚": PM,
+    "下半天": PM,
 }
 _PERIOD = "|".join(sorted(_PERIODS, key=len, reverse=True))
 _CLOCK = re.compile(
-    rf"(?P<mark>{_PERIOD})?\s*(?P<h>\d{{1,2}})\s*(?:[:：](?P<m>\d{{2}})|[点时](?:\s*(?P<half>半)|\s*(?P<q>1刻|3刻)"
-    r"|\s*(?P<m2>\d{1,2})(?:\s*分)?)?)"
+    rf"(?P<mark>{_PERIOD})?\s*(?P<h>\d{{1,2}})\s*(?:[:：](?P<m>\d{{2}})|[点时](?:(?P<half>半)|(?P<q>1刻|3刻)"
+    r"|(?P<m2>\d{1,2})分?)?)(?!\d)"
 )
 _ANY_PERIOD = re.compile(_PERIOD)
 _DATE_WORD = re.compile(r"今天|明天|后天|昨天|前天|周|星期|礼拜|月|日|号|年")
 _WEEKDAY = re.compile(r"(下下|下个|下|这个|这|本|上|上个)?(?:周|星期|礼拜)([一二三四五六日天1-7])")
-_WEEKDAY_INDEX = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6,
-                  "1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6}
+_WEEKDAY_INDEX = {
+    "一": 0,
+    "二": 1,
+    "三": 2,
+    "四": 3,
+    "五": 4,
+    "六": 5,
+    "日": 6,
+    "天": 6,
+    "1": 0,
+    "2": 1,
+    "3": 2,
+    "4": 3,
+    "5": 4,
+    "6": 5,
+    "7": 6,
+}
 _CONNECTOR = re.compile(r"^\s*(?:开始)?\s*(?:开)?\s*(?:一直)?(?:到|至|~|-|—|–|～)\s*$")
 _CONNECTOR_IN = re.compile(r"开始|开到|一直到|直到|到|至|~|～|—|–|-")
 _ENDS_AFTER = re.compile(r"^\s*(?:左右)?\s*(?:结束|散会|为止|止|完)")
 _YEAR = re.compile(r"年|\d{4}")
+_IDIOMS = re.compile(
+    r"[早晚快慢差多少有提]一点儿?|一点点"
+    r"|每隔?\s*(?:\d+|半|一|两|几)?\s*个?\s*(?:半)?\s*(?:小时|钟头|分钟|分)(?:左右)?"
+)
 
 
 def _period_of(mark: str | None) -> str | None:
@@ -128,9 +171,9 @@ def _day_mention(text: str, day: date, today: date, problems: list[Problem]) -> 
     mention = DayMention(text, day=day)
     if weekday is not None and not only_weekday:
         named = _WEEKDAY_INDEX[weekday.group(2)]
-        if named != day.weekday():
+        if named != day.weekday():  # 「12月3日（周五）」: the 3rd, or that week's Friday?
             problems.append(Problem("date_weekday_mismatch", "date", text))
-            return DayMention(text, candidates=(day,))
+            return DayMention(text, candidates=(day, day + timedelta(days=named - day.weekday())))
     if re.search(r"月|号|日", text) and not _YEAR.search(text) and not weekday:
         return yearless(day, today, text, problems)
     return mention
@@ -183,6 +226,11 @@ def _split_span(text: str) -> tuple[str, str] | None:
 def read(text: str, local_now: datetime) -> TimeFindings:
     """What the (normalised, masked) Chinese text says about dates and times."""
     findings = TimeFindings()
+    # quirk 12: after an ASCII comma the date before it is lost ("明天,3点到5点" is today)
+    text = text.replace(",", "，").replace(";", "；")
+    # quirks 13 and 14: "早一点" (a little earlier) is 01:00; "每隔1小时" (a tea refill
+    # interval) is the meeting's length, or turns the whole time into a series
+    text = _IDIOMS.sub(lambda m: " " * len(m.group(0)), text)
     try:
         entities = jionlp().ner.extract_time(text, time_base=local_now, with_parsing=True)
     except Exception:  # jionlp raises on some odd inputs; nothing is read then
@@ -193,7 +241,9 @@ def read(text: str, local_now: datetime) -> TimeFindings:
     overall = next(iter(marks)) if len(marks) == 1 else None  # "明天下午，2点到4点"
     for unit in _units(text, entities):
         if unit.kind == "time_delta":
-            hours = float(unit.detail["time"].get("hour", 0)) + float(unit.detail["time"].get("minute", 0)) / 60
+            hours = (
+                float(unit.detail["time"].get("hour", 0)) + float(unit.detail["time"].get("minute", 0)) / 60
+            )
             if set(unit.detail["time"]) <= {"hour", "minute"} and hours > 0:
                 findings.durations.append(timedelta(minutes=round(hours * 60)))
             continue
@@ -225,7 +275,7 @@ def _read_unit(unit: _Unit, findings: TimeFindings, today: date, overall: str | 
     else:
         left, right = unit.text, ""
     if _DATE_WORD.search(left):
-        if unit.detail.get("definition") == "blur" and first != last:
+        if (unit.detail.get("definition") == "blur" and first != last) or "周末" in left:
             findings.days.append(DayMention(unit.text, vague=True))  # 下周, 下个月
         else:
             findings.days.append(_day_mention(left, first, today, findings.problems))
@@ -244,7 +294,9 @@ def _read_unit(unit: _Unit, findings: TimeFindings, today: date, overall: str | 
     if right:
         end_match = list(_CLOCK.finditer(right))[-1]
         end_hour, end_minute, end_period = _reading(end_match, None)
-        end = end_clock(end_hour, end_minute, end_period or (overall if not period else None), period or overall)
+        end = end_clock(
+            end_hour, end_minute, end_period or (overall if not period else None), period or overall
+        )
         if end is None:
             findings.problems.append(Problem("bad_time", "end", unit.text))
             return

@@ -1,0 +1,258 @@
+"""/tomorrow (the digest on demand), /week (the weekly briefing) and /ics (a room's calendar).
+
+* ``/tomorrow``: supervisors, managers, dispatchers and admins get the meetings up to the next
+  working day; team members get their team's tasks (in a team's group: that team's). Long
+  digests are shown one part at a time with ‹ › buttons (``dg:m:<page>``,
+  ``dg:t:<team>:<page>``).
+* ``/week [2026-W49 | 2026-12-03]``: supervisors, managers and admins; the chart and the
+  spreadsheet are sent straight away (not through the text outbox).
+* ``/ics <room>``: anyone registered; without a room, the rooms as buttons (``ics:<room>``).
+"""
+
+from __future__ import annotations
+
+import re
+from html import escape
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.handlers.replies import answer_quietly, markup, reader, show
+from bot.jobs.weekly import send_briefing, week_figures
+from bot.notices import Keyboard
+from bot.render.digest import meetings_digest, pager, team_digest
+from bot.render.text import Reader
+from bot.services.calendar import CalendarEntry, CalendarService, Wording, find_room
+from bot.services.clock import Clock
+from bot.services.digest import DIGEST_ROLES, DigestService, covered_days, local_today
+from bot.services.dispatch import team_of_chat
+from bot.services.people import PersonContext
+from bot.services.reports import WeekError, parse_week
+from bot.site import Role, Room, SiteConfig
+from storage.database import Database
+
+router = Router(name=__name__)
+
+DIGEST_PAGE = re.compile(r"^dg:(m|t:([a-z0-9_]{1,24})):(\d{1,3})$")
+ROOM_PRESS = re.compile(r"^ics:([A-Za-z0-9_-]{1,32})$")
+WEEK_ROLES = (Role.supervisor, Role.manager, Role.admin)
+SEES_MEETINGS = (*DIGEST_ROLES, Role.admin)
+
+
+# ---------------------------------------------------------------------------- /tomorrow
+
+
+async def _digest_pages(
+    db: Database, site: SiteConfig, clock: Clock, read: Reader, scope: str, team_id: str | None
+) -> list[str]:
+    service = DigestService(site, clock)
+    days = covered_days(site, local_today(site, clock.now()))
+    async with db.transaction() as session:
+        if scope == "m":
+            return meetings_digest(read, await service.meetings(session, days))
+        assert team_id is not None
+        return team_digest(read, team_id, await service.team_tasks(session, team_id, days))
+
+
+def _page(pages: list[str], read: Reader, prefix: str, page: int) -> tuple[str, Keyboard]:
+    page = min(max(page, 0), len(pages) - 1)
+    return pages[page], pager(read, prefix, page, len(pages))
+
+
+@router.message(Command("tomorrow"))
+async def tomorrow(
+    message: Message, person: PersonContext, site: SiteConfig, clock: Clock, i18n: I18n, db: Database
+) -> None:
+    read = reader(i18n, site)
+    if message.chat.type != "private":
+        async with db.transaction() as session:
+            team = await team_of_chat(session, site, message.chat.id)
+        if team is None:
+            await message.answer(_("This group is not a team's group, so it has no task list."))
+            return
+        pages = await _digest_pages(db, site, clock, read, "t", team.id)
+        text, keyboard = _page(pages, read, f"dg:t:{team.id}:", 0)
+        await message.answer(text, reply_markup=markup(keyboard))
+        return
+    if person.has(*SEES_MEETINGS):
+        pages = await _digest_pages(db, site, clock, read, "m", None)
+        text, keyboard = _page(pages, read, "dg:m:", 0)
+        await message.answer(text, reply_markup=markup(keyboard))
+        return
+    if not person.team_ids:
+        await message.answer(
+            _("The digest of tomorrow's meetings is for the service centre's supervisors and staff.")
+        )
+        return
+    for team_id in person.team_ids:
+        pages = await _digest_pages(db, site, clock, read, "t", team_id)
+        text, keyboard = _page(pages, read, f"dg:t:{team_id}:", 0)
+        await message.answer(text, reply_markup=markup(keyboard))
+
+
+@router.callback_query(F.data.regexp(DIGEST_PAGE).as_("match"))
+async def digest_page(
+    callback: CallbackQuery,
+    match: re.Match[str],
+    person: PersonContext,
+    site: SiteConfig,
+    clock: Clock,
+    i18n: I18n,
+    db: Database,
+) -> None:
+    read = reader(i18n, site)
+    team_id, page = match.group(2), int(match.group(3))
+    if team_id is None:
+        allowed = person.has(*SEES_MEETINGS)
+    else:
+        team = site.team(team_id)
+        allowed = team is not None and (person.user_id in team.everyone or person.has(*SEES_MEETINGS))
+    if not allowed:
+        await answer_quietly(callback, _("This list is not for you."), alert=True)
+        return
+    pages = await _digest_pages(db, site, clock, read, "m" if team_id is None else "t", team_id)
+    prefix = "dg:m:" if team_id is None else f"dg:t:{team_id}:"
+    await answer_quietly(callback)
+    await show(callback, *_page(pages, read, prefix, page))
+
+
+# ---------------------------------------------------------------------------- /week
+
+
+@router.message(Command("week"))
+async def week(
+    message: Message,
+    command: CommandObject,
+    person: PersonContext,
+    bot: Bot,
+    site: SiteConfig,
+    clock: Clock,
+    i18n: I18n,
+    db: Database,
+) -> None:
+    read = reader(i18n, site)
+    if not person.has(*WEEK_ROLES):
+        await message.answer(_("The weekly briefing is for the supervisor and the manager."))
+        return
+    try:
+        chosen = parse_week(command.args, local_today(site, clock.now()))
+    except WeekError:
+        await message.answer(
+            _("“{text}” is not a week. Write /week, /week 2026-W49 or /week 2026-12-03.").format(
+                text=escape(command.args or "", quote=False)[:60]
+            )
+        )
+        return
+    await message.answer(_("📊 Preparing the weekly briefing {week} …").format(week=chosen.label))
+    figures = await week_figures(db, site, clock, chosen)
+    await send_briefing(bot, message.chat.id, read, figures)
+
+
+# ---------------------------------------------------------------------------- /ics
+
+
+def _rooms_keyboard(read: Reader) -> Keyboard:
+    rows: Keyboard = []
+    rooms = read.site.rooms
+    for index in range(0, len(rooms), 2):
+        rows.append(
+            [
+                {"text": room.name.get(read.language), "callback_data": f"ics:{room.id}"}
+                for room in rooms[index : index + 2]
+            ]
+        )
+    return rows
+
+
+def _wording(read: Reader, room: Room) -> Wording:
+    def describe(entry: CalendarEntry) -> tuple[str, str]:
+        state = _("awaiting approval") if entry.status == "pending" else ""
+        if entry.title is None:
+            summary = _("Booked")
+            description = _("{count} people").format(count=entry.attendees)
+        else:
+            department = read.site.department(entry.department_id or "")
+            unit = department.name.get(read.language) if department else (entry.department_id or "")
+            summary = entry.title
+            description = _("{unit}, {count} people").format(unit=unit, count=entry.attendees)
+        if state:
+            summary = f"{summary} ({state})"
+        return summary, description
+
+    location = room.name.get(read.language)
+    if room.building:
+        location = f"{location}, {room.building} {room.floor}F"
+    return Wording(
+        calendar_name=_("{room} — bookings").format(room=room.name.get(read.language)),
+        location=location,
+        describe=describe,
+    )
+
+
+async def _send_feed(
+    bot: Bot, chat_id: int, person: PersonContext, room: Room, read: Reader, db: Database, clock: Clock
+) -> None:
+    service = CalendarService(read.site, clock)
+    async with db.transaction() as session:
+        entries = await service.entries(session, room.id, person.user_id, person.department_id)
+    feed = service.feed(room, entries, _wording(read, room))
+    await bot.send_document(
+        chat_id,
+        BufferedInputFile(feed, f"{room.id}.ics"),
+        caption=_(
+            "📅 {room}: {count} booking(s) from the last month to half a year ahead. "
+            "Open the file to add the room's schedule to your calendar."
+        ).format(room=escape(room.name.get(read.language)), count=len(entries)),
+    )
+
+
+@router.message(Command("ics"))
+async def ics(
+    message: Message,
+    command: CommandObject,
+    person: PersonContext,
+    bot: Bot,
+    site: SiteConfig,
+    clock: Clock,
+    i18n: I18n,
+    db: Database,
+) -> None:
+    read = reader(i18n, site)
+    if not person.registered:
+        await message.answer(_("Only registered people can see the rooms' calendars."))
+        return
+    wanted = (command.args or "").strip()
+    room = find_room(site, wanted) if wanted else None
+    if room is None:
+        text = (
+            _("There is no room “{name}”. Choose one:").format(name=escape(wanted, quote=False)[:60])
+            if wanted
+            else _("Which room's calendar do you want?")
+        )
+        await message.answer(text, reply_markup=markup(_rooms_keyboard(read)))
+        return
+    await _send_feed(bot, message.chat.id, person, room, read, db, clock)
+
+
+@router.callback_query(F.data.regexp(ROOM_PRESS).as_("match"))
+async def ics_room_pressed(
+    callback: CallbackQuery,
+    match: re.Match[str],
+    person: PersonContext,
+    bot: Bot,
+    site: SiteConfig,
+    clock: Clock,
+    i18n: I18n,
+    db: Database,
+) -> None:
+    read = reader(i18n, site)
+    room = site.room(match.group(1))
+    if room is None or not person.registered:
+        await answer_quietly(callback, _("This button is no longer valid."), alert=True)
+        return
+    await answer_quietly(callback)
+    chat_id = callback.message.chat.id if callback.message is not None else callback.from_user.id
+    await _send_feed(bot, chat_id, person, room, read, db, clock)

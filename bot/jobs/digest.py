@@ -1,0 +1,78 @@
+"""The daily digest job: at ``[digest] time`` on a working day, once (see bot/services/digest.py)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import TYPE_CHECKING
+
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.notices import NoticeDelivery, language_of_chat
+from bot.render.digest import meetings_digest, team_digest
+from bot.render.text import Reader
+from bot.services.digest import DigestService, covered_days, digest_due, digest_recipients
+from bot.services.dispatch import team_chats
+from bot.services.types import Notice
+from bot.site import SiteConfig
+
+if TYPE_CHECKING:
+    from bot.workers import Workers
+
+log = logging.getLogger(__name__)
+
+
+async def digest_notices(
+    session: AsyncSession, site: SiteConfig, service: DigestService, i18n: I18n, today: date
+) -> list[Notice]:
+    """Every part of every recipient's digest of ``today``, each part with its dedupe key."""
+    days = covered_days(site, today)
+    notices: list[Notice] = []
+    meetings = await service.meetings(session, days)
+    for person in digest_recipients(site):
+        reader = Reader(i18n, await language_of_chat(session, site, person), site)
+        for index, text in enumerate(meetings_digest(reader, meetings)):
+            notices.append(
+                Notice("digest_part", person, {"text": text}, dedupe_key=f"digest:{today}:{person}:{index}")
+            )
+    chats = await team_chats(session, site)
+    for team in site.teams:
+        chat_id = chats.get(team.id)
+        if chat_id is None:
+            continue
+        tasks = await service.team_tasks(session, team.id, days)
+        reader = Reader(i18n, await language_of_chat(session, site, chat_id), site)
+        for index, text in enumerate(team_digest(reader, team.id, tasks)):
+            notices.append(
+                Notice("digest_part", chat_id, {"text": text}, dedupe_key=f"digest:{today}:{chat_id}:{index}")
+            )
+    return notices
+
+
+async def send_digest(
+    session: AsyncSession,
+    site: SiteConfig,
+    service: DigestService,
+    i18n: I18n,
+    delivery: NoticeDelivery,
+    today: date,
+) -> int:
+    notices = await digest_notices(session, site, service, i18n, today)
+    return len(await delivery.deliver(session, notices))
+
+
+async def run_digest(workers: Workers) -> int:
+    """Queue today's digest if it is due and not sent yet; the number of messages queued."""
+    today = digest_due(workers.site, workers.clock.now())
+    if today is None:
+        return 0
+    service = DigestService(workers.site, workers.clock)
+    async with workers.db.transaction() as session:
+        if not await service.claim(session, today):
+            return 0
+        queued = await send_digest(session, workers.site, service, workers.i18n, workers.delivery, today)
+    log.info("daily digest of %s: %s messages queued", today, queued)
+    if queued:
+        workers.wake.set()
+    return queued

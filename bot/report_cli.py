@@ -1,0 +1,75 @@
+"""``huiwu report week --out FILE.xlsx [--week 2026-W49 | 2026-12-03] [--language zh|en]``.
+
+Writes the weekly briefing's spreadsheet (the same file /week sends) from the database named
+by ``DATABASE_URL`` and the site file named by ``SITE_CONFIG``; ``--chart FILE.png`` also
+writes the chart. The week defaults to the current one in the site's zone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    kinds = parser.add_subparsers(dest="report", required=True)
+    week = kinds.add_parser("week", help="the weekly briefing (周业务简报) as an .xlsx file")
+    week.add_argument("--out", type=Path, required=True, help="the .xlsx file to write")
+    week.add_argument("--week", default=None, help="2026-W49, or a date of that week (default: this week)")
+    week.add_argument("--language", choices=("zh", "en"), default=None, help="default: the site's language")
+    week.add_argument("--chart", type=Path, default=None, help="also write the chart as a PNG file")
+
+
+def run(args: argparse.Namespace) -> int:
+    from bot.i18n import build_i18n
+    from bot.render.reports import chart_png, workbook_bytes
+    from bot.render.text import Reader
+    from bot.services.clock import SystemClock
+    from bot.services.reports import ReportService, WeekError, WeekFigures, parse_week
+    from bot.settings import load_settings
+    from bot.site import SiteConfigError, load_site
+    from storage.database import Database, create_engine
+
+    settings = load_settings()
+    try:
+        site = load_site(settings.site_config)
+    except SiteConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 2
+    clock = SystemClock()
+    try:
+        week = parse_week(args.week, clock.now().astimezone(site.zone).date())
+    except WeekError:
+        print(f"--week {args.week!r}: write a week like 2026-W49 or a date like 2026-12-03", file=sys.stderr)
+        return 2
+    language = args.language or site.site.default_language
+    reader = Reader(build_i18n(site.site.default_language), language, site)
+
+    async def figures() -> WeekFigures:
+        db = Database(create_engine(settings.database_url))
+        try:
+            async with db.transaction() as session:
+                return await ReportService(site, clock).week(session, week)
+        finally:
+            await db.dispose()
+
+    try:
+        result = asyncio.run(figures())
+    except (OperationalError, ProgrammingError) as exc:
+        print(f"cannot read the database ({exc.orig}); run `huiwu migrate` first?", file=sys.stderr)
+        return 1
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(workbook_bytes(reader, result))
+    if args.chart is not None:
+        args.chart.parent.mkdir(parents=True, exist_ok=True)
+        args.chart.write_bytes(chart_png(reader, result))
+    print(
+        f"{args.out}: weekly briefing {week.label} — {len(result.meetings)} meetings, "
+        f"{result.tasks} tasks due, {len(result.feedback)} feedback scores"
+    )
+    return 0

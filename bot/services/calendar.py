@@ -1,0 +1,130 @@
+"""Each room's schedule as an iCalendar feed (RFC 5545), for ``/ics <room>``.
+
+The feed holds the room's bookings from :data:`PAST` ago to :data:`AHEAD` ahead (pending ones
+TENTATIVE). What an event says depends on who asks: the title and unit for the organising
+department and for the centre's staff roles; for anyone else, and for a confidential meeting
+seen by anyone outside its department and the supervising roles, only that the room is
+taken. The words are chosen by the caller (``Wording``), in the reader's language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from icalendar import Calendar, Event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.clock import Clock
+from bot.site import Role, Room, SiteConfig
+from storage.repositories.aftercare import AftercareRepository
+
+PAST = timedelta(days=30)
+AHEAD = timedelta(days=180)
+FEED_STATUSES = ("pending", "confirmed", "in_progress", "finished")
+SEE_ALL = (Role.dispatcher, Role.supervisor, Role.manager, Role.admin)
+SEE_OPEN = (*SEE_ALL, Role.approver)
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    booking_id: int
+    revision: int
+    status: str
+    start: datetime
+    end: datetime
+    title: str | None
+    """None when the reader may not see it."""
+    department_id: str | None
+    attendees: int
+    confidential: bool
+
+
+@dataclass(frozen=True)
+class Wording:
+    calendar_name: str
+    location: str
+    describe: Callable[[CalendarEntry], tuple[str, str]]
+    """An entry's summary and description, in the reader's language."""
+
+
+def find_room(site: SiteConfig, text: str) -> Room | None:
+    """A room by id, alias or name in either language (case and spaces do not matter)."""
+    wanted = " ".join(text.lower().split())
+    if not wanted:
+        return None
+    for room in site.rooms:
+        names = {room.id, room.name.zh, room.name.en, *room.aliases}
+        if wanted in {" ".join(name.lower().split()) for name in names}:
+            return room
+    return None
+
+
+class CalendarService:
+    def __init__(self, site: SiteConfig, clock: Clock) -> None:
+        self.site = site
+        self.clock = clock
+
+    def sees_details(
+        self, viewer_id: int | None, viewer_department: str | None, department_id: str, confidential: bool
+    ) -> bool:
+        roles = self.site.roles_of(viewer_id) if viewer_id is not None else frozenset()
+        if viewer_department is not None and viewer_department == department_id:
+            return True
+        if confidential:
+            return bool(roles & set(SEE_ALL))
+        return bool(roles & set(SEE_OPEN)) or (viewer_id is not None and bool(self.site.teams_of(viewer_id)))
+
+    async def entries(
+        self, session: AsyncSession, room_id: str, viewer_id: int | None, viewer_department: str | None
+    ) -> list[CalendarEntry]:
+        now = self.clock.now()
+        rows = await AftercareRepository(session).bookings_of_room(
+            room_id, now - PAST, now + AHEAD, FEED_STATUSES
+        )
+        entries = []
+        for row in rows:
+            visible = self.sees_details(viewer_id, viewer_department, row.department_id, row.confidential)
+            entries.append(
+                CalendarEntry(
+                    booking_id=row.id,
+                    revision=row.revision,
+                    status=row.status,
+                    start=row.start_at,
+                    end=row.end_at,
+                    title=row.title if visible else None,
+                    department_id=row.department_id if visible else None,
+                    attendees=row.attendees,
+                    confidential=row.confidential,
+                )
+            )
+        return entries
+
+    def feed(self, room: Room, entries: list[CalendarEntry], wording: Wording) -> bytes:
+        calendar = Calendar()
+        calendar.add("prodid", "-//Huiwu//Meeting rooms//EN")
+        calendar.add("version", "2.0")
+        calendar.add("calscale", "GREGORIAN")
+        calendar.add("method", "PUBLISH")
+        calendar.add("x-wr-calname", wording.calendar_name)
+        calendar.add("x-wr-timezone", self.site.site.timezone)
+        stamp = self.clock.now()
+        for entry in entries:
+            summary, description = wording.describe(entry)
+            event = Event()
+            event.add("uid", f"booking-{entry.booking_id}@{self.site.site.bot_username}")
+            event.add("dtstamp", stamp)
+            event.add("dtstart", entry.start)
+            event.add("dtend", entry.end)
+            event.add("sequence", entry.revision)
+            event.add("summary", summary)
+            if description:
+                event.add("description", description)
+            event.add("location", wording.location)
+            event.add("status", "TENTATIVE" if entry.status == "pending" else "CONFIRMED")
+            event.add("transp", "OPAQUE")
+            if entry.confidential:
+                event.add("class", "CONFIDENTIAL")
+            calendar.add_component(event)
+        return calendar.to_ical()

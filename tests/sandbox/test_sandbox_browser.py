@@ -1,0 +1,235 @@
+"""The sandbox in a real browser: Debian's Chromium, driven by Playwright, never a downloaded one.
+
+A requester books a class-A room by clicking through the page; the tea team's leader presses
+Done on a task in the team group; the clock is moved past an unconfirmed check and the
+escalation shows up in the supervisor's chat. Screenshots of every step go to
+artifacts/sandbox/ (and one to docs/sandbox.png, for the README).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.sandbox.conftest import SandboxThread
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "artifacts" / "sandbox"
+DOCS_SCREENSHOT = ROOT / "docs" / "sandbox.png"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+ALICE, LI_QIANG, CHEN_JING = 1002, 3001, 2201
+TEA_GROUP = -1001
+WAIT = 15_000  # ms: a bot answer, a timer pass
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        f"{CHROMIUM} is missing (Debian's chromium package): no browser to drive", allow_module_level=True
+    )
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+Page = sync_api.Page
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[SandboxThread]:
+    thread = SandboxThread(tmp_path / "sandbox")
+    thread.start()
+    try:
+        yield thread
+    finally:
+        thread.stop()
+
+
+@pytest.fixture
+def page(running: SandboxThread) -> Iterator[Page]:
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        context = browser.new_page(viewport={"width": 1280, "height": 820}, locale="zh-CN")
+        errors: list[str] = []
+        context.on("pageerror", lambda error: errors.append(str(error)))
+        context.set_default_timeout(WAIT)
+        try:
+            yield context
+        finally:
+            browser.close()
+        assert not errors, f"the page raised: {errors}"
+
+
+# ---- acting in the page ---------------------------------------------------------------------------------
+class Shots:
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.count = 0
+        shutil.rmtree(ARTIFACTS, ignore_errors=True)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    def __call__(self, name: str) -> Path:
+        self.count += 1
+        path = ARTIFACTS / f"{self.count:02d}-{name}.png"
+        self.page.wait_for_timeout(150)  # let the last edit paint
+        self.page.screenshot(path=str(path))
+        return path
+
+
+def bot_says(page: Page, text: str | re.Pattern[str]) -> None:
+    """The newest message of the bot in the open chat shows ``text`` (new or edited in place)."""
+    expect(page.locator("#messages .message[data-sender=bot]").last).to_contain_text(text, timeout=WAIT)
+
+
+def press(page: Page, label: str | re.Pattern[str], *, exact: bool = False) -> None:
+    """Press a button of the newest message that has an inline keyboard."""
+    keyboard = page.locator("#messages .message:has(.inline-keyboard)").last
+    if exact:
+        button = keyboard.get_by_role("button", name=label, exact=True)
+    else:
+        button = keyboard.locator(".inline-button", has_text=label)
+    button.first.click()
+
+
+def write(page: Page, text: str) -> None:
+    page.fill("#composer-input", text)
+    page.click("#send")
+
+
+def become(page: Page, persona: int, chat: int) -> None:
+    page.select_option("#persona", str(persona))
+    page.locator(f'#chat-list .chat-item[data-chat-id="{chat}"]').click()
+    expect(page.locator(f'#chat-list .chat-item.active[data-chat-id="{chat}"]')).to_be_visible()
+
+
+def move_clock(page: Page, button: str, expect_local: str) -> None:
+    page.click(button)
+    expect(page.locator("#clock-display")).to_have_attribute("data-local", expect_local, timeout=WAIT)
+
+
+# ---- the story ----------------------------------------------------------------------------------------
+def test_book_confirm_a_task_and_see_the_escalation(page: Page, running: SandboxThread) -> None:
+    shot = Shots(page)
+    page.goto(f"{running.url}/?as={ALICE}")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    # Alice's page speaks English; the sandbox's time is shown in the site's zone.
+    expect(page.locator("#clock-next")).to_have_text("⏭ Next task")
+    expect(page.locator("#clock-display")).to_have_attribute("data-local", re.compile(r"^2026-12-01 09:0"))
+    expect(page.locator("#start-panel")).to_be_visible()
+    shot("alice-empty-chat")
+
+    # START sends /start, as Telegram's button does.
+    page.click("#start-button")
+    bot_says(page, "/book")
+
+    # Bad input: refused by the emulator with Telegram's wording, shown in the page.
+    write(page, "")
+    expect(page.locator("#send-error")).to_contain_text("empty")
+    write(page, "x" * 10_000)
+    expect(page.locator("#send-error")).to_contain_text("4096")
+    expect(page.locator("#composer-input")).to_have_value("x" * 10_000)  # kept for another try
+    shot("bad-input-refused")
+    write(page, "<b>bold?</b> <script>alert(1)</script>")
+    mine = page.locator("#messages .message.from-me").last
+    expect(mine).to_contain_text("<b>bold?</b> <script>alert(1)</script>")
+    expect(mine.locator("b, script")).to_have_count(0)
+    expect(page.locator("#send-error")).to_be_hidden()
+    bot_says(page, re.compile(r"\S"))
+
+    # The command menu is the bot's, in Alice's language; /book starts the wizard.
+    page.click("#menu-button")
+    expect(page.locator("#command-menu")).to_contain_text("Book a meeting room")
+    page.locator('#command-menu .command-item[data-command="book"]').click()
+    bot_says(page, "Which day")
+    shot("book-calendar")
+
+    press(page, "02", exact=True)  # tomorrow, Wednesday 2 December
+    bot_says(page, "when does the meeting start")
+    press(page, "10:00", exact=True)
+    bot_says(page, "When does it end")
+    press(page, re.compile(r"^11:00"))
+    bot_says(page, "How many people")
+    press(page, "10", exact=True)
+    bot_says(page, "Rooms free")
+    expect(page.locator("#messages .message:has(.inline-keyboard)").last).to_contain_text("class A")
+    shot("book-rooms")
+    press(page, "Meeting Room 1")
+    bot_says(page, "How should")
+    press(page, "Discussion")
+    bot_says(page, "Reception level")
+    press(page, "3", exact=True)
+    bot_says(page, "Which services")
+    press(page, "Tea service")
+    expect(page.locator("#messages .message:has(.inline-keyboard)").last).to_contain_text("✅ Tea service")
+    shot("book-services")
+    press(page, "Done")
+    bot_says(page, "Refill every")
+    press(page, "Use 30")
+    bot_says(page, "title of the meeting")
+    write(page, "Budget review")
+    bot_says(page, "contact person")
+    press(page, "Alice Chen")
+    bot_says(page, "phone number")
+    write(page, "010-6512 3456")
+    bot_says(page, "confidential")
+    press(page, "No", exact=True)
+    bot_says(page, "notes")
+    press(page, "No notes")
+    bot_says(page, "check your booking")
+    shot("book-summary")
+    press(page, "Confirm")
+    bot_says(page, "is confirmed")
+    shot("book-confirmed")
+
+    # The tea team's leader: the page switches to Chinese; the team group is in his chat list.
+    become(page, LI_QIANG, TEA_GROUP)
+    expect(page.locator("#clock-next")).to_have_text("⏭ 下一个任务")
+    # The first task timer: the day-before inspection, pushed to the group at 10:00.
+    move_clock(page, "#clock-next", "2026-12-01 10:00")
+    card = page.locator("#messages .message[data-sender=bot]:has(.inline-keyboard)").last
+    expect(card).to_contain_text(re.compile(r"第一会议室|Meeting Room 1"))
+    shot("team-task-card")
+    card.locator(".inline-button", has_text=re.compile(r"Done|完成")).first.click()
+    expect(
+        page.locator(f'#messages .message[data-message-id="{card.get_attribute("data-message-id")}"]')
+    ).to_contain_text("李强", timeout=WAIT)
+    shot("team-task-done")
+
+    # The supervisor: check 1 is pushed at 08:00 the next day, due 08:15, not confirmed;
+    # the group is reminded at 08:15, the supervisor alerted at 08:25.
+    become(page, CHEN_JING, CHEN_JING)
+    move_clock(page, "#clock-next", "2026-12-02 08:00")
+    move_clock(page, "#clock-15", "2026-12-02 08:15")
+    move_clock(page, "#clock-15", "2026-12-02 08:30")
+    bot_says(page, re.compile(r"一级检查|Check 1"))
+    escalation = page.locator("#messages .message[data-sender=bot]").last
+    expect(escalation.locator(".inline-button").first).to_be_visible()
+    # The clock moved through 08:15 and 08:25 rather than jumping: the alert was on time.
+    expect(escalation).not_to_contain_text("comes late")
+    shot("supervisor-escalation")
+
+    # Back in the tea group: the done inspection, check 1 and the reminder to its leader.
+    become(page, LI_QIANG, TEA_GROUP)
+    expect(page.locator("#messages .message[data-sender=bot]")).to_have_count(3)
+    bot_says(page, re.compile(r"一级检查|Check 1"))
+    expect(page.locator("#toasts .toast")).to_have_count(0, timeout=8_000)
+    team_shot = shot("team-group-reminded")
+
+    # Reset: an empty database and empty chats, everyone still there.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#reset")
+    expect(page.locator("#messages .empty")).to_be_visible(timeout=WAIT)
+    expect(page.locator("#messages .message")).to_have_count(0)
+    page.locator(f'#chat-list .chat-item[data-chat-id="{LI_QIANG}"]').click()
+    expect(page.locator("#start-panel")).to_be_visible()
+    expect(page.locator("#clock-display")).to_have_attribute("data-local", re.compile(r"^2026-12-01 09:0"))
+    shot("after-reset")
+
+    DOCS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(team_shot, DOCS_SCREENSHOT)

@@ -1,0 +1,468 @@
+"""The sandbox app's own endpoints, through aiohttp's test client against a running sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import struct
+import zlib
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from bot.sandbox.runtime import SANDBOX_TOKEN, Sandbox, resolve_commands, site_personas
+from bot.settings import TOKEN_PATTERN
+from storage.models import Booking, Task
+from tests.sandbox.conftest import SHANGHAI, START
+
+Client = TestClient[web.Request, web.Application]
+WANG_MIN, ALICE, LI_QIANG, CHEN_JING = 1001, 1002, 3001, 2201
+TEA_GROUP = -1001
+
+
+async def ok(response: Any, status: int = 200) -> dict[str, Any]:
+    body = await response.json()
+    assert response.status == status, body
+    return body
+
+
+async def wait_for_bot_reply(
+    client: Client, user_id: int, chat_id: int, count: int = 1
+) -> list[dict[str, Any]]:
+    for _ in range(100):
+        body = await ok(await client.get(f"/api/chats/{chat_id}/messages", params={"user_id": user_id}))
+        replies = [m for m in body["messages"] if m["sender"] == "bot"]
+        if len(replies) >= count:
+            return replies
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the bot did not answer in chat {chat_id}")
+
+
+# ---- personas and chats --------------------------------------------------------------------------------
+async def test_personas_are_the_people_of_the_site_file(client: Client, sandbox: Sandbox) -> None:
+    body = await ok(await client.get("/api/personas"))
+    by_id = {p["id"]: p for p in body["personas"]}
+    assert set(by_id) == {p.id for p in sandbox.site.people}
+    assert by_id[WANG_MIN]["department"] == {"zh": "财务处", "en": "Finance Department"}
+    assert by_id[WANG_MIN]["language"] == "zh"
+    assert by_id[ALICE]["language"] == "en"
+    assert by_id[CHEN_JING]["roles"] == ["supervisor"]
+    tea = by_id[LI_QIANG]["teams"]
+    assert tea == [
+        {
+            "id": "service",
+            "name": {"zh": "会务茶水组", "en": "Conference service & tea"},
+            "leader": True,
+            "chat_id": TEA_GROUP,
+        }
+    ]
+
+
+async def test_a_personas_chats_are_the_bot_and_their_team_groups(client: Client) -> None:
+    requester = await ok(await client.get(f"/api/personas/{WANG_MIN}/chats"))
+    assert [c["id"] for c in requester["chats"]] == [WANG_MIN]
+    staff = await ok(await client.get(f"/api/personas/{LI_QIANG}/chats"))
+    assert [c["id"] for c in staff["chats"]] == [LI_QIANG, TEA_GROUP]
+    assert staff["chats"][1]["title"] == "会务茶水组"
+    missing = await client.get("/api/personas/999/chats")
+    assert missing.status == 404
+
+
+async def test_history_is_only_for_chats_the_persona_is_in(client: Client) -> None:
+    refused = await client.get(f"/api/chats/{TEA_GROUP}/messages", params={"user_id": WANG_MIN})
+    assert refused.status == 403
+    assert (await refused.json())["code"] == "not_in_chat"
+    bad = await client.get(f"/api/chats/{TEA_GROUP}/messages", params={"user_id": "x"})
+    assert bad.status == 400
+
+
+# ---- talking to the bot -----------------------------------------------------------------------------------
+async def test_a_message_reaches_the_bot_and_its_reply_is_stamped_with_sandbox_time(client: Client) -> None:
+    sent = await ok(
+        await client.post(f"/api/chats/{WANG_MIN}/messages", json={"user_id": WANG_MIN, "text": "/start"})
+    )
+    assert sent["delivered"] is True
+    replies = await wait_for_bot_reply(client, WANG_MIN, WANG_MIN)
+    assert "/book" in replies[0]["text"]
+    # The sandbox's clock (2026-12-01 09:00 Shanghai), not the emulator's wall clock.
+    stamped = datetime.fromtimestamp(replies[0]["sandbox_date"], SHANGHAI)
+    assert abs(stamped - START) < timedelta(minutes=5)
+
+
+async def test_bad_input_is_refused_by_the_emulator_with_telegrams_rules(client: Client) -> None:
+    for text, wording in (("", "empty"), ("   ", "empty"), ("字" * 10_000, "4096")):
+        response = await client.post(
+            f"/api/chats/{WANG_MIN}/messages", json={"user_id": WANG_MIN, "text": text}
+        )
+        body = await ok(response, 400)
+        assert body["code"] == "emulator"
+        assert wording in body["error"]
+    history = await ok(await client.get(f"/api/chats/{WANG_MIN}/messages", params={"user_id": WANG_MIN}))
+    assert history["messages"] == []
+
+
+async def test_markup_typed_by_a_person_stays_plain_text(client: Client) -> None:
+    text = "<b>not bold</b> & <script>alert(1)</script>"
+    sent = await ok(
+        await client.post(f"/api/chats/{WANG_MIN}/messages", json={"user_id": WANG_MIN, "text": text})
+    )
+    assert sent["message"]["text"] == text
+    formatting = {"bold", "italic", "underline", "strikethrough", "code", "pre", "text_link"}
+    assert not [e for e in sent["message"]["entities"] if e["type"] in formatting]
+    await wait_for_bot_reply(client, WANG_MIN, WANG_MIN)
+
+
+async def test_a_person_cannot_write_into_someone_elses_chat(client: Client) -> None:
+    response = await client.post(f"/api/chats/{ALICE}/messages", json={"user_id": WANG_MIN, "text": "hi"})
+    assert response.status == 403
+
+
+async def test_pressing_a_button_goes_through_the_emulator(client: Client) -> None:
+    await ok(
+        await client.post(f"/api/chats/{WANG_MIN}/messages", json={"user_id": WANG_MIN, "text": "/book"})
+    )
+    replies = await wait_for_bot_reply(client, WANG_MIN, WANG_MIN)
+    message = replies[-1]
+    button = next(b for b in message["buttons"] if "callback_data" in b)
+    pressed = await ok(
+        await client.post(
+            f"/api/chats/{WANG_MIN}/press",
+            json={"user_id": WANG_MIN, "message_id": message["message_id"], "data": button["callback_data"]},
+        )
+    )
+    assert pressed["callback_query_id"]
+    forged = await client.post(
+        f"/api/chats/{WANG_MIN}/press",
+        json={"user_id": WANG_MIN, "message_id": message["message_id"], "data": "forged"},
+    )
+    assert (await ok(forged, 400))["code"] == "emulator"
+
+
+async def test_photos_and_documents_are_served_back(client: Client) -> None:
+    png = _png()
+    photo = await ok(
+        await client.post(
+            f"/api/chats/{WANG_MIN}/messages",
+            json={"user_id": WANG_MIN, "photo": base64.b64encode(png).decode(), "caption": "lost umbrella"},
+        )
+    )
+    file_id = photo["message"]["photo"][-1]["file_id"]
+    image = await client.get(f"/api/files/{file_id}")
+    assert image.status == 200
+    assert await image.read() == png
+    assert "Content-Disposition" not in image.headers
+    document = await ok(
+        await client.post(
+            f"/api/chats/{WANG_MIN}/messages",
+            json={
+                "user_id": WANG_MIN,
+                "document": base64.b64encode(b"a,b\n1,2\n").decode(),
+                "file_name": "周报.csv",
+            },
+        )
+    )
+    doc_id = document["message"]["document"]["file_id"]
+    download = await client.get(f"/api/files/{doc_id}", params={"name": "周报.csv", "download": "1"})
+    assert await download.read() == b"a,b\n1,2\n"
+    assert "attachment" in download.headers["Content-Disposition"]
+    assert (await client.get("/api/files/nope")).status == 404
+
+
+# ---- command menus ---------------------------------------------------------------------------------------
+async def test_command_menu_follows_the_chat_and_the_persona_language(client: Client) -> None:
+    private = await ok(await client.get(f"/api/chats/{ALICE}/commands", params={"user_id": ALICE}))
+    assert "book" in [c["command"] for c in private["commands"]]
+    assert all(c["description"].isascii() for c in private["commands"])
+    group = await ok(await client.get(f"/api/chats/{TEA_GROUP}/commands", params={"user_id": LI_QIANG}))
+    commands = [c["command"] for c in group["commands"]]
+    assert "book" not in commands
+    assert "mytasks" in commands
+
+
+def test_command_resolution_takes_the_narrowest_scope_and_language() -> None:
+    stored = [
+        {
+            "scope": {"type": "default"},
+            "language_code": "",
+            "commands": [{"command": "default", "description": "d"}],
+        },
+        {
+            "scope": {"type": "all_private_chats"},
+            "language_code": "",
+            "commands": [{"command": "zh", "description": "z"}],
+        },
+        {
+            "scope": {"type": "all_private_chats"},
+            "language_code": "en",
+            "commands": [{"command": "en", "description": "e"}],
+        },
+        {
+            "scope": {"type": "chat", "chat_id": 7},
+            "language_code": "",
+            "commands": [{"command": "mine", "description": "m"}],
+        },
+    ]
+
+    def resolve(chat_id: int, chat_type: str, language: str) -> str:
+        found = resolve_commands(
+            stored, chat_id=chat_id, chat_type=chat_type, user_id=chat_id, language=language
+        )
+        return found[0]["command"]
+
+    assert resolve(5, "private", "en") == "en"
+    assert resolve(5, "private", "zh-hans") == "zh"
+    assert resolve(7, "private", "en") == "mine"
+    assert resolve(-5, "group", "en") == "default"
+
+
+# ---- time ------------------------------------------------------------------------------------------------
+async def test_clock_shows_the_sandbox_time_in_the_site_zone(client: Client) -> None:
+    body = await ok(await client.get("/api/clock"))
+    assert body["zone"] == "Asia/Shanghai"
+    assert body["local"].startswith("2026-12-01 09:0")
+    assert body["next_task_at"] is None
+
+
+async def test_clock_moves_forward_and_runs_the_timers(client: Client, sandbox: Sandbox) -> None:
+    calls: list[str] = []
+    assert sandbox.app is not None
+
+    async def tick_once() -> int:
+        calls.append("tick")
+        return 0
+
+    async def send_pending() -> int:
+        calls.append("send")
+        return 0
+
+    await _stop_background_loops(sandbox)
+    sandbox.app.workers.tick_once = tick_once  # type: ignore[attr-defined]
+    sandbox.app.workers.send_pending = send_pending  # type: ignore[attr-defined]
+    moved = await ok(await client.post("/api/clock", json={"action": "forward", "minutes": 15}))
+    assert moved["local"].startswith("2026-12-01 09:1")
+    assert calls[:2] == ["tick", "send"]
+    hour = await ok(await client.post("/api/clock", json={"action": "forward", "minutes": 60}))
+    assert hour["local"].startswith("2026-12-01 10:1")
+    tomorrow = await ok(await client.post("/api/clock", json={"action": "tomorrow_17"}))
+    assert tomorrow["local"] == "2026-12-02 17:00"
+    assert sandbox.clock.now().astimezone(SHANGHAI).hour == 17
+
+
+async def test_clock_refuses_what_it_cannot_do(client: Client) -> None:
+    nothing = await client.post("/api/clock", json={"action": "next_task"})
+    assert (await ok(nothing, 409))["code"] == "nothing_planned"
+    for body in (
+        {"action": "backwards"},
+        {"action": "forward", "minutes": -5},
+        {"action": "forward"},
+        {"action": "forward", "minutes": "soon"},
+        {"action": "forward", "minutes": 60 * 24 * 40},
+    ):
+        response = await client.post("/api/clock", json=body)
+        assert response.status == 400, body
+    garbage = await client.post("/api/clock", data=b"not json", headers={"Content-Type": "application/json"})
+    assert garbage.status == 400
+
+
+async def test_next_task_moves_to_the_earliest_timer_ahead(client: Client, sandbox: Sandbox) -> None:
+    now = sandbox.clock.now()
+    await _add_task_timers(sandbox, (-30, 95, 300))
+    clock = await ok(await client.get("/api/clock"))
+    assert abs(datetime.fromisoformat(clock["next_task_at"]) - now - timedelta(minutes=95)) < timedelta(
+        seconds=1
+    )
+    moved = await ok(await client.post("/api/clock", json={"action": "next_task"}))
+    assert moved["local"] == "2026-12-01 10:35"
+    assert abs(datetime.fromisoformat(moved["next_task_at"]) - now - timedelta(minutes=300)) < timedelta(
+        seconds=1
+    )
+
+
+async def test_moving_the_clock_fires_each_timer_at_its_own_moment(client: Client, sandbox: Sandbox) -> None:
+    """A long move is time passing, not a jump: task timers and clock jobs on the way run in
+    order, each with the sandbox's clock at its moment (so nothing looks late)."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    assert sandbox.app is not None
+    now = sandbox.clock.now()
+    await _add_task_timers(sandbox, (95, 300))
+    seen: list[tuple[str, str]] = []
+
+    def local() -> str:
+        return sandbox.clock.now().astimezone(SHANGHAI).strftime("%m-%d %H:%M")
+
+    async def tick_once() -> int:
+        seen.append(("tick", local()))
+        return 0
+
+    async def noon_digest() -> None:
+        seen.append(("noon", local()))
+
+    await _stop_background_loops(sandbox)
+    sandbox.app.workers.tick_once = tick_once  # type: ignore[attr-defined]
+    sandbox.app.scheduler.add_job(noon_digest, CronTrigger(hour=12, timezone=SHANGHAI), id="noon")
+    moved = await ok(await client.post("/api/clock", json={"action": "tomorrow_17"}))
+    assert moved["local"] == "2026-12-02 17:00"
+    assert moved["jobs"] == ["noon", "noon"]
+    assert seen == [
+        ("tick", "12-01 10:35"),
+        ("noon", "12-01 12:00"),
+        ("tick", "12-01 12:00"),
+        ("tick", "12-01 14:00"),
+        ("noon", "12-02 12:00"),
+        ("tick", "12-02 12:00"),
+        ("tick", "12-02 17:00"),
+    ]
+    assert sandbox.clock.now() - now > timedelta(hours=31)
+
+
+async def _stop_background_loops(sandbox: Sandbox) -> None:
+    """Only the clock moves run the timers from here on (so every call can be accounted for)."""
+    assert sandbox.app is not None
+    await sandbox.app.workers.stop()
+    await asyncio.gather(*sandbox.app.background, return_exceptions=True)
+
+
+async def _add_task_timers(sandbox: Sandbox, minutes: tuple[int, ...]) -> None:
+    """A booking with planned tasks whose timers are ``minutes`` from now (fixture data)."""
+    assert sandbox.app is not None
+    now = sandbox.clock.now()
+    async with sandbox.app.db.transaction() as session:
+        booking = Booking(
+            status="confirmed",
+            department_id="finance",
+            requester_id=WANG_MIN,
+            booked_by_id=WANG_MIN,
+            room_id="r101",
+            start_at=now + timedelta(days=1),
+            end_at=now + timedelta(days=1, hours=1),
+            blocked_until=now + timedelta(days=1, hours=1, minutes=30),
+            attendees=10,
+            layout="discussion",
+            reception_level=3,
+            title="t",
+            contact_name="c",
+            contact_phone="1",
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(booking)
+        await session.flush()
+        for index, offset in enumerate(minutes):
+            session.add(
+                Task(
+                    booking_id=booking.id,
+                    template_id=f"fixture{index}",
+                    team_id="service",
+                    occurrence=index,
+                    kind="task",
+                    needs_confirmation=True,
+                    push_at=now + timedelta(minutes=offset),
+                    status="planned",
+                    next_at=now + timedelta(minutes=offset),
+                    updated_at=now,
+                )
+            )
+
+
+# ---- reset -----------------------------------------------------------------------------------------------
+async def test_reset_starts_over_with_an_empty_database(client: Client, sandbox: Sandbox) -> None:
+    await ok(
+        await client.post(f"/api/chats/{WANG_MIN}/messages", json={"user_id": WANG_MIN, "text": "/start"})
+    )
+    await wait_for_bot_reply(client, WANG_MIN, WANG_MIN)
+    await ok(await client.post("/api/clock", json={"action": "tomorrow_17"}))
+    first_generation = sandbox.generation
+    first_app = sandbox.app
+
+    body = await ok(await client.post("/api/reset"))
+    assert body["generation"] == first_generation + 1
+    assert sandbox.app is not first_app
+    assert body["clock"]["local"].startswith("2026-12-01 09:0")
+    history = await ok(await client.get(f"/api/chats/{WANG_MIN}/messages", params={"user_id": WANG_MIN}))
+    assert history["messages"] == []
+    staff = await ok(await client.get(f"/api/personas/{LI_QIANG}/chats"))
+    assert [c["id"] for c in staff["chats"]] == [LI_QIANG, TEA_GROUP]
+    # Only the newest database is kept; the bot works on it.
+    assert sorted(p.name for p in sandbox.workdir.glob("huiwu-*.db")) == [f"huiwu-{body['generation']}.db"]  # type: ignore[union-attr]
+    await ok(
+        await client.post(f"/api/chats/{WANG_MIN}/messages", json={"user_id": WANG_MIN, "text": "/start"})
+    )
+    await wait_for_bot_reply(client, WANG_MIN, WANG_MIN)
+
+
+# ---- live events -----------------------------------------------------------------------------------------
+async def test_events_stream_messages_and_clock_changes(client: Client) -> None:
+    response = await client.get("/api/events")
+    assert response.headers["Content-Type"].startswith("text/event-stream")
+    await ok(
+        await client.post(f"/api/chats/{WANG_MIN}/messages", json={"user_id": WANG_MIN, "text": "/start"})
+    )
+    await ok(await client.post("/api/clock", json={"action": "forward", "minutes": 15}))
+    seen: list[dict[str, Any]] = []
+
+    async def read() -> None:
+        async for raw in response.content:
+            line = raw.decode().strip()
+            if line.startswith("data:"):
+                seen.append(json.loads(line[5:]))
+                kinds = {e["type"] for e in seen}
+                if "sandbox_clock" in kinds and any(
+                    e.get("message", {}).get("sender") == "bot" for e in seen
+                ):
+                    return
+
+    await asyncio.wait_for(read(), 10)
+    bot_message = next(e for e in seen if e.get("message", {}).get("sender") == "bot")
+    assert bot_message["type"] == "message"
+    assert bot_message["message"]["sandbox_date"]
+    assert all(e["type"] != "update" for e in seen)
+    response.close()
+
+
+# ---- the page --------------------------------------------------------------------------------------------
+async def test_the_page_and_its_assets_are_served_locally(client: Client) -> None:
+    page = await client.get("/")
+    html = await page.text()
+    assert page.status == 200
+    assert "/static/app.js" in html and "/static/style.css" in html
+    assert "http://" not in html.replace("http-equiv", "") and "https://" not in html
+    for asset in ("/static/app.js", "/static/style.css", "/static/favicon.svg"):
+        assert (await client.get(asset)).status == 200
+
+
+async def test_page_script_never_parses_message_text_as_html(client: Client) -> None:
+    script = await (await client.get("/static/app.js")).text()
+    assert "innerHTML" not in script and "insertAdjacentHTML" not in script and "outerHTML" not in script
+
+
+def test_the_token_is_well_formed_and_fake() -> None:
+    assert TOKEN_PATTERN.match(SANDBOX_TOKEN)
+    assert "SANDBOX" in SANDBOX_TOKEN
+
+
+def test_site_personas_cover_every_team_member() -> None:
+    from bot.sandbox.runtime import default_site_path
+    from bot.site import load_site
+
+    site = load_site(default_site_path())
+    ids = {p.id for p in site_personas(site)}
+    for team in site.teams:
+        assert team.everyone <= ids
+
+
+def _png(width: int = 4, height: int = 3) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    raw = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
