@@ -105,6 +105,14 @@ async def _group_team(db: Database, site: SiteConfig, chat_id: int) -> Team | No
         return await team_of_chat(session, site, chat_id)
 
 
+def typed(message: Message) -> str | None:
+    """The text (or a photo's caption) of an answer; a command is no answer."""
+    text = message.text if message.text is not None else message.caption
+    if text is None or text.lstrip().startswith("/"):
+        return None
+    return text
+
+
 # ---------------------------------------------------------------------------- Item found
 
 
@@ -168,9 +176,9 @@ async def _lost_item_answer(
     service: AftercareService,
     delivery: NoticeDelivery,
 ) -> None:
-    description = message.text or message.caption
+    description = typed(message)
     photo = message.photo[-1].file_id if message.photo else prompt.extra.get("photo")
-    if not (description or "").strip() or (description or "").startswith("/"):
+    if not (description or "").strip():
         if message.photo:
             text = _(
                 "📝 {name}, thank you for the photo. Now reply to this message with a short description."
@@ -325,7 +333,7 @@ async def _quantity_answer(
 ) -> None:
     consumable_id = str(prompt.extra.get("consumable_id", ""))
     try:
-        quantity = parse_quantity(message.text)
+        quantity = parse_quantity(typed(message))
         async with db.transaction() as session:
             lines = await service.record(
                 session, prompt.ref_id, consumable_id, quantity, prompt.extra.get("team_id"), prompt.user_id
@@ -437,7 +445,7 @@ async def _handover_answer(
 ) -> None:
     try:
         async with db.transaction() as session:
-            item = await service.hand_over(session, prompt.ref_id, prompt.user_id, message.text)
+            item = await service.hand_over(session, prompt.ref_id, prompt.user_id, typed(message))
             await service.answered(session, prompt.chat_id, prompt.message_id)
     except AftercareError as error:
         if error.code == "handover_no_name":
@@ -516,7 +524,7 @@ async def _dispute_answer(
     try:
         async with db.transaction() as session:
             fee, notices = await service.decide_fee(
-                session, prompt.ref_id, prompt.user_id, False, message.text
+                session, prompt.ref_id, prompt.user_id, False, typed(message)
             )
             await delivery.deliver(session, notices)
             await service.answered(session, prompt.chat_id, prompt.message_id)
@@ -621,10 +629,10 @@ async def _feedback_answer(
     try:
         async with db.transaction() as session:
             if prompt.kind == SCORE:
-                score, comment = parse_score(message.text)
+                score, comment = parse_score(typed(message))
                 view, notices = await service.rate(session, prompt.ref_id, prompt.user_id, score, comment)
             else:
-                view, notices = await service.comment(session, prompt.ref_id, prompt.user_id, message.text)
+                view, notices = await service.comment(session, prompt.ref_id, prompt.user_id, typed(message))
             await delivery.deliver(session, notices)
             await service.answered(session, prompt.chat_id, prompt.message_id)
     except AftercareError as error:

@@ -38,6 +38,8 @@ router = Router(name=__name__)
 
 DIGEST_PAGE = re.compile(r"^dg:(m|t:([a-z0-9_]{1,24})):(\d{1,3})$")
 ROOM_PRESS = re.compile(r"^ics:([A-Za-z0-9_-]{1,32})$")
+ROOMS_PAGE_PRESS = re.compile(r"^icsp:(\d{1,3})$")
+ROOMS_PAGE = 10
 WEEK_ROLES = (Role.supervisor, Role.manager, Role.admin)
 SEES_MEETINGS = (*DIGEST_ROLES, Role.admin)
 
@@ -142,7 +144,7 @@ async def week(
     except WeekError:
         await message.answer(
             _("“{text}” is not a week. Write /week, /week 2026-W49 or /week 2026-12-03.").format(
-                text=escape(command.args or "", quote=False)[:60]
+                text=escape((command.args or "")[:60], quote=False)
             )
         )
         return
@@ -154,17 +156,21 @@ async def week(
 # ---------------------------------------------------------------------------- /ics
 
 
-def _rooms_keyboard(read: Reader) -> Keyboard:
-    rows: Keyboard = []
+def _rooms_keyboard(read: Reader, page: int = 0) -> Keyboard:
+    """The rooms as buttons, two a row, :data:`ROOMS_PAGE` a page."""
     rooms = read.site.rooms
-    for index in range(0, len(rooms), 2):
+    pages = max(1, (len(rooms) + ROOMS_PAGE - 1) // ROOMS_PAGE)
+    page = min(max(page, 0), pages - 1)
+    shown = rooms[page * ROOMS_PAGE : (page + 1) * ROOMS_PAGE]
+    rows: Keyboard = []
+    for index in range(0, len(shown), 2):
         rows.append(
             [
                 {"text": room.name.get(read.language), "callback_data": f"ics:{room.id}"}
-                for room in rooms[index : index + 2]
+                for room in shown[index : index + 2]
             ]
         )
-    return rows
+    return rows + pager(read, "icsp:", page, pages)
 
 
 def _wording(read: Reader, room: Room) -> Wording:
@@ -228,7 +234,7 @@ async def ics(
     room = find_room(site, wanted) if wanted else None
     if room is None:
         text = (
-            _("There is no room “{name}”. Choose one:").format(name=escape(wanted, quote=False)[:60])
+            _("There is no room “{name}”. Choose one:").format(name=escape(wanted[:60], quote=False))
             if wanted
             else _("Which room's calendar do you want?")
         )
@@ -256,3 +262,10 @@ async def ics_room_pressed(
     await answer_quietly(callback)
     chat_id = callback.message.chat.id if callback.message is not None else callback.from_user.id
     await _send_feed(bot, chat_id, person, room, read, db, clock)
+
+
+@router.callback_query(F.data.regexp(ROOMS_PAGE_PRESS).as_("match"))
+async def ics_rooms_page(callback: CallbackQuery, match: re.Match[str], site: SiteConfig, i18n: I18n) -> None:
+    read = reader(i18n, site)
+    await answer_quietly(callback)
+    await show(callback, _("Which room's calendar do you want?"), _rooms_keyboard(read, int(match.group(1))))

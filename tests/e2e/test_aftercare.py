@@ -59,12 +59,16 @@ async def pressed(h: Harness, user: int, chat: int, label: str, **extra: Any) ->
     return await h.emu.wait_for_callback_answer(record["callback_query_id"], timeout=10)
 
 
-async def forged(h: Harness, user: int, data: str) -> JSON:
-    """A press with made-up button data, in the presser's own private chat."""
-    await h.ask(user, "/help", lambda m: True)
-    message = await h.emu.last_bot_message(user)
+async def forged(h: Harness, user: int, data: str, chat: int | None = None) -> JSON:
+    """A press with made-up button data, on the bot's last message in ``chat`` (default: the
+    presser's private chat)."""
+    if chat is None:
+        await h.ask(user, "/help", lambda m: True)
+    message = await h.emu.last_bot_message(user if chat is None else chat)
     assert message is not None
-    record = await h.emu.click_button(user, user, message["message_id"], data, forge=True)
+    record = await h.emu.click_button(
+        user, user if chat is None else chat, message["message_id"], data, forge=True
+    )
     return await h.emu.wait_for_callback_answer(record["callback_query_id"], timeout=10)
 
 
@@ -117,9 +121,9 @@ async def test_lost_and_found(harness: Harness) -> None:
     await ended_meeting(h, title="预算评审会")
 
     # someone not of the team: refused, and no question asked
-    for outsider in (REQUESTER_EN, AV_MEMBER):
+    for outsider, says in ((REQUESTER_EN, "Only this team"), (AV_MEMBER, "只有本组人员")):
         refused = await pressed(h, outsider, SERVICE_GROUP, "拾遗物品登记")
-        assert refused["show_alert"] and "只有本组人员" in refused["text"]
+        assert refused["show_alert"] and says in refused["text"]
     assert not [m for m in await h.emu.bot_messages(SERVICE_GROUP) if "请描述" in text_of(m)]
 
     since = await h.emu.current_seq()
@@ -138,7 +142,7 @@ async def test_lost_and_found(harness: Harness) -> None:
     assert "（附照片）" in registered["text"]
 
     # the organiser is told, and may see the photo
-    told = await h.emu.wait_for_message(REQUESTER, "拾获遗留物品", timeout=10)
+    told = await h.emu.wait_for_message(REQUESTER, "拾获遗留物品", since=0, timeout=10)
     assert "黑色钱包 <内有证件> & 钥匙" in told["text"] and "预算评审会" in told["text"]
     since = await h.emu.current_seq()
     await pressed(h, REQUESTER, REQUESTER, "查看照片")
@@ -169,7 +173,7 @@ async def test_lost_and_found(harness: Harness) -> None:
     since = await h.emu.current_seq()
     await pressed(h, SUPERVISOR, SUPERVISOR, "#1 已交还")
     question = await prompt(h, SUPERVISOR, "由谁领取", since)
-    blank = await answer(h, SUPERVISOR, SUPERVISOR, question, "请写明领取人", text="   ")
+    blank = await answer(h, SUPERVISOR, SUPERVISOR, question, "请写明领取人", text="/skip")
     handed = await answer(
         h,
         SUPERVISOR,
@@ -254,7 +258,7 @@ async def test_consumables_and_a_disputed_fee(harness: Harness) -> None:
     assert "合计：34.00 元" in fee["text"] and "培训会" in fee["text"]
 
     # nothing more can be added; someone else cannot answer the fee
-    late = await forged(h, SERVICE_LEADER, f"cs:i:{booking.id}:pens")
+    late = await forged(h, SERVICE_LEADER, f"cs:i:{booking.id}:pens", SERVICE_GROUP)
     assert "已发出" in late["text"]
     stranger = await forged(h, SUPERVISOR, "fee:a:1")
     assert "只有本次会议的主办人" in stranger["text"]
@@ -273,7 +277,7 @@ async def test_consumables_and_a_disputed_fee(harness: Harness) -> None:
         text="纸杯只用了20个 <请核实>",
     )
     assert done
-    alert = await h.emu.wait_for_message(SUPERVISOR, "会议费确认单有异议", timeout=10)
+    alert = await h.emu.wait_for_message(SUPERVISOR, "会议费确认单有异议", since=0, timeout=10)
     assert "纸杯只用了20个 <请核实>" in alert["text"] and "王敏" in alert["text"]
     edited = await h.emu.get_message(REQUESTER, fee["message_id"])
     assert "有异议：纸杯只用了20个" in text_of(edited) and not edited.get("reply_markup")
@@ -288,7 +292,7 @@ async def test_an_accepted_fee_in_english(harness: Harness) -> None:
     await ended_meeting(h, requester=REQUESTER_EN, department="office", title="Board meeting")
     nothing = await pressed(h, SERVICE_LEADER, SERVICE_GROUP, "会务用品登记")
     assert not nothing.get("show_alert")
-    empty_send = await forged(h, SERVICE_LEADER, "cs:s:1")
+    empty_send = await forged(h, SERVICE_LEADER, "cs:s:1", SERVICE_GROUP)
     assert "尚未登记任何用品" in empty_send["text"]
     await record(h, SERVICE_LEADER, "鲜花", "2", "已登记")
     since = await h.emu.current_seq()
@@ -310,6 +314,7 @@ async def test_an_accepted_fee_in_english(harness: Harness) -> None:
 async def test_feedback_typed_with_bad_scores_and_a_low_score_alert(harness: Harness) -> None:
     h = harness
     booking = await ended_meeting(h, title="季度会")
+    request = await h.emu.wait_for_message(REQUESTER, "您对本次会务服务满意吗", since=0, timeout=10)
     stranger = await forged(h, REQUESTER_EN, f"fb:{booking.id}:5")
     assert "Only the organiser" in stranger["text"]
     out_of_range = await forged(h, REQUESTER, f"fb:{booking.id}:9")
@@ -336,16 +341,18 @@ async def test_feedback_typed_with_bad_scores_and_a_low_score_alert(harness: Har
         text="2 茶水续得不及时 <差>",
     )
     assert "2/5" in thanks["text"]
-    alert = await h.emu.wait_for_message(SUPERVISOR, "满意度低分", timeout=10)
+    alert = await h.emu.wait_for_message(SUPERVISOR, "满意度低分", since=0, timeout=10)
     assert "2/5" in alert["text"] and "茶水续得不及时 <差>" in alert["text"] and "财务处" in alert["text"]
-    again = await pressed(h, REQUESTER, REQUESTER, "5 ⭐")
+    shown = await h.emu.get_message(REQUESTER, request["message_id"])
+    assert "谢谢！您的评分是2/5" in text_of(shown) and not shown.get("reply_markup")  # buttons gone
+    again = await forged(h, REQUESTER, f"fb:{booking.id}:5")
     assert "已为本次会议评过分" in again["text"]
 
 
 async def test_feedback_by_button_then_a_comment(harness: Harness) -> None:
     h = harness
     await ended_meeting(h, requester=REQUESTER_EN, department="office", title="Board meeting")
-    request = await h.emu.wait_for_message(REQUESTER_EN, "How was our service", timeout=10)
+    request = await h.emu.wait_for_message(REQUESTER_EN, "How was our service", since=0, timeout=10)
     assert "Board meeting" in request["text"]
     thanked = await pressed(h, REQUESTER_EN, REQUESTER_EN, "5 ⭐", exact=True)
     assert thanked["text"] == "Thank you!"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from icalendar import Calendar
+
 from bot.jobs.digest import run_digest
 from tests.e2e.conftest import EXAMPLE_SITE, SHANGHAI, Harness, running_bot
 from tests.e2e.issue6_steps import (
@@ -198,3 +200,28 @@ async def test_a_long_digest_is_split_and_paged(harness: Harness) -> None:
     second = await h.click(SUPERVISOR, "›", "(2/")
     assert second["message_id"] == first["message_id"]  # the same message, edited
     await clock_jobs(h)
+
+
+async def test_ics_sends_a_room_calendar(harness: Harness) -> None:
+    h = harness
+    await book(h, WEDNESDAY.replace(hour=9), title="日历测试")
+    await h.ask(REQUESTER_EN, "/ics", "Which room's calendar")
+    since = await h.emu.current_seq()
+    await h.press(REQUESTER_EN, "Meeting Room 1")
+    document = await h.emu.wait_for_message(
+        REQUESTER_EN, lambda m: bool(m.get("document")), since=since, timeout=10
+    )
+    assert document["document"]["file_name"] == "r101.ics" and "1 booking" in text_of(document)
+    calendar = Calendar.from_ical(await h.emu.file_bytes(document["document"]["file_id"]))
+    (event,) = calendar.walk("VEVENT")
+    assert str(event["SUMMARY"]) == "Booked"  # another unit's meeting: only that the room is taken
+
+    since = await h.emu.current_seq()
+    await h.say(SUPERVISOR, "/ics 101")
+    document = await h.emu.wait_for_message(
+        SUPERVISOR, lambda m: bool(m.get("document")), since=since, timeout=10
+    )
+    (event,) = Calendar.from_ical(await h.emu.file_bytes(document["document"]["file_id"])).walk("VEVENT")
+    assert str(event["SUMMARY"]) == "日历测试" and "财务处" in str(event["DESCRIPTION"])
+    unknown = await h.ask(SUPERVISOR, "/ics <nowhere>", "这个会议室")
+    assert "<nowhere>" in unknown["text"] and unknown["reply_markup"]["inline_keyboard"]

@@ -144,7 +144,8 @@ async def test_a_burst_is_merged_and_reaches_the_groups_within_a_minute(tmp_path
         async with h.app.db.transaction() as session:
             for number in range(1, MEETINGS + 1):
                 outcome = await data["booking_service"].create(
-                    session, request(room=f"x{number:02d}", start=h.at(2, 10), services={"tea": {}})
+                    session,
+                    request(room=f"x{number:02d}", start=h.at(2, 10), layout="discussion", services={"tea": {}}),
                 )
                 await data["delivery"].deliver(session, outcome.notices)
         loop = asyncio.get_running_loop()

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import struct
 import threading
+import zlib
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -111,3 +113,19 @@ class SandboxThread:
         finally:
             await runner.cleanup()
             await self.sandbox.stop()
+
+
+def png(width: int = 4, height: int = 3) -> bytes:
+    """A tiny valid PNG (a red rectangle)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    raw = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )

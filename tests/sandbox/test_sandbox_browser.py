@@ -12,10 +12,13 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
 
-from tests.sandbox.conftest import SandboxThread
+from bot.sandbox.runtime import SANDBOX_TOKEN
+from tests.sandbox.conftest import SandboxThread, png
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,8 +74,9 @@ class Shots:
     def __init__(self, page: Page) -> None:
         self.page = page
         self.count = 0
-        shutil.rmtree(ARTIFACTS, ignore_errors=True)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        for old in ARTIFACTS.glob("[0-9][0-9]-*.png"):
+            old.unlink()
 
     def __call__(self, name: str) -> Path:
         self.count += 1
@@ -233,3 +237,89 @@ def test_book_confirm_a_task_and_see_the_escalation(page: Page, running: Sandbox
 
     DOCS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(team_shot, DOCS_SCREENSHOT)
+
+
+# ---- how the bot's messages are drawn ----------------------------------------------------------------------
+async def _bot_api(running: SandboxThread, method: str, **fields: Any) -> dict[str, Any]:
+    """Call the emulator's Bot API as the bot would (the sandbox's own token)."""
+    assert running.sandbox is not None and running.sandbox.server is not None
+    url = running.sandbox.server.api_url(SANDBOX_TOKEN, method)
+    async with aiohttp.ClientSession() as session:
+        upload = fields.pop("upload", None)
+        if upload is None:
+            response = await session.post(url, json=fields)
+        else:
+            form = aiohttp.FormData(quote_fields=False)
+            for key, value in fields.items():
+                form.add_field(key, str(value))
+            name, filename, data, mime = upload
+            form.add_field(name, data, filename=filename, content_type=mime)
+            response = await session.post(url, data=form)
+        body = await response.json()
+    assert body["ok"], body
+    return body["result"]
+
+
+def test_messages_render_like_telegram_and_safely(page: Page, running: SandboxThread) -> None:
+    html = (
+        "<b>bold</b> <i>italic</i> <u>under</u> <s>strike</s> <tg-spoiler>secret</tg-spoiler> "
+        '<code>x&lt;y</code> <a href="https://example.com/?a=1&amp;b=2">a link</a> '
+        "&lt;img src=x onerror=alert(1)&gt;\n"
+        '<pre><code class="language-python">print("&lt;b&gt;")</code></pre>'
+        "<blockquote>quoted &lt;script&gt;alert(2)&lt;/script&gt;</blockquote>"
+    )
+    sent = running.call(
+        _bot_api(
+            running,
+            "sendMessage",
+            chat_id=ALICE,
+            text=html,
+            parse_mode="HTML",
+            reply_markup={"inline_keyboard": [[{"text": "Open", "url": "https://example.com"}]]},
+        )
+    )
+    running.call(
+        _bot_api(
+            running,
+            "sendPhoto",
+            chat_id=ALICE,
+            caption="chart",
+            upload=("photo", "c.png", png(), "image/png"),
+        )
+    )
+    running.call(
+        _bot_api(
+            running, "sendDocument", chat_id=ALICE, upload=("document", "report.csv", b"a,b\n", "text/csv")
+        )
+    )
+    page.goto(f"{running.url}/?as={ALICE}")
+    expect(page.locator("#messages .message")).to_have_count(3)
+    first = page.locator(f'#messages .message[data-message-id="{sent["message_id"]}"]')
+    text = first.locator(".text")
+    expect(text.locator("b")).to_have_text("bold")
+    expect(text.locator("i")).to_have_text("italic")
+    expect(text.locator("u")).to_have_text("under")
+    expect(text.locator("s")).to_have_text("strike")
+    expect(text.locator(".spoiler")).to_have_text("secret")
+    expect(text.locator("code").first).to_have_text("x<y")
+    expect(text.locator("a", has_text="a link")).to_have_attribute("href", "https://example.com/?a=1&b=2")
+    expect(text.locator("pre")).to_have_text('print("<b>")')
+    expect(text.locator("blockquote")).to_contain_text("quoted <script>alert(2)</script>")
+    expect(text).to_contain_text("<img src=x onerror=alert(1)>")
+    expect(page.locator("#messages img:not(.photo), #messages script")).to_have_count(0)
+    expect(first.locator("a.inline-button.url")).to_have_attribute("href", "https://example.com/")
+    expect(page.locator("#messages img.photo")).to_have_count(1)
+    expect(page.locator("#messages a.document")).to_have_attribute("download", "report.csv")
+    shot = ARTIFACTS / "render-entities.png"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shot))
+
+    # Edited in place, then deleted: the page follows without a reload.
+    running.call(
+        _bot_api(running, "editMessageText", chat_id=ALICE, message_id=sent["message_id"], text="now plain")
+    )
+    expect(first.locator(".text")).to_have_text("now plain")
+    expect(first.locator(".edited")).to_be_visible()
+    running.call(_bot_api(running, "deleteMessage", chat_id=ALICE, message_id=sent["message_id"]))
+    expect(page.locator(f'#messages .message[data-message-id="{sent["message_id"]}"]')).to_have_count(0)
+    expect(page.locator("#messages .message")).to_have_count(2)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import struct
-import zlib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,7 +14,7 @@ from aiohttp.test_utils import TestClient
 from bot.sandbox.runtime import SANDBOX_TOKEN, Sandbox, resolve_commands, site_personas
 from bot.settings import TOKEN_PATTERN
 from storage.models import Booking, Task
-from tests.sandbox.conftest import SHANGHAI, START
+from tests.sandbox.conftest import SHANGHAI, START, png
 
 Client = TestClient[web.Request, web.Application]
 WANG_MIN, ALICE, LI_QIANG, CHEN_JING = 1001, 1002, 3001, 2201
@@ -142,17 +140,21 @@ async def test_pressing_a_button_goes_through_the_emulator(client: Client) -> No
 
 
 async def test_photos_and_documents_are_served_back(client: Client) -> None:
-    png = _png()
+    image_bytes = png()
     photo = await ok(
         await client.post(
             f"/api/chats/{WANG_MIN}/messages",
-            json={"user_id": WANG_MIN, "photo": base64.b64encode(png).decode(), "caption": "lost umbrella"},
+            json={
+                "user_id": WANG_MIN,
+                "photo": base64.b64encode(image_bytes).decode(),
+                "caption": "lost umbrella",
+            },
         )
     )
     file_id = photo["message"]["photo"][-1]["file_id"]
     image = await client.get(f"/api/files/{file_id}")
     assert image.status == 200
-    assert await image.read() == png
+    assert await image.read() == image_bytes
     assert "Content-Disposition" not in image.headers
     document = await ok(
         await client.post(
@@ -452,17 +454,3 @@ def test_site_personas_cover_every_team_member() -> None:
     ids = {p.id for p in site_personas(site)}
     for team in site.teams:
         assert team.everyone <= ids
-
-
-def _png(width: int = 4, height: int = 3) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    raw = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )

@@ -247,6 +247,7 @@
     if (state.info) $("site-name").textContent = state.info.site.name[state.lang] || state.info.site.name.zh;
     renderPersonaOptions();
     renderClock();
+    if (state.connected) $("connection").textContent = t("connected");
   }
 
   function personaLabel(persona, lang = state.lang) {
@@ -854,7 +855,15 @@
         state.commands.clear();
         break;
       case "chat":
-        if (state.persona && event.chat && String(state.persona.id) in (event.chat.members || {})) loadChats();
+        if (state.persona && event.chat && String(state.persona.id) in (event.chat.members || {})) {
+          // Group changes come in bursts (a reset re-creates every group): reload once.
+          clearTimeout(state.chatsTimer);
+          state.chatsTimer = setTimeout(async () => {
+            await loadChats();
+            renderHeader();
+            renderMessages();
+          }, 250);
+        }
         break;
       case "sandbox_clock":
         applyClock(event.clock);
