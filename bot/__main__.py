@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from pathlib import Path
 
 from bot import report_cli
+from bot.observability import configure_logging, secrets_of
 from bot.sandbox import cli as sandbox_cli
-from bot.settings import load_settings
+from bot.settings import Settings, load_settings
 from bot.site import SiteConfigError, load_site
 
 
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
+def _configure_logging(settings: Settings) -> None:
+    """One line per event (LOG_FORMAT kv or json) on stderr; no secret ever in it."""
+    configure_logging(settings.log_level, settings.log_format, secrets_of(settings))
 
 
 def _check_config(path: Path) -> int:
@@ -39,8 +36,8 @@ def _check_config(path: Path) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     settings = load_settings()
-    _configure_logging(settings.log_level)
-    problem = settings.token_problem()
+    _configure_logging(settings)
+    problem = settings.token_problem() or (settings.webhook_problem() if args.webhook else None)
     if problem:
         print(problem, file=sys.stderr)
         return 2
@@ -51,26 +48,30 @@ def _run(args: argparse.Namespace) -> int:
             print(line, file=sys.stderr)
         print(f"{settings.site_config}: the bot does not start with an invalid site file", file=sys.stderr)
         return 2
-    from bot.app import build_app, run_polling
+    from bot.app import InstanceNameTaken, build_app, run_polling, run_webhook
 
     app = build_app(settings, site)
     try:
-        asyncio.run(run_polling(app))
+        asyncio.run(run_webhook(app) if args.webhook else run_polling(app))
     except KeyboardInterrupt:
         pass
+    except InstanceNameTaken as error:
+        print(error, file=sys.stderr)
+        return 2
     return 0
 
 
 def _migrate(args: argparse.Namespace) -> int:
     settings = load_settings()
-    _configure_logging(settings.log_level)
+    _configure_logging(settings)
     from storage import migrate
-    from storage.database import create_engine
+    from storage.database import create_engine, exclusive
 
     async def upgrade() -> None:
         engine = create_engine(settings.database_url)
         try:
-            await migrate.upgrade(engine, args.revision)
+            async with exclusive(engine, "huiwu:migrations"):
+                await migrate.upgrade(engine, args.revision)
         finally:
             await engine.dispose()
 
@@ -81,7 +82,12 @@ def _migrate(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="huiwu", description="Huiwu (会务) meeting-services bot")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run the bot (long polling)")
+    run = commands.add_parser("run", help="run the bot (long polling, or --webhook)")
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="serve Telegram's webhook (WEBHOOK_URL, WEBHOOK_SECRET); several instances may run",
+    )
     check = commands.add_parser("check-config", help="validate a site file")
     check.add_argument("file", type=Path)
     upgrade = commands.add_parser("migrate", help="apply database migrations")

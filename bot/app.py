@@ -1,11 +1,18 @@
-"""The composition root: settings, site, clock, database, bot, dispatcher and workers."""
+"""The composition root: settings, site, clock, database, bot, dispatcher and workers.
+
+``run_polling`` (one instance) and ``run_webhook`` (one or several instances behind a proxy,
+sharing PostgreSQL and Redis) both serve /healthz and /metrics on HTTP_PORT (bot/web.py).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import signal
+import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
@@ -26,11 +33,13 @@ from bot.notices import NoticeDelivery
 from bot.services.booking import BookingService
 from bot.services.clock import Clock, SystemClock
 from bot.services.people import PeopleService
+from bot.services.understanding import warm_up
 from bot.settings import Settings
 from bot.site import SiteConfig
+from bot.web import WebServer, plan_listeners
 from bot.workers import Workers
 from storage import migrate
-from storage.database import Database, create_engine
+from storage.database import Database, create_engine, exclusive
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +56,10 @@ class App:
     scheduler: AsyncIOScheduler
     workers: Workers
     background: list[asyncio.Task[None]] = field(default_factory=list)
+    mode: str = "polling"
+    servers: list[WebServer] = field(default_factory=list)
+    instance_lease: InstanceNameLease | None = None
+    dispatcher_started: bool = False
 
 
 def build_bot(settings: Settings) -> Bot:
@@ -60,8 +73,12 @@ def build_fsm(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
         from aiogram.fsm.storage.base import DefaultKeyBuilder
         from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 
-        storage = RedisStorage.from_url(settings.redis_url, key_builder=DefaultKeyBuilder(with_destiny=True))
-        return storage, RedisEventIsolation(storage.redis)
+        # One key builder for state and locks, with the destiny in the key: aiogram-dialog locks
+        # its stack ("aiogd:stack:…") while aiogram holds the person's own lock; without the
+        # destiny both would be the same Redis lock, which is not reentrant (a 60 s stall).
+        keys = DefaultKeyBuilder(prefix=f"{settings.redis_prefix}:fsm", with_destiny=True)
+        storage = RedisStorage.from_url(settings.redis_url, key_builder=keys)
+        return storage, RedisEventIsolation(storage.redis, key_builder=keys)
     return MemoryStorage(), SimpleEventIsolation()
 
 
@@ -97,9 +114,69 @@ def build_app(settings: Settings, site: SiteConfig, clock: Clock | None = None) 
     return App(settings, site, clock, db, i18n, bot, dispatcher, scheduler, workers)
 
 
+class InstanceNameTaken(RuntimeError):
+    pass
+
+
+class InstanceNameLease:
+    """INSTANCE_NAME held in Redis while this process runs.
+
+    Leases on task and outbox rows carry the instance name, and a starting instance takes back
+    the rows its name left in flight. Two live instances with one name would take each
+    other's rows and send messages twice, so a second one waits for the name (a crashed
+    holder's entry expires after :attr:`TTL` seconds) and then refuses to start.
+    """
+
+    TTL = 30
+    _REFRESH = (
+        "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('expire', KEYS[1], ARGV[2]) end "
+        "return 0"
+    )
+    _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+
+    def __init__(self, redis: Any, prefix: str, name: str) -> None:
+        self.redis = redis
+        self.name = name
+        self.key = f"{prefix}:instance:{name}"
+        self.value = uuid.uuid4().hex
+
+    async def acquire(self, wait: float | None = None) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (self.TTL + 5 if wait is None else wait)
+        while not await self.redis.set(self.key, self.value, nx=True, ex=self.TTL):
+            if loop.time() >= deadline:
+                raise InstanceNameTaken(
+                    f"another running instance is named {self.name!r}: "
+                    "give every instance its own INSTANCE_NAME"
+                )
+            await asyncio.sleep(1.0)
+
+    async def keep(self) -> None:
+        while True:
+            await asyncio.sleep(self.TTL / 3)
+            try:
+                if not await self.redis.eval(self._REFRESH, 1, self.key, self.value, self.TTL):
+                    log.error("instance name %r was taken over by another process", self.name)
+            except Exception:
+                log.warning("could not renew the instance name lease", exc_info=True)
+
+    async def release(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.redis.eval(self._RELEASE, 1, self.key, self.value)
+
+
 async def start(app: App) -> None:
     """Everything but the update source: migrations, commands, timers and the sender."""
-    await migrate.upgrade(app.db.engine)
+    # instances starting together migrate one after the other (a PostgreSQL advisory lock)
+    async with exclusive(app.db.engine, "huiwu:migrations"):
+        await migrate.upgrade(app.db.engine)
+    redis = getattr(app.dispatcher.storage, "redis", None)
+    if redis is not None:
+        lease = InstanceNameLease(redis, app.settings.redis_prefix, app.settings.instance_name)
+        await lease.acquire()
+        app.instance_lease = lease
+        app.background.append(asyncio.create_task(lease.keep(), name="huiwu-instance-lease"))
+    await asyncio.to_thread(warm_up)  # jionlp's import (~1.5 s) now, off the loop, not in a request
     await app.workers.prepare()
     app.workers.schedule(app.scheduler)
     app.scheduler.start()
@@ -107,6 +184,14 @@ async def start(app: App) -> None:
 
 
 async def stop(app: App) -> None:
+    for server in reversed(app.servers):  # no new updates; those in hand may finish
+        with contextlib.suppress(Exception):
+            await server.stop()
+    app.servers.clear()
+    if app.dispatcher_started:
+        app.dispatcher_started = False
+        with contextlib.suppress(Exception):
+            await app.dispatcher.emit_shutdown(**_dispatcher_data(app))
     if app.scheduler.running:
         app.scheduler.shutdown(wait=False)
     await app.workers.stop()
@@ -116,6 +201,9 @@ async def stop(app: App) -> None:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
     app.background.clear()
+    if app.instance_lease is not None:
+        await app.instance_lease.release()
+        app.instance_lease = None
     _release_routers(app.dispatcher)
     await app.dispatcher.storage.close()
     await app.bot.session.close()
@@ -131,9 +219,76 @@ def _release_routers(router: Router) -> None:
     router.sub_routers.clear()
 
 
-async def run_polling(app: App) -> None:
-    await start(app)
+def _dispatcher_data(app: App) -> dict[str, Any]:
+    data = {"dispatcher": app.dispatcher, "bots": [app.bot], **app.dispatcher.workflow_data}
+    data.pop("bot", None)
+    return {"bot": app.bot, **data}
+
+
+async def start_listeners(app: App, *, webhook: bool) -> None:
+    """Open the HTTP listeners of this mode (see :func:`bot.web.plan_listeners`)."""
+    for server in plan_listeners(app, webhook=webhook):
+        await server.start()
+        app.servers.append(server)
+
+
+async def serve_webhook(app: App) -> None:
+    """After :func:`start`: listen for Telegram's webhook, then point Telegram at it.
+
+    Every instance does this on start with the same URL and secret (setWebhook is
+    idempotent); none deletes the webhook when it stops, so updates wait at Telegram (or go to
+    the other instances) rather than being lost.
+    """
+    problem = app.settings.webhook_problem()
+    if problem:
+        raise ValueError(problem)
+    if app.settings.redis_url is None:
+        log.warning("REDIS_URL is not set: dialog state lives in this process; run one instance only")
+    app.mode = "webhook"
+    await app.dispatcher.emit_startup(**_dispatcher_data(app))
+    app.dispatcher_started = True
+    await start_listeners(app, webhook=True)
+    assert app.settings.webhook_url is not None and app.settings.webhook_secret is not None
+    await app.bot.set_webhook(
+        url=app.settings.webhook_url,
+        secret_token=app.settings.webhook_secret.get_secret_value(),
+        drop_pending_updates=False,
+        allowed_updates=app.dispatcher.resolve_used_update_types(),
+        max_connections=app.settings.webhook_max_connections,
+    )
+    log.info("webhook set", extra={"url": app.settings.webhook_url, "path": app.settings.webhook_route})
+
+
+async def until_signalled() -> None:
+    """Wait for SIGINT or SIGTERM (systemd's stop)."""
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stopping.set)
+            installed.append(sig)
     try:
+        await stopping.wait()
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+async def run_webhook(app: App) -> None:
+    try:
+        await start(app)
+        await serve_webhook(app)
+        await until_signalled()
+        log.info("stopping")
+    finally:
+        await stop(app)
+
+
+async def run_polling(app: App) -> None:
+    try:
+        await start(app)
+        await start_listeners(app, webhook=False)
         await app.bot.delete_webhook(drop_pending_updates=False)
         await app.dispatcher.start_polling(app.bot, handle_signals=True, close_bot_session=False)
     finally:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update, User
 from sqlalchemy.exc import IntegrityError
 
+from bot import observability
 from bot.services.clock import Clock
 from bot.services.people import PeopleService
 from storage.database import Database
@@ -20,15 +23,28 @@ log = logging.getLogger(__name__)
 
 
 class DeduplicateUpdates(BaseMiddleware):
-    """Telegram redelivers an update it thinks was not answered; handle each id once."""
+    """Telegram redelivers an update it thinks was not answered; handle each id once.
+
+    The id is recorded (and committed) *before* the handlers run, so a second delivery that
+    arrives while the first is still being handled — by this instance or another one sharing
+    the database — is skipped; the primary key decides which of two concurrent deliveries
+    wins. When the handlers fail the id is forgotten again: the webhook answers 500 and
+    Telegram's next delivery gets a fresh try. Ids older than :attr:`KEEP` are pruned now and
+    then (Telegram keeps an undelivered update for 24 hours, so older ones never come back).
+    """
+
+    KEEP = timedelta(days=2)
+    PRUNE_EVERY = timedelta(hours=1)
 
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
+        self._pruned_at: datetime | None = None
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         if not isinstance(event, Update):
             return await handler(event, data)
+        started = time.perf_counter()
         try:
             async with self.db.transaction() as session:
                 first_time = await UpdateRepository(session).remember(event.update_id, self.clock.now())
@@ -36,13 +52,29 @@ class DeduplicateUpdates(BaseMiddleware):
             first_time = False
         if not first_time:
             log.info("update %s already handled; skipped", event.update_id)
+            observability.update_handled("duplicate")
             return None
         try:
-            return await handler(event, data)
+            result = await handler(event, data)
         except Exception:
+            observability.update_handled("failed", time.perf_counter() - started)
             async with self.db.transaction() as session:
                 await UpdateRepository(session).forget(event.update_id)
             raise
+        observability.update_handled("handled", time.perf_counter() - started)
+        await self._prune_now_and_then()
+        return result
+
+    async def _prune_now_and_then(self) -> None:
+        now = self.clock.now()
+        if self._pruned_at is not None and now - self._pruned_at < self.PRUNE_EVERY:
+            return
+        self._pruned_at = now
+        try:
+            async with self.db.transaction() as session:
+                await UpdateRepository(session).prune(now - self.KEEP)
+        except Exception:  # housekeeping only: never fail an update over it
+            log.warning("could not prune the processed update ids", exc_info=True)
 
 
 class IdentifyPerson(BaseMiddleware):

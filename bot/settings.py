@@ -1,9 +1,11 @@
-"""Environment settings (12-factor): token, API base, database, site file, logging."""
+"""Environment settings (12-factor): token, API base, database, site file, logging, webhook."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -14,6 +16,9 @@ TOKEN_PATTERN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,100}$")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/huiwu.db"
 # The engine is async: each backend needs its async driver in the URL.
 ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
+# What Telegram accepts as setWebhook's secret_token.
+WEBHOOK_SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
 
 
 class Settings(BaseSettings):
@@ -32,6 +37,16 @@ class Settings(BaseSettings):
     global_per_second: int = Field(default=30, gt=0)
     send_timeout_seconds: float = Field(default=15.0, gt=0)
     instance_name: str = "huiwu"
+    log_format: Literal["kv", "json"] = "kv"
+    redis_prefix: str = Field(default="huiwu", min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$")
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = Field(default=8080, ge=0, le=65535)
+    webhook_path: str | None = None
+    webhook_max_connections: int = Field(default=40, ge=1, le=100)
+    http_host: str = "127.0.0.1"
+    http_port: int | None = Field(default=8081, ge=0, le=65535)
 
     @field_validator("telegram_api_base")
     @classmethod
@@ -61,6 +76,64 @@ class Settings(BaseSettings):
         if upper not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return upper
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _format(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not re.match(r"^https://[^/\s]+", value):
+            raise ValueError(
+                "must be the public https:// URL Telegram posts to, e.g. https://bot.example.com/telegram/webhook"
+            )
+        return value
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _path(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not value.startswith("/") or re.search(r"\s", value):
+            raise ValueError("must be a URL path such as /telegram/webhook")
+        return value
+
+    @field_validator("http_port", mode="before")
+    @classmethod
+    def _port_or_off(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() in ("", "off", "none", "false"):
+            return None
+        return value
+
+    @property
+    def webhook_route(self) -> str:
+        """The path the webhook server answers on: WEBHOOK_PATH, else the path of WEBHOOK_URL."""
+        if self.webhook_path:
+            return self.webhook_path
+        if self.webhook_url:
+            path = urlsplit(self.webhook_url).path
+            if path and path != "/":
+                return path
+        return DEFAULT_WEBHOOK_PATH
+
+    def webhook_problem(self) -> str | None:
+        """A one-line reason ``run --webhook`` cannot start, or None."""
+        if not self.webhook_url:
+            return "WEBHOOK_URL is not set: the public https:// address Telegram posts updates to"
+        if self.webhook_secret is None or not self.webhook_secret.get_secret_value():
+            return (
+                "WEBHOOK_SECRET is not set: choose 1–256 characters A-Z a-z 0-9 _ - "
+                "(the same on every instance), e.g. from `openssl rand -hex 32`"
+            )
+        if not WEBHOOK_SECRET_PATTERN.match(self.webhook_secret.get_secret_value()):
+            return "WEBHOOK_SECRET is malformed: use 1–256 characters A-Z a-z 0-9 _ -"
+        return None
 
     def token_problem(self) -> str | None:
         """A one-line reason the token cannot be used, or None."""

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import bot.render.tasks  # noqa: F401  (registers the task renderers)
 from bot.commands import set_command_menus
+from bot.jobs import register_clock_jobs  # issue 6
 from bot.notices import NoticeDelivery
 from bot.outgoing import queue
 from bot.sender import Sender
@@ -106,6 +107,7 @@ class Workers:
 
     def schedule(self, scheduler: AsyncIOScheduler) -> None:
         """Clock jobs (digests, briefings) go here; task timers live in the database."""
+        register_clock_jobs(scheduler, self)  # issue 6: digest, weekly briefing, after-care
 
     def start_loops(self) -> list[asyncio.Task[None]]:
         self.stopping.clear()

@@ -313,6 +313,7 @@ async def set_webhook(call: Call) -> bool:
         "ip_address": p.get_str("ip_address"),
     }
     state.events.publish("webhook", None, url=url)
+    state.updates_changed.notify()
     return True
 
 
@@ -340,6 +341,9 @@ async def get_webhook_info(call: Call) -> JSON:
             info["ip_address"] = state.webhook["ip_address"]
         if state.webhook.get("allowed_updates"):
             info["allowed_updates"] = state.webhook["allowed_updates"]
+        if state.webhook.get("last_error_message"):  # set by emulator.webhook.WebhookPusher
+            info["last_error_date"] = state.webhook["last_error_date"]
+            info["last_error_message"] = state.webhook["last_error_message"]
     return info
 
 

@@ -700,6 +700,21 @@ class EmulatorState:
         self.pending_updates = kept
         return [self._with_current_bot(u) for u in kept[:limit]]
 
+    def webhook_updates(self) -> list[JSON]:
+        """What a webhook would be sent now, oldest first (the webhook's own allowed_updates)."""
+        allowed = self.webhook.get("allowed_updates")
+        if isinstance(allowed, list) and allowed:
+            wanted = set(allowed)
+        else:
+            wanted = set(UPDATE_TYPES) - _NOT_BY_DEFAULT
+        return [self._with_current_bot(u) for u in self.pending_updates if _update_kind(u) in wanted]
+
+    def drop_update(self, update_id: int) -> None:
+        """A webhook delivery was accepted: the update is gone from the queue."""
+        self.pending_updates = [u for u in self.pending_updates if u["update_id"] != update_id]
+        self._update_bot_ids.pop(update_id, None)
+        self.stats.updates_delivered += 1
+
     def _with_current_bot(self, update: JSON) -> JSON:
         """Updates made before the bot's first call name a placeholder bot id; fix them up."""
         created_for = self._update_bot_ids.get(update["update_id"], self.bot_id)

@@ -26,6 +26,7 @@ from html import escape
 from typing import Any
 
 from aiogram import Bot
+from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.input import MessageInput
@@ -44,7 +45,6 @@ from bot.dialogs.draft import (
     draft_view,
     fill_from_view,
     go_back,
-    goto,
     hub,
     is_change,
     person_of,
@@ -52,11 +52,14 @@ from bot.dialogs.draft import (
     set_error,
     site_of,
 )
+from bot.dialogs.draft import goto as goto_step
+from bot.dialogs.free_text import FREE, choices_of, free_of, is_free, summary_marks
 from bot.dialogs.widgets import SiteCalendar, Tr, reader_of, today_of
 from bot.notices import NoticeDelivery
 from bot.render.booking import booking_summary
 from bot.render.errors import error_text
 from bot.render.text import Reader, shorten, user_text
+from bot.render.understood import understood_text
 from bot.services.booking import (
     MAX_ADVANCE,
     MAX_DETAIL,
@@ -144,6 +147,241 @@ async def _room_problem(manager: DialogManager) -> BookingError | None:
     return None
 
 
+# ---- a request typed in one message (bot/dialogs/free_text.py) --------------------------------
+async def goto(manager: DialogManager, state: State) -> None:
+    """Go to ``state``; while a typed request is completed, to the next step still needed."""
+    if is_free(manager) and state != BookingSG.detail:
+        state, refusal = await _next_needed(manager)
+        if refusal:
+            set_error(manager, refusal)
+    await goto_step(manager, state)
+
+
+def _required_details(manager: DialogManager) -> list[list[str]]:
+    site = site_of(manager)
+    queue = []
+    for service_id, values in (draft(manager).get("services") or {}).items():
+        service = site.service(service_id)
+        for detail in service.details if service else ():
+            if detail.required and values.get(detail.key) in (None, ""):
+                queue.append([service_id, detail.key])
+    return queue
+
+
+def _end_from_length(manager: DialogManager) -> None:
+    """A length said with a start ("for two hours"): the end follows, if the rules allow it."""
+    data = draft(manager)
+    minutes = (free_of(manager) or {}).get("minutes") or []
+    start = draft_moment(manager, "start")
+    if len(minutes) != 1 or start is None or data.get("end"):
+        return
+    end = start + timedelta(minutes=int(minutes[0]))
+    zone = site_of(manager).zone
+    if end.astimezone(zone).date() != start.astimezone(zone).date():
+        return
+    try:
+        check_times(site_of(manager), None, start, end, clock_of(manager).now())
+    except BookingError:
+        return
+    data["end"] = end.astimezone(zone).strftime("%H:%M")
+
+
+def _room_refusal(manager: DialogManager, problem: BookingError) -> str:
+    """Why the room the person named is not taken, as plain text (escaped where shown)."""
+    reader = reader_of(manager)
+    _ = reader.gettext
+    room = site_of(manager).room(draft(manager).get("room_id") or "")
+    name = room.name.get(reader.language) if room else ""
+    if problem.code == "room_not_free":
+        return _(
+            "{room} is taken at that time (bookings keep a turnover time between meetings). "
+            "Please choose one of the free rooms."
+        ).format(room=name)
+    if problem.code == "over_capacity":
+        return _("{room} holds at most {capacity} people. Please choose one of the free rooms.").format(
+            room=name, capacity=problem.params.get("capacity", "?")
+        )
+    return f"{name}: {error_text(reader, problem)}" if name else error_text(reader, problem)
+
+
+async def _next_needed(manager: DialogManager) -> tuple[State, str]:
+    """The first step, in the wizard's order, whose value is missing or breaks a rule, and
+    why the room was refused when that is the reason; the summary once nothing is missing."""
+    data = draft(manager)
+    site = site_of(manager)
+    if Role.dispatcher in person_of(manager).roles and not data.get("department_id"):
+        return BookingSG.department, ""
+    if not data.get("date"):
+        return BookingSG.date, ""
+    if not data.get("start"):
+        return BookingSG.start, ""
+    _end_from_length(manager)
+    if not data.get("end"):
+        return BookingSG.end, ""
+    if not data.get("attendees"):
+        return BookingSG.attendees, ""
+    if not data.get("room_id"):
+        return BookingSG.room, ""
+    problem = await _room_problem(manager)
+    if problem is not None:
+        refusal = _room_refusal(manager, problem)
+        data.pop("room_id", None)
+        return BookingSG.room, refusal
+    room = site.room(data["room_id"])
+    assert room is not None
+    if data.get("layout") not in room.layouts:
+        data.pop("layout", None)
+        if len(room.layouts) != 1:
+            return BookingSG.layout, ""
+        data["layout"] = room.layouts[0]  # nothing to ask: the room has one layout
+    if not data.get("level"):
+        return BookingSG.level, ""
+    queue = _required_details(manager)
+    if queue:
+        data["detail_queue"] = queue
+        data["detail_pos"] = 0
+        return BookingSG.detail, ""
+    for key, state in (
+        ("title", BookingSG.title),
+        ("contact_name", BookingSG.contact),
+        ("contact_phone", BookingSG.phone),
+    ):
+        if not data.get(key):
+            return state, ""
+    if "confidential" not in data:
+        return BookingSG.confidential, ""
+    return BookingSG.summary, ""
+
+
+def _first_checks(manager: DialogManager) -> list[str]:
+    """The values read from the message that the wizard would refuse: dropped (to be asked),
+    each with the wizard's own message (plain text)."""
+    data = draft(manager)
+    reader = reader_of(manager)
+    site = site_of(manager)
+    now = clock_of(manager).now()
+    today = today_of(manager)
+    refusals = []
+    day = draft_day(manager)
+    if day is not None and (day < today or day > today + timedelta(days=MAX_ADVANCE.days)):
+        refusals.append(error_text(reader, BookingError("past_date" if day < today else "too_far")))
+        data.pop("date", None)
+    start = draft_moment(manager, "start")
+    if start is not None:
+        room_class, notice = _least_notice(manager)
+        if start < now:
+            refusals.append(error_text(reader, BookingError("in_past")))
+            data.pop("start", None)
+        elif start < now + notice:
+            refusals.append(
+                error_text(reader, BookingError("too_early", earliest=now + notice, room_class=room_class))
+            )
+            data.pop("start", None)
+    start, end = draft_moment(manager, "start"), draft_moment(manager, "end")
+    if start is not None and end is not None:
+        try:
+            check_times(site, None, start, end, now)
+        except BookingError as error:
+            refusals.append(error_text(reader, error))
+            data.pop("end", None)
+    largest = _services(manager).largest_capacity()
+    if int(data.get("attendees") or 0) > largest:
+        refusals.append(error_text(reader, BookingError("no_room_big_enough", capacity=largest)))
+        data.pop("attendees", None)
+    return refusals
+
+
+def _steps_to_ask(manager: DialogManager) -> list[str]:
+    """What the wizard will still ask, for the first message (the room check is done)."""
+    data = draft(manager)
+    site = site_of(manager)
+    free = free_of(manager) or {}
+    asks = []
+    if Role.dispatcher in person_of(manager).roles and not data.get("department_id"):
+        asks.append("department")
+    for key in ("date", "start"):
+        if not data.get(key):
+            asks.append(key)
+    if not data.get("end") and not (len(free.get("minutes") or []) == 1 and not data.get("start")):
+        asks.append("end")
+    for key, step in (("attendees", "attendees"), ("room_id", "room")):
+        if not data.get(key):
+            asks.append(step)
+    room = site.room(data.get("room_id") or "")
+    if room is None:
+        if not data.get("layout"):
+            asks.append("layout")
+    elif data.get("layout") not in room.layouts and len(room.layouts) != 1:
+        asks.append("layout")
+    if not data.get("level"):
+        asks.append("level")
+    asks += [f"services.{service_id}.{key}" for service_id, key in _required_details(manager)]
+    for key, step in (("title", "title"), ("contact_name", "contact"), ("contact_phone", "phone")):
+        if not data.get(key):
+            asks.append(step)
+    if "confidential" not in data:
+        asks.append("confidential")
+    return asks
+
+
+async def _start_free(manager: DialogManager) -> None:
+    """Fill the draft from the message, say what was read, and open the first question."""
+    data = draft(manager)
+    free = free_of(manager) or {}
+    data.update(free.get("read") or {})
+    if free.get("confidential_asked"):
+        data.pop("confidential", None)
+    await _tick_services(manager)
+    notes = _first_checks(manager)
+    state, refusal = await _next_needed(manager)
+    if refusal:
+        notes.append(refusal)
+    read = free.get("read") or {}
+    shown = {key: data[key] for key in read if key in data and data[key] == read[key]}
+    reader = reader_of(manager)
+    text = understood_text(
+        reader,
+        values=shown,
+        how=free.get("how") or {},
+        declined=free.get("declined") or [],
+        problems=free.get("problems") or [],
+        notes=[escape(note, quote=False) for note in notes],
+        asks=_steps_to_ask(manager),
+    )
+    await _say(manager, text)
+    await manager.switch_to(state)
+
+
+def _free_order(manager: DialogManager) -> list[State]:
+    """The wizard's steps in order, for Back while a typed request is completed."""
+    order = [BookingSG.department] if Role.dispatcher in person_of(manager).roles else []
+    order += [BookingSG.date, BookingSG.start, BookingSG.end, BookingSG.attendees, BookingSG.room]
+    order += [BookingSG.layout, BookingSG.level]
+    if site_of(manager).services:
+        order.append(BookingSG.services)
+    order += [BookingSG.title, BookingSG.contact, BookingSG.phone, BookingSG.confidential, BookingSG.notes]
+    return [*order, BookingSG.summary]
+
+
+def _free_previous(manager: DialogManager) -> State | None:
+    current = manager.current_context().state
+    order = _free_order(manager)
+    if current == BookingSG.detail:
+        return BookingSG.services
+    if current not in order:
+        return None
+    position = order.index(current)
+    return order[position - 1] if position > 0 else None
+
+
+async def _tick_services(manager: DialogManager) -> None:
+    widget = manager.find("services")
+    if widget is not None:
+        await widget.reset_checked()
+        for service_id in draft(manager).get("services") or {}:
+            await widget.set_checked(service_id, True)
+
+
 def guarded(handler: Callable[..., Awaitable[None]]) -> Any:
     """A rule that says no becomes a message on top of the window, which stays for a retry."""
 
@@ -207,6 +445,13 @@ def _typed_text(text: str, limit: int) -> str:
 
 # ---- navigation buttons ---------------------------------------------------------------------
 async def on_back(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    if is_free(manager):
+        previous = _free_previous(manager)
+        if previous == BookingSG.services:
+            await _tick_services(manager)
+        if previous is not None:
+            await manager.switch_to(previous)
+        return
     await go_back(manager)
 
 
@@ -228,6 +473,8 @@ async def _say(manager: DialogManager, text: str) -> None:
 
 
 def _has_history(data: dict[str, Any], widget: Any, manager: DialogManager) -> bool:
+    if is_free(manager):
+        return _free_previous(manager) is not None
     return bool(draft(manager).get("history"))
 
 
@@ -280,7 +527,9 @@ def screen(*body: Any) -> Multi:
 async def department_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     reader = reader_of(dialog_manager)
     site = site_of(dialog_manager)
-    return {"departments": [(d.id, _button_label(d.name.get(reader.language))) for d in site.departments]}
+    readings = choices_of(dialog_manager, "department_id")
+    departments = sorted(site.departments, key=lambda d: d.id not in readings)
+    return {"departments": [(d.id, _button_label(d.name.get(reader.language))) for d in departments]}
 
 
 @guarded
@@ -310,6 +559,20 @@ async def on_date(callback: CallbackQuery, widget: Any, manager: DialogManager, 
     await _take_day(manager, day.isoformat())
 
 
+async def date_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
+    """The days a typed request could mean ("next Wednesday"), offered above the calendar."""
+    reader = reader_of(dialog_manager)
+    today = today_of(dialog_manager)
+    days = [date.fromisoformat(value) for value in choices_of(dialog_manager, "date")]
+    readings = [(day.isoformat(), reader.day(day)) for day in days if day >= today]
+    return {"date_choices": readings}
+
+
+@guarded
+async def on_date_choice(callback: CallbackQuery, widget: Any, manager: DialogManager, item: str) -> None:
+    await _take_day(manager, item)
+
+
 @typed
 async def on_date_text(message: Message, manager: DialogManager, text: str) -> None:
     day = parse_date(text, today_of(manager))
@@ -322,9 +585,10 @@ async def start_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str
     day = draft_day(dialog_manager)
     site = site_of(dialog_manager)
     now_local = clock_of(dialog_manager).now().astimezone(site.zone)
+    offered = choices_of(dialog_manager, "start") or COMMON_STARTS  # the readings of a typed request
     times = [
         value
-        for value in COMMON_STARTS
+        for value in offered
         if day is None or day != now_local.date() or value > now_local.strftime("%H:%M")
     ]
     return {
@@ -376,7 +640,15 @@ async def end_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, 
     start_text = draft(dialog_manager).get("start") or "00:00"
     start = datetime.combine(datetime.min.date(), time.fromisoformat(start_text))
     options = []
-    for minutes in DURATIONS:
+    readings = [time.fromisoformat(value) for value in choices_of(dialog_manager, "end")]
+    lengths = (free_of(dialog_manager) or {}).get("minutes") or []
+    readings += [(start + timedelta(minutes=int(m))).time() for m in lengths]
+    for moment in readings:  # the readings of a typed request, when there are some
+        end = datetime.combine(start.date(), moment)
+        if end > start and f"{end:%H%M}" not in {key for key, _label in options}:
+            minutes = int((end - start).total_seconds() // 60)
+            options.append((f"{end:%H%M}", f"{end:%H:%M} ({reader.duration(minutes)})"))
+    for minutes in () if options else DURATIONS:
         end = start + timedelta(minutes=minutes)
         if end.date() != start.date():
             break
@@ -426,7 +698,8 @@ async def on_end_text(message: Message, manager: DialogManager, text: str) -> No
 # ---- attendees -------------------------------------------------------------------------------------
 async def attendees_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     largest = _services(dialog_manager).largest_capacity()
-    return {"counts": [(str(n), str(n)) for n in QUICK_COUNTS if n <= largest], "largest": largest}
+    offered = choices_of(dialog_manager, "attendees") or QUICK_COUNTS  # the readings of a typed request
+    return {"counts": [(str(n), str(n)) for n in offered if n <= largest], "largest": largest}
 
 
 async def _take_attendees(manager: DialogManager, count: int) -> None:
@@ -463,6 +736,8 @@ async def room_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str,
     site = site_of(dialog_manager)
     data = draft(dialog_manager)
     offers = await _free_offers(dialog_manager)
+    readings = choices_of(dialog_manager, "room_id")  # "第一会议室或接待室": those first
+    offers.sort(key=lambda offer: offer.room_id not in readings)
     rooms, too_soon = [], set()
     for offer in offers:
         room = site.room(offer.room_id)
@@ -531,7 +806,8 @@ async def layout_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[st
     site = site_of(dialog_manager)
     room = site.room(draft(dialog_manager).get("room_id") or "")
     items = []
-    for layout_id in room.layouts if room else ():
+    readings = choices_of(dialog_manager, "layout")
+    for layout_id in sorted(room.layouts, key=lambda item: item not in readings) if room else ():
         layout = site.layout(layout_id)
         if layout is None:
             continue
@@ -574,11 +850,7 @@ async def on_level(callback: CallbackQuery, widget: Any, manager: DialogManager,
 # ---- services and their details ---------------------------------------------------------------------
 async def _enter_services(manager: DialogManager) -> None:
     """Show the services window with the draft's services ticked."""
-    widget = manager.find("services")
-    if widget is not None:
-        await widget.reset_checked()
-        for service_id in draft(manager).get("services") or {}:
-            await widget.set_checked(service_id, True)
+    await _tick_services(manager)
     await goto(manager, BookingSG.services)
 
 
@@ -831,11 +1103,18 @@ def _needs_approval(manager: DialogManager) -> bool:
 
 async def summary_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     reader = reader_of(dialog_manager)
+    marks = summary_marks(draft(dialog_manager)) if is_free(dialog_manager) else {}
     try:
-        summary = booking_summary(reader, draft_view(dialog_manager), with_status=False, limit=3600)
+        summary = booking_summary(
+            reader, draft_view(dialog_manager), with_status=False, limit=3500, marks=marks
+        )
     except (AssertionError, ValueError, KeyError):
         summary = ""
-    return {"summary": summary, "needs_approval": _needs_approval(dialog_manager)}
+    return {
+        "summary": summary,
+        "needs_approval": _needs_approval(dialog_manager),
+        "marked": bool(marks),
+    }
 
 
 def _missing_step(manager: DialogManager) -> Any:
@@ -1083,6 +1362,9 @@ async def on_start(start_data: Any, manager: DialogManager) -> None:
     else:
         data["department_id"] = start_data.get("department_id")
         data["confidential"] = False
+        if isinstance(start_data.get(FREE), dict):
+            data[FREE] = start_data[FREE]
+            await _start_free(manager)
 
 
 # ---- windows ----------------------------------------------------------------------------------------
@@ -1107,10 +1389,21 @@ booking_dialog = Dialog(
         screen(
             Tr("📅 Which day is the meeting? Choose it on the calendar, or type a date such as 2026-12-03.")
         ),
+        Column(
+            Select(
+                Format("{item[1]}"),
+                id="date_choice",
+                item_id_getter=lambda item: item[0],
+                items="date_choices",
+                on_click=on_date_choice,
+            ),
+            when="date_choices",
+        ),
         SiteCalendar(id="calendar", on_click=on_date),
         NAV,
         MessageInput(on_date_text),
         state=BookingSG.date,
+        getter=date_getter,
     ),
     Window(
         screen(Tr("🕘 {day}: when does the meeting start? Choose a time, or type one such as 9:30 or 1430.")),
@@ -1315,6 +1608,7 @@ booking_dialog = Dialog(
         Format("⚠️ {error}", when="error"),
         Tr("<b>Please check your booking:</b>"),
         Format("{summary}"),
+        Tr("✓ read from your message · ≈ my reading of it, please check", when="marked"),
         Tr(
             "This room or layout needs the approver's consent: the booking will wait for approval.",
             when="needs_approval",

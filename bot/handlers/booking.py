@@ -1,36 +1,86 @@
-"""/book starts the booking dialog; /cancel leaves whatever dialog or question is open."""
+"""/book starts the booking dialog; /cancel leaves whatever dialog or question is open.
+
+``/book <request>`` and a plain message that reads like a booking request (the fallback
+router hands those here) start the same dialog on a draft filled from the message (issue 7).
+"""
 
 from __future__ import annotations
 
+import logging
+
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, StartMode
 
 from bot.dialogs.draft import NEW, BookingSG
+from bot.dialogs.free_text import start_data
+from bot.handlers.replies import reader
+from bot.render.understood import nothing_understood_text
+from bot.services.clock import Clock
 from bot.services.people import PersonContext
-from bot.site import Role
+from bot.services.understanding import understand
+from bot.site import Role, SiteConfig
 
 router = Router(name=__name__)
+log = logging.getLogger(__name__)
+
+
+def _cannot_book() -> str:
+    return _(
+        "Only members of a department and dispatchers can book rooms. "
+        "Open your department's invite link to join it."
+    )
 
 
 @router.message(Command("book"), F.chat.type == "private")
-async def book(message: Message, person: PersonContext, dialog_manager: DialogManager) -> None:
+async def book(
+    message: Message,
+    command: CommandObject,
+    person: PersonContext,
+    dialog_manager: DialogManager,
+    site: SiteConfig,
+    clock: Clock,
+    i18n: I18n,
+) -> None:
     if not person.can_book:
-        await message.answer(
-            _(
-                "Only members of a department and dispatchers can book rooms. "
-                "Open your department's invite link to join it."
-            )
-        )
+        await message.answer(_cannot_book())
+        return
+    if command.args and command.args.strip():
+        await book_from_text(message, command.args, person, dialog_manager, site, clock, i18n)
         return
     first_step = BookingSG.department if Role.dispatcher in person.roles else BookingSG.date
     await dialog_manager.start(
         first_step,
         data={"mode": NEW, "department_id": person.department_id},
         mode=StartMode.RESET_STACK,
+    )
+
+
+async def book_from_text(
+    message: Message,
+    text: str,
+    person: PersonContext,
+    dialog_manager: DialogManager,
+    site: SiteConfig,
+    clock: Clock,
+    i18n: I18n,
+) -> None:
+    """Read a request typed in one message and open the booking dialog on it; the dialog
+    says what it read and asks only for the rest. Nothing is booked before Confirm."""
+    # understand() is synchronous and takes milliseconds: jionlp is imported at start-up
+    # (bot/app.py start), so it does not block the event loop here.
+    understood = understand(text, site, clock.now(), language_hint=i18n.current_locale)
+    if understood.is_empty:
+        await message.answer(nothing_understood_text(reader(i18n, site)))
+        return
+    log.debug("typed request by %s read as %s", person.user_id, understood.confidence)
+    first_step = BookingSG.department if Role.dispatcher in person.roles else BookingSG.date
+    await dialog_manager.start(
+        first_step, data=start_data(understood, site, person), mode=StartMode.RESET_STACK
     )
 
 

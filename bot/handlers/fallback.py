@@ -13,10 +13,17 @@ from aiogram import F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import CallbackQuery, ErrorEvent, Message
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from aiogram_dialog import DialogManager
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 
+from bot.handlers.booking import book_from_text
 from bot.handlers.replies import answer_quietly, drop_buttons
+from bot.services.clock import Clock
+from bot.services.people import PersonContext
+from bot.services.understanding import looks_like_booking_request
+from bot.site import SiteConfig
 
 router = Router(name=__name__)
 log = logging.getLogger(__name__)
@@ -28,7 +35,20 @@ async def unknown_command(message: Message) -> None:
 
 
 @router.message(F.chat.type == "private")
-async def not_understood(message: Message) -> None:
+async def not_understood(
+    message: Message,
+    person: PersonContext,
+    dialog_manager: DialogManager,
+    site: SiteConfig,
+    clock: Clock,
+    i18n: I18n,
+) -> None:
+    # Here, after every other router and the dialog, a plain message is nobody's answer to a
+    # question: if it reads like a booking request, it is one (issue 7).
+    text = message.text or ""
+    if person.can_book and not text.startswith("/") and looks_like_booking_request(text, site):
+        await book_from_text(message, text, person, dialog_manager, site, clock, i18n)
+        return
     await message.answer(
         _("I did not understand that. Use /book to book a room, /my to see your bookings, or /help.")
     )

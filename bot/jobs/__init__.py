@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.services.clock import ManualClock
+
 if TYPE_CHECKING:
     from bot.workers import Workers
 
@@ -33,7 +35,14 @@ async def run_clock_jobs(workers: Workers) -> int:
 
 
 def register_clock_jobs(scheduler: AsyncIOScheduler, workers: Workers) -> None:
-    """The digest, the weekly briefing (with its file deliveries) and the after-care tick."""
+    """The digest, the weekly briefing (with its file deliveries) and the after-care tick.
+
+    Not with a ManualClock: its time moves only when a test moves it, and the test then runs
+    :func:`run_clock_jobs` itself, so nothing arrives in the middle of another test's checks.
+    """
+    if isinstance(workers.clock, ManualClock):
+        log.info("manual clock: the clock jobs run only when run_clock_jobs is called")
+        return
     from bot.jobs.aftercare import run_aftercare
     from bot.jobs.digest import run_digest
     from bot.jobs.weekly import run_weekly

@@ -57,14 +57,26 @@ def consumable_name(reader: Reader, consumable_id: str) -> tuple[str, str]:
     return escape(consumable.name.get(reader.language)), escape(consumable.unit.get(reader.language))
 
 
+ITEM_LINES_BUDGET = 3000
+"""Characters the item lines of one message may take; the total always stays visible."""
+
+
 def consumption_lines(reader: Reader, lines: Sequence[ConsumptionLine]) -> list[str]:
-    result = []
-    for line in lines:
+    """One line per item; past :data:`ITEM_LINES_BUDGET`, the rest as "… and N more"."""
+    _ = reader.gettext
+    result: list[str] = []
+    used = 0
+    for index, line in enumerate(lines):
         name, unit = consumable_name(reader, line.consumable_id)
-        result.append(
+        text = (
             f" • {name} — {line.quantity} {unit} × {money(reader, line.unit_price_cents)}"
             f" = <b>{money(reader, line.amount_cents)}</b>"
         )
+        if used + len(text) > ITEM_LINES_BUDGET:
+            result.append(_(" … and {count} more item(s)").format(count=len(lines) - index))
+            break
+        result.append(text)
+        used += len(text) + 1
     return result
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 from typing import Any
 
@@ -54,43 +55,68 @@ def _services_lines(reader: Reader, services: dict[str, dict[str, Any]], limit: 
     return lines
 
 
+class _MarkedLines(list[str]):
+    """Summary lines; ``add`` puts the line's mark, if it has one, in front of it."""
+
+    def __init__(self, marks: Mapping[str, str]) -> None:
+        super().__init__()
+        self.marks = marks
+
+    def add(self, key: str, line: str) -> None:
+        mark = self.marks.get(key)
+        self.append(f"{mark} {line}" if mark else line)
+
+
 def _summary(
-    reader: Reader, view: BookingView, limits: dict[str, int], hide_confidential: bool, with_status: bool
+    reader: Reader,
+    view: BookingView,
+    limits: dict[str, int],
+    hide_confidential: bool,
+    with_status: bool,
+    marks: Mapping[str, str] | None = None,
 ) -> str:
     _ = reader.gettext
     room = reader.site.room(view.room_id)
     hidden = hide_confidential and view.confidential
-    lines = []
+    lines = _MarkedLines(marks or {})
     if hidden:
         lines.append(_("Title: {title}").format(title=_("(confidential)")))
     else:
-        lines.append(_("Title: {title}").format(title=f"<b>{user_text(view.title, limits['title'])}</b>"))
-        lines.append(_("Organising unit: {unit}").format(unit=reader.department_name(view.department_id)))
-    lines.append(_("Time: {when}").format(when=reader.span(view.start, view.end)))
+        lines.add(
+            "title", _("Title: {title}").format(title=f"<b>{user_text(view.title, limits['title'])}</b>")
+        )
+        lines.add(
+            "unit", _("Organising unit: {unit}").format(unit=reader.department_name(view.department_id))
+        )
+    lines.add("time", _("Time: {when}").format(when=reader.span(view.start, view.end)))
     if room is not None:
-        lines.append(
+        lines.add(
+            "room",
             _("Room: {room} (class {room_class}, floor {floor}, up to {capacity} people)").format(
                 room=reader.room_name(room.id),
                 room_class=room.room_class,
                 floor=room.floor,
                 capacity=room.capacity,
-            )
+            ),
         )
     else:
-        lines.append(_("Room: {room}").format(room=reader.room_name(view.room_id)))
-    lines.append(_("Attendees: {count}").format(count=view.attendees))
-    lines.append(_("Layout: {layout}").format(layout=reader.layout_name(view.layout)))
-    lines.append(_("Reception level: {level}").format(level=view.reception_level))
-    lines.append(_("Confidential: {answer}").format(answer=_("yes") if view.confidential else _("no")))
+        lines.add("room", _("Room: {room}").format(room=reader.room_name(view.room_id)))
+    lines.add("attendees", _("Attendees: {count}").format(count=view.attendees))
+    lines.add("layout", _("Layout: {layout}").format(layout=reader.layout_name(view.layout)))
+    lines.add("level", _("Reception level: {level}").format(level=view.reception_level))
+    lines.add(
+        "confidential", _("Confidential: {answer}").format(answer=_("yes") if view.confidential else _("no"))
+    )
     if not hidden:
-        lines.append(
+        lines.add(
+            "contact",
             _("Contact: {name}, {phone}").format(
                 name=user_text(view.contact_name, limits["name"]),
                 phone=user_text(view.contact_phone, limits["name"]),
-            )
+            ),
         )
     if view.services:
-        lines.append(_("Services:"))
+        lines.add("services", _("Services:"))
         lines += _services_lines(reader, view.services, limits["detail"])
     else:
         lines.append(_("Services: none"))
@@ -118,15 +144,18 @@ def booking_summary(
     hide_confidential: bool = False,
     with_status: bool = True,
     limit: int = SAFE_LIMIT,
+    marks: Mapping[str, str] | None = None,
 ) -> str:
     """The booking as the service notice lists it, escaped, in the reader's language and zone.
 
     ``heading`` and ``footer`` are HTML the caller has already escaped. The result is at most
     ``limit`` characters, so that it fits one Telegram message with what the caller adds.
+    ``marks`` puts a sign before some lines (keys: title, unit, time, room, attendees, layout,
+    level, confidential, contact, services), e.g. ✓ for what was read from a typed request.
     """
     extra = len(heading or "") + len(footer or "") + 4
     for limits in (_ROOMY, _TIGHT):
-        body = _summary(reader, view, limits, hide_confidential, with_status)
+        body = _summary(reader, view, limits, hide_confidential, with_status, marks)
         if len(body) + extra <= limit:
             break
     text = "\n\n".join(part for part in (heading, body, footer) if part)

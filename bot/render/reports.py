@@ -297,7 +297,7 @@ def sheets(reader: Reader, figures: WeekFigures) -> list[tuple[str, list[str], l
     """Every table of the briefing: (sheet title, header, rows)."""
     _ = reader.gettext
     average = figures.feedback_average
-    summary = [
+    summary: list[list[Any]] = [
         [_("Week"), figures.week.label],
         [_("From"), figures.week.monday],
         [_("To"), figures.week.sunday],
@@ -331,7 +331,7 @@ def sheets(reader: Reader, figures: WeekFigures) -> list[tuple[str, list[str], l
     by_room = [
         [
             room_label(reader, r.key),
-            reader.site.room(r.key).room_class if reader.site.room(r.key) else "",
+            next((room.room_class for room in reader.site.rooms if room.id == r.key), ""),
             r.meetings,
             r.attendees,
         ]

@@ -338,13 +338,13 @@ class ReportService:
             results = per_team.get(team_id)
             if not results:
                 continue
-            on_time = sum(results)
+            punctual = sum(results)
             figures.teams.append(
                 TeamRow(
                     team_id,
                     len(results),
-                    on_time,
-                    len(results) - on_time,
+                    punctual,
+                    len(results) - punctual,
                     statistics.median(waits[team_id]) if waits.get(team_id) else None,
                 )
             )

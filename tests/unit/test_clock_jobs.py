@@ -1,0 +1,32 @@
+"""The clock jobs' registration with APScheduler."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.jobs import register_clock_jobs
+from bot.services.clock import ManualClock, OffsetClock
+
+
+def _workers(clock: object) -> SimpleNamespace:
+    return SimpleNamespace(clock=clock, settings=SimpleNamespace(tick_seconds=1.0))
+
+
+def test_three_interval_jobs_with_stable_ids() -> None:
+    scheduler = AsyncIOScheduler(timezone=ZoneInfo("Asia/Shanghai"))
+    register_clock_jobs(scheduler, _workers(OffsetClock()))  # type: ignore[arg-type]
+    register_clock_jobs(scheduler, _workers(OffsetClock()))  # twice: replaced, not doubled
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {"huiwu-aftercare", "huiwu-digest", "huiwu-weekly"}
+    assert all(job.max_instances == 1 and job.coalesce for job in jobs.values())
+    assert jobs["huiwu-aftercare"].trigger.interval.total_seconds() == 15
+
+
+def test_no_jobs_with_a_manual_clock() -> None:
+    scheduler = AsyncIOScheduler(timezone=ZoneInfo("Asia/Shanghai"))
+    register_clock_jobs(scheduler, _workers(ManualClock(datetime(2026, 12, 1, tzinfo=UTC))))  # type: ignore[arg-type]
+    assert scheduler.get_jobs() == []
