@@ -63,7 +63,7 @@ layouts = ["discussion"]
     return path
 
 
-async def run(meetings: int, at_minutes: float, timeout: float) -> int:
+async def run(meetings: int, at_minutes: float, limit: float) -> int:
     with tempfile.TemporaryDirectory() as folder:
         directory = Path(folder)
         site = load_site(site_file(directory, meetings))
@@ -119,14 +119,14 @@ async def run(meetings: int, at_minutes: float, timeout: float) -> int:
             while True:
                 async with app.db.transaction() as session:
                     waiting = await session.scalar(
-                        select(func.count()).select_from(OutboxMessage).where(
-                            OutboxMessage.status.in_(("pending", "sending"))
-                        )
+                        select(func.count())
+                        .select_from(OutboxMessage)
+                        .where(OutboxMessage.status.in_(("pending", "sending")))
                     )
                     unpushed = await session.scalar(
-                        select(func.count()).select_from(Task).where(
-                            Task.status == "planned", Task.next_at <= earlier
-                        )
+                        select(func.count())
+                        .select_from(Task)
+                        .where(Task.status == "planned", Task.next_at <= earlier)
                     )
                 if not waiting and not unpushed:
                     break
@@ -138,9 +138,7 @@ async def run(meetings: int, at_minutes: float, timeout: float) -> int:
             await asyncio.sleep(61)
             async with app.db.transaction() as session:
                 due = (
-                    await session.scalars(
-                        select(Task).where(Task.push_at <= moment, Task.push_at > earlier)
-                    )
+                    await session.scalars(select(Task).where(Task.push_at <= moment, Task.push_at > earlier))
                 ).all()
                 chats = {team.id: team.chat_id for team in site.teams}
                 expected = {(chats[t.team_id], t.id) for t in due}
@@ -159,13 +157,13 @@ async def run(meetings: int, at_minutes: float, timeout: float) -> int:
             finished = None
             enqueued = None
             ids = [task_id for _, task_id in expected]
-            while time.monotonic() - began < timeout:
+            while time.monotonic() - began < limit:
                 if enqueued is None:
                     async with app.db.transaction() as session:
                         left = await session.scalar(
-                            select(func.count()).select_from(Task).where(
-                                Task.id.in_(ids), Task.status == "planned"
-                            )
+                            select(func.count())
+                            .select_from(Task)
+                            .where(Task.id.in_(ids), Task.status == "planned")
                         )
                     if not left:
                         enqueued = time.monotonic() - began
@@ -185,9 +183,11 @@ async def run(meetings: int, at_minutes: float, timeout: float) -> int:
             limited = after["rate_limited"] - before["rate_limited"]
             stats = app.workers.sender.stats
             print(f"every task pushed (its message queued) after {enqueued or float('nan'):.1f} s")
-            print(f"machine: {platform.machine()}, {platform.system()} {platform.release()}, Python {platform.python_version()}")
+            system = f"{platform.system()} {platform.release()}"
+            print(f"machine: {platform.machine()}, {system}, Python {platform.python_version()}")
             if finished is None:
-                print(f"NOT DONE after {timeout:.0f} s: {len(expected - seen)} of {len(expected)} tasks not visible")
+                missing = len(expected - seen)
+                print(f"NOT DONE after {limit:.0f} s: {missing} of {len(expected)} tasks not visible")
             else:
                 print(f"every task visible in its group after {finished:.1f} s")
             print(
@@ -195,7 +195,7 @@ async def run(meetings: int, at_minutes: float, timeout: float) -> int:
                 f"429s received: {limited} (sender saw {stats['retry_after']}); "
                 f"per group: "
                 + ", ".join(
-                    f"{chat}: {sum(1 for r in rows if r.chat_id == chat and r.status == 'sent' and r.kind == 'send')}"
+                    f"{chat}: {sum(1 for r in rows if r.chat_id == chat and r.status == 'sent')}"
                     for chat in per_group
                     if per_group[chat]
                 )

@@ -28,7 +28,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 import bot.render  # noqa: F401  (every notice renderer registers itself on import)
 from bot.handlers import build_routers
 from bot.i18n import PersonI18nMiddleware, build_i18n
-from bot.middlewares import DeduplicateUpdates, IdentifyPerson
+from bot.middlewares import CountHandlerErrors, DeduplicateUpdates, IdentifyPerson, install_deduplication
 from bot.notices import NoticeDelivery
 from bot.services.booking import BookingService
 from bot.services.clock import Clock, SystemClock
@@ -94,7 +94,8 @@ def build_app(settings: Settings, site: SiteConfig, clock: Clock | None = None) 
     booking = BookingService(site, clock, planner=workers.planner)
     people = PeopleService(site)
 
-    dispatcher.update.outer_middleware(DeduplicateUpdates(db, clock))
+    install_deduplication(dispatcher, DeduplicateUpdates(db, clock))
+    dispatcher.errors.outer_middleware(CountHandlerErrors())
     dispatcher.update.outer_middleware(IdentifyPerson(db, clock, people))
     PersonI18nMiddleware(i18n).setup(dispatcher)
     dispatcher.include_routers(*build_routers())

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Dispatcher
 from aiogram.types import TelegramObject, Update, User
 from sqlalchemy.exc import IntegrityError
 
@@ -28,9 +28,12 @@ class DeduplicateUpdates(BaseMiddleware):
     The id is recorded (and committed) *before* the handlers run, so a second delivery that
     arrives while the first is still being handled — by this instance or another one sharing
     the database — is skipped; the primary key decides which of two concurrent deliveries
-    wins. When the handlers fail the id is forgotten again: the webhook answers 500 and
-    Telegram's next delivery gets a fresh try. Ids older than :attr:`KEEP` are pruned now and
-    then (Telegram keeps an undelivered update for 24 hours, so older ones never come back).
+    wins. It is the outermost update middleware (see :func:`install_deduplication`): a handler's
+    error is answered by the error handlers inside it (the person is told, the update counts as
+    handled), while an error that escapes them — the database unreachable, here or later — makes
+    it forget the id, so the webhook answers 500 and Telegram's next delivery gets a fresh try.
+    Ids older than :attr:`KEEP` are pruned now and then (Telegram keeps an undelivered update
+    for 24 hours, so older ones never come back).
     """
 
     KEEP = timedelta(days=2)
@@ -75,6 +78,26 @@ class DeduplicateUpdates(BaseMiddleware):
                 await UpdateRepository(session).prune(now - self.KEEP)
         except Exception:  # housekeeping only: never fail an update over it
             log.warning("could not prune the processed update ids", exc_info=True)
+
+
+def install_deduplication(dispatcher: Dispatcher, deduplicate: DeduplicateUpdates) -> None:
+    """Put ``deduplicate`` in front of every update middleware, aiogram's error handling
+    included (aiogram's manager only appends, so the others are registered again after it)."""
+    manager = dispatcher.update.outer_middleware
+    others = list(manager[:])
+    for middleware in others:
+        manager.unregister(middleware)
+    manager.register(deduplicate)
+    for middleware in others:
+        manager.register(middleware)
+
+
+class CountHandlerErrors(BaseMiddleware):
+    """On the dispatcher's error event: one more update whose handlers raised."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        observability.handler_error()
+        return await handler(event, data)
 
 
 class IdentifyPerson(BaseMiddleware):

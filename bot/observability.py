@@ -165,6 +165,9 @@ STARTED_AT = time.time()
 UPDATES = REGISTRY.add(
     Counter("huiwu_updates_total", "Telegram updates by outcome (handled, duplicate, failed).", ["outcome"])
 )
+HANDLER_ERRORS = REGISTRY.add(
+    Counter("huiwu_update_errors_total", "Updates whose handlers raised (the person was told so).")
+)
 UPDATE_SECONDS = REGISTRY.add(Summary("huiwu_update_seconds", "Time spent handling one update."))
 WEBHOOK_REJECTED = REGISTRY.add(
     Counter("huiwu_webhook_rejected_total", "Webhook requests refused (bad secret, malformed).", ["reason"])
@@ -202,10 +205,14 @@ _declare_defaults()
 
 
 def update_handled(outcome: str, seconds: float | None = None) -> None:
-    """``outcome``: handled, duplicate or failed."""
+    """``outcome``: handled, duplicate, or failed (an error escaped every error handler)."""
     UPDATES.inc(outcome=outcome)
     if seconds is not None:
         UPDATE_SECONDS.observe(seconds)
+
+
+def handler_error() -> None:
+    HANDLER_ERRORS.inc()
 
 
 def webhook_rejected(reason: str) -> None:

@@ -2,14 +2,16 @@
 
 * The webhook (``huiwu run --webhook``) checks ``X-Telegram-Bot-Api-Secret-Token`` against
   ``WEBHOOK_SECRET`` (401 and nothing handled when it differs or is missing), then handles the
-  update **before** answering. The answer therefore means "applied and committed": a failure
-  answers 500 and Telegram delivers the update again, and :class:`~bot.middlewares.DeduplicateUpdates`
-  (which forgot the id when the handlers failed) lets that delivery through once. Answering at
-  once and handling in the background (aiogram's ``handle_in_background``) would turn every
-  failure into a lost update, since Telegram never redelivers an update it got a 200 for.
-  Telegram waits 60 s for the answer: past :data:`HANDLE_TIMEOUT` aiogram answers anyway and
-  finishes the update in the background, so a slow update is never delivered twice because of
-  its slowness (and if it is, the recorded id skips the copy).
+  update **before** answering, so a 200 means "handled and committed". A handler's own error
+  is answered inside (the error handlers tell the person; 200). An error that escapes them —
+  typically the database being unreachable — answers 500: :class:`~bot.middlewares.DeduplicateUpdates`
+  forgot the update id, and Telegram delivers the update again later (it keeps trying for
+  24 hours), which then gets a fresh try, once. Answering at once and handling in the
+  background (aiogram's ``handle_in_background``) would instead turn each such failure into a
+  lost update, since Telegram never redelivers an update it got a 200 for. Telegram waits
+  60 s for the answer: past :data:`HANDLE_TIMEOUT` aiogram answers anyway and finishes the
+  update in the background; should Telegram still deliver it again, the recorded id skips the
+  copy.
 * ``/healthz`` answers JSON: database (and Redis) reachable, outbox backlog, how late the
   oldest due outbox row and task timer are. 503 when the database or Redis cannot be reached.
 * ``/metrics`` answers the Prometheus text format: the counters of bot/observability.py and

@@ -29,7 +29,7 @@ from bot.notices import NoticeDelivery
 from bot.outgoing import queue
 from bot.sender import Sender
 from bot.services.clock import Clock
-from bot.services.escalation import TaskTimers
+from bot.services.escalation import TaskTimers, TickResult
 from bot.services.planning import TaskPlanner
 from bot.services.types import BookingView, Notice
 from bot.settings import Settings
@@ -77,14 +77,14 @@ class Workers:
     async def tick_once(self) -> int:
         """One claim-and-enqueue pass at ``clock.now()``: the number of task steps taken."""
         steps = 0
-        first = True
+        # bookings move on in a transaction of their own: one that also held task locks could
+        # deadlock (on PostgreSQL) with a booking change waiting for those tasks
+        async with self.db.transaction() as session:
+            await self.timers.progress_bookings(session, TickResult())
         while True:
             async with self.db.transaction() as session:
                 result = await self.timers.tick(session, limit=TICK_BATCH)
                 await queue(session, self.delivery, result.outgoing)
-                if first:
-                    await self.timers.progress_bookings(session, result)
-            first = False
             steps += result.steps
             if result.claimed < TICK_BATCH:
                 break

@@ -116,6 +116,11 @@ async def test_each_team_receives_exactly_its_tasks_at_their_times(h: Harness) -
             seen[chat] = shown
     # exactly one card per task, in its own team's group only
     for team, chat in CHATS.items():
+        heads = [(m.get("text") or "").split("\n")[0] for m in await h.emu.bot_messages(chat)]
+        for p in planned:
+            if p.team_id == team:
+                cards = [x for x in heads if x[:1] in "📋☑☕" and re.search(rf"#{by_key[p.key]}(?!\d)", x)]
+                assert len(cards) == 1, (team, p.key)
         cards = [m for m in await h.emu.bot_messages(chat) if "#" in (m.get("text") or "")]
         ids = [int(x) for m in cards for x in re.findall(r"#(\d+)", m["text"].split("\n")[0])]
         own = {by_key[p.key] for p in planned if p.team_id == team}
@@ -311,3 +316,26 @@ async def test_supervisor_views(h: Harness) -> None:
     await h.emu.send_message(AV_MEMBER, "/mytasks", chat_id=AV)
     in_group = await h.emu.wait_for_message(AV, "待完成", since=since)
     assert "秘密会谈" not in in_group["text"]  # confidential: no title in a group
+
+
+async def test_bind_a_group_to_a_team(h: Harness) -> None:
+    new_group = -1099
+    await h.emu.create_group(new_group, "新技术保障群", [MANAGER, AV_MEMBER, AV_LEADER])
+    since = await h.emu.current_seq()
+    await h.emu.send_message(AV_MEMBER, "/bind av", chat_id=new_group)
+    refused = await h.emu.wait_for_message(new_group, "只有机器人管理员", since=since)
+    assert refused
+    await h.emu.send_message(MANAGER, "/bind nosuchteam", chat_id=new_group)
+    await h.emu.wait_for_message(new_group, "绑定哪个组", since=since)
+    await h.emu.send_message(MANAGER, "/bind av", chat_id=new_group)
+    bound = await h.emu.wait_for_message(new_group, "已绑定", since=since)
+    assert "技术保障组" in bound["text"] and "隐私模式已开启" in bound["text"]
+    await book(h, start=h.at(2, 10))
+    await at(h, h.at(2, 9))
+    av_test = await task(h, "av_test")
+    assert [m for m in await h.emu.bot_messages(new_group) if shows(m, av_test.id)]
+    assert not [m for m in await h.emu.bot_messages(AV) if shows(m, av_test.id)]
+    since = await h.emu.current_seq()
+    await h.emu.send_message(AV_MEMBER, "/mytasks", chat_id=new_group)
+    listing = await h.emu.wait_for_message(new_group, "待完成", since=since)
+    assert f"#{av_test.id}" in listing["text"]

@@ -18,6 +18,7 @@ from typing import Any
 import aiohttp
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from bot import observability
 from bot.app import build_app, start_listeners, stop
@@ -27,12 +28,15 @@ from emulator.client import EmulatorClient
 from emulator.server import EmulatorServer
 from emulator.webhook import WebhookPusher
 from storage.models import OutboxMessage, ProcessedUpdate
+from storage.repositories.updates import UpdateRepository
 from tests.e2e.booking_steps import ALICE, WANG
 from tests.e2e.conftest import DEFAULT_START, EXAMPLE_SITE, TOKEN, register_site_people
 from tests.e2e.scaleout import SECRET, WEBHOOK_URL, Instance, post_update, webhook_instance, webhook_settings
 
 JSON = dict[str, Any]
-SAMPLE = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"(,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*")*\})? -?[0-9.e+-]+$|^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})? (NaN|[+-]Inf)$')
+NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"'
+SAMPLE = re.compile(rf"^{NAME}(\{{{LABEL}(,{LABEL})*\}})? (-?[0-9.]+(e[+-]?[0-9]+)?|NaN|[+-]Inf)$")
 
 
 @dataclass
@@ -176,14 +180,40 @@ async def test_the_same_update_posted_concurrently_is_applied_once(hooked: Hooke
     assert await hooked.processed() == 1
 
 
-async def test_a_failed_update_answers_500_and_its_redelivery_is_applied_once(hooked: Hooked) -> None:
+async def test_a_handler_error_is_told_once_and_its_redelivery_changes_nothing(hooked: Hooked) -> None:
     update = await hooked.queued(ALICE, "/help")
+    errors_before = observability.HANDLER_ERRORS.value()
     await hooked.emu.add_fault("500", method="sendMessage", chat_id=ALICE, count=1)
 
-    assert await post_update(hooked.http, hooked.url, update) == 500
-    assert await hooked.processed() == 0  # released: Telegram's next delivery gets a fresh try
-    assert help_replies(await hooked.replies(ALICE)) == []
+    # the error handlers answer it (the person is told), so Telegram gets its 200
+    assert await post_update(hooked.http, hooked.url, update) == 200
+    assert await post_update(hooked.http, hooked.url, update) == 200
 
+    replies = await hooked.replies(ALICE)
+    assert len([t for t in replies if "something went wrong" in t]) == 1
+    assert help_replies(replies) == []
+    assert observability.HANDLER_ERRORS.value() == errors_before + 1
+    assert await hooked.processed() == 1
+
+
+async def test_an_unreachable_database_answers_500_and_the_redelivery_is_applied_once(
+    hooked: Hooked, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    update = await hooked.queued(ALICE, "/help")
+    remember = UpdateRepository.remember
+    calls = 0
+
+    async def database_down_once(self: UpdateRepository, update_id: int, now: Any) -> bool:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise OperationalError("SELECT processed_updates", {}, ConnectionRefusedError("database down"))
+        return await remember(self, update_id, now)
+
+    monkeypatch.setattr(UpdateRepository, "remember", database_down_once)
+
+    assert await post_update(hooked.http, hooked.url, update) == 500  # Telegram will try again
+    assert await hooked.replies(ALICE) == []
     assert await post_update(hooked.http, hooked.url, update) == 200
     assert await post_update(hooked.http, hooked.url, update) == 200
     assert len(help_replies(await hooked.replies(ALICE))) == 1
