@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import logging
 import signal
 import uuid
@@ -18,6 +19,8 @@ from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.dispatcher.event.telegram import TelegramEventObserver
+from aiogram.dispatcher.middlewares.manager import MiddlewareManager
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
@@ -98,7 +101,7 @@ def build_app(settings: Settings, site: SiteConfig, clock: Clock | None = None) 
     dispatcher.errors.outer_middleware(CountHandlerErrors())
     dispatcher.update.outer_middleware(IdentifyPerson(db, clock, people))
     PersonI18nMiddleware(i18n).setup(dispatcher)
-    dispatcher.include_routers(*build_routers())
+    dispatcher.include_routers(*(own_router(router) for router in build_routers()))
     setup_dialogs(dispatcher, events_isolation=isolation)
     dispatcher.workflow_data.update(
         settings=settings,
@@ -209,6 +212,51 @@ async def stop(app: App) -> None:
     await app.dispatcher.storage.close()
     await app.bot.session.close()
     await app.db.dispose()
+
+
+def own_router(router: Router) -> Router:
+    """``router`` itself, or a copy of it when another App in this process has it included.
+
+    The handler routers are module-level objects and aiogram gives a router one parent, whose
+    chain also supplies its inner middlewares (dialog manager, i18n). Two Apps running at once
+    in one process (the multi-instance test) therefore each need their own tree: the copy has
+    the same handlers, filters and middlewares, on observers of its own.
+    """
+    if router.parent_router is None:
+        return router
+    return _clone_router(router)
+
+
+def _clone_router(router: Router) -> Router:
+    clone = copy.copy(router)  # same class (a Dialog stays a Dialog), same windows and handlers
+    clone._parent_router = None
+    clone.sub_routers = []
+    twins: dict[int, TelegramEventObserver] = {}
+    for observer in router.observers.values():
+        twin = copy.copy(observer)
+        twin.router = clone
+        twin.handlers = list(observer.handlers)
+        twin.middleware = _copy_middlewares(observer.middleware)
+        twin.outer_middleware = _copy_middlewares(observer.outer_middleware)
+        twins[id(observer)] = twin
+    clone.observers = {name: twins[id(observer)] for name, observer in router.observers.items()}
+    for attribute, value in vars(router).items():
+        if id(value) in twins:  # router.message, router.errors, router.error …
+            setattr(clone, attribute, twins[id(value)])
+    for attribute in ("startup", "shutdown"):
+        observer = copy.copy(getattr(router, attribute))
+        observer.handlers = list(observer.handlers)
+        setattr(clone, attribute, observer)
+    for sub_router in router.sub_routers:
+        clone.include_router(_clone_router(sub_router))
+    return clone
+
+
+def _copy_middlewares(manager: MiddlewareManager) -> MiddlewareManager:
+    twin = MiddlewareManager()
+    for middleware in manager[:]:
+        twin.register(middleware)
+    return twin
 
 
 def _release_routers(router: Router) -> None:

@@ -270,9 +270,10 @@ class RedactSecrets(logging.Filter):
     def add(self, secret: str | None) -> None:
         if not secret or len(secret) < 6:
             return
-        forms = {secret, unquote(secret)}
-        if ":" in secret:  # a token: its secret half alone, too
-            forms.add(secret.split(":", 1)[1])
+        bot_id, colon, rest = secret.partition(":")
+        # a token: only the part after the colon is secret; the bot id stays readable
+        is_token = bool(colon and bot_id.isdigit() and rest)
+        forms = {rest} if is_token else {secret, unquote(secret)}
         for form in forms:
             if len(form) >= 6 and form not in self.secrets:
                 self.secrets.append(form)

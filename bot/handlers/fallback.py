@@ -1,5 +1,10 @@
 """The last router: whatever nobody else handled gets a helpful answer, never silence.
 
+A plain private message that reads like a booking request ("明天下午2点到4点 第一会议室 12人")
+is one: it starts the booking dialog on what it says (bot/handlers/booking.py). It is read
+here, after every other router and the dialog, so that it never takes an answer meant for an
+open question.
+
 It also holds the error handlers: a button of a dialog that is gone says so, and an
 unexpected error is logged and turned into an apology the person can act on.
 """

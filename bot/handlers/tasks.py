@@ -80,13 +80,15 @@ async def _task_facts(db: Database, task_id: int) -> tuple[str | None, bool]:
         return (task.team_id, task.leader_only) if task else (None, False)
 
 
-async def _refusal(db: Database, site: SiteConfig, i18n: I18n, result: ActionResult, task_id: int) -> str:
+async def _refusal(
+    db: Database, site: SiteConfig, i18n: I18n, result: ActionResult, task_id: int, user_id: int
+) -> str:
     if result.code != "refused":
         return _answer_text(result)
     team_id, leader_only = await _task_facts(db, task_id)
-    if leader_only:
-        return _("Only the team leader (or the supervisor) can confirm this check.")
     team = site.team(team_id) if team_id else None
+    if leader_only and team is not None and user_id in team.everyone:
+        return _("Only the team leader (or the supervisor) can confirm this check.")
     if team is not None:
         return _("Only the team {team} (or the supervisor) can do this.").format(
             team=team.name.get(i18n.current_locale)
@@ -142,12 +144,12 @@ async def task_press(
     actions = TaskActions(site, clock)
     if action == "d":
         result = await _run(db, delivery, workers, actions.confirm, task_id, user.id)
-        await answer_quietly(callback, await _refusal(db, site, i18n, result, task_id))
+        await answer_quietly(callback, await _refusal(db, site, i18n, result, task_id, user.id))
         return
     if action in ("p", "o"):
         result = await _run(db, delivery, workers, actions.may_report, task_id, user.id)
         if result.code != "allowed":
-            await answer_quietly(callback, await _refusal(db, site, i18n, result, task_id))
+            await answer_quietly(callback, await _refusal(db, site, i18n, result, task_id, user.id))
             return
         if action == "p":
             await answer_quietly(callback, _("What is wrong? Choose a reason."))
@@ -162,7 +164,7 @@ async def task_press(
         return
     result = await _run(db, delivery, workers, actions.report_problem, task_id, user.id, f"preset:{reason}")
     if result.code != "reported":
-        await answer_quietly(callback, await _refusal(db, site, i18n, result, task_id))
+        await answer_quietly(callback, await _refusal(db, site, i18n, result, task_id, user.id))
         return
     await answer_quietly(callback, _answer_text(result))
     await _close_prompt(callback, task_id, reason_text(reader(i18n, site), f"preset:{reason}"))
@@ -261,7 +263,7 @@ async def _record_reason(
     if result.code == "reported":
         await message.reply(_("⚠️ Reported to the supervisor. Thank you."))
     else:
-        await message.reply(await _refusal(db, site, i18n, result, task_id))
+        await message.reply(await _refusal(db, site, i18n, result, task_id, message.from_user.id))
 
 
 @router.message(ProblemReason.typing, F.text, ~F.text.startswith("/"))

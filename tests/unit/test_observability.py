@@ -1,0 +1,335 @@
+"""bot/observability.py: Prometheus text, structured log lines, secret redaction; the webhook and
+HTTP settings; the composition root's middleware order and listener plan."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr, ValidationError
+
+from bot import observability
+from bot.app import build_app, own_router, stop
+from bot.middlewares import DeduplicateUpdates
+from bot.observability import (
+    Counter,
+    Gauge,
+    JsonFormatter,
+    KeyValueFormatter,
+    RedactSecrets,
+    Registry,
+    Summary,
+    configure_logging,
+    secrets_of,
+)
+from bot.services.clock import ManualClock
+from bot.settings import Settings
+from bot.site import SiteConfig
+from bot.web import plan_listeners
+
+TOKEN = "123456789:AAEhBP0av28bUqL3H_uLiJ3BCxiXsSPEPP4"
+SECRET_HALF = TOKEN.split(":", 1)[1]
+
+
+def settings(**values: object) -> Settings:
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+# ---- metrics ---------------------------------------------------------------------------------
+
+
+def test_counters_gauges_and_summaries_render_as_prometheus_text() -> None:
+    registry = Registry()
+    plain = registry.add(Counter("demo_total", "A demo."))
+    labelled = registry.add(Counter("demo_events_total", "Events.", ["kind"]))
+    gauge = registry.add(Gauge("demo_depth", "Depth."))
+    summary = registry.add(Summary("demo_seconds", "Time."))
+    plain.inc()
+    plain.inc(2)
+    labelled.inc(kind='say "hi"\\\n')
+    gauge.set(2.5)
+    summary.observe(0.25)
+    summary.observe(0.5)
+
+    text = registry.render()
+
+    assert text.endswith("\n")
+    assert "# HELP demo_total A demo.\n# TYPE demo_total counter\ndemo_total 3\n" in text
+    assert 'demo_events_total{kind="say \\"hi\\"\\\\\\n"} 1' in text
+    assert "# TYPE demo_depth gauge\ndemo_depth 2.5" in text
+    assert "demo_seconds_count 2\ndemo_seconds_sum 0.75" in text
+
+
+def test_counters_only_go_up_and_check_their_labels() -> None:
+    counter = Counter("x_total", "x", ["kind"])
+    with pytest.raises(ValueError):
+        counter.inc(-1, kind="a")
+    with pytest.raises(ValueError):
+        counter.inc(colour="red")
+    with pytest.raises(ValueError):
+        Registry().add(counter).__class__  # noqa: B018
+        registry = Registry()
+        registry.add(counter)
+        registry.add(counter)
+
+
+def test_the_functions_other_modules_call_move_the_counters() -> None:
+    before = {
+        "sent": observability.MESSAGES_SENT.value(method="send"),
+        "edited": observability.MESSAGES_SENT.value(method="edit"),
+        "429": observability.RATE_LIMITED.value(),
+        "escalated": observability.ESCALATIONS.value(role="supervisor"),
+        "handled": observability.UPDATES.value(outcome="handled"),
+        "steps": observability.TICKS.value(),
+    }
+    observability.message_sent()
+    observability.message_sent("edit")
+    observability.rate_limited()
+    observability.escalated("supervisor")
+    observability.update_handled("handled", 0.01)
+    observability.tick_steps(3)
+    observability.tick_steps(0)
+
+    assert observability.MESSAGES_SENT.value(method="send") == before["sent"] + 1
+    assert observability.MESSAGES_SENT.value(method="edit") == before["edited"] + 1
+    assert observability.RATE_LIMITED.value() == before["429"] + 1
+    assert observability.ESCALATIONS.value(role="supervisor") == before["escalated"] + 1
+    assert observability.UPDATES.value(outcome="handled") == before["handled"] + 1
+    assert observability.TICKS.value() == before["steps"] + 3
+    text = observability.REGISTRY.render()
+    assert 'huiwu_updates_total{outcome="duplicate"}' in text  # declared before it first happens
+
+
+# ---- redaction -------------------------------------------------------------------------------
+
+
+def test_redaction_takes_out_every_form_of_the_token_and_other_secrets() -> None:
+    redactor = RedactSecrets([TOKEN, "webhook-secret-value", "s3cr3t-password"])
+    other_bot = "987654321:ZZZhBP0av28bUqL3H_uLiJ3BCxiXsSPEPP9"
+
+    text = redactor.redact(
+        f"POST https://api.telegram.org/bot{TOKEN}/sendMessage "
+        f"encoded=bot123456789%3A{SECRET_HALF} half={SECRET_HALF} other=/bot{other_bot}/getMe "
+        "header=webhook-secret-value dsn=postgresql://huiwu:s3cr3t-password@db/huiwu"
+    )
+
+    for secret in (TOKEN, SECRET_HALF, other_bot.split(":")[1], "webhook-secret-value", "s3cr3t-password"):
+        assert secret not in text
+    assert "/bot123456789:<redacted>/sendMessage" in text
+    assert "bot123456789%3A<redacted>" in text
+    assert "/bot987654321:<redacted>/getMe" in text
+    assert "huiwu:<redacted>@db" in text
+
+
+def test_short_or_empty_secrets_are_not_used_for_redaction() -> None:
+    redactor = RedactSecrets(["", "abc", None])  # type: ignore[list-item]
+    assert redactor.redact("abc stays") == "abc stays"
+
+
+def test_secrets_of_the_settings() -> None:
+    found = secrets_of(
+        settings(
+            bot_token=TOKEN,
+            webhook_secret="hook_secret_1",
+            database_url="postgresql+asyncpg://huiwu:db-password@db:5432/huiwu",
+            redis_url="redis://:redis-password@cache:6379/0",
+        )
+    )
+    assert set(found) == {TOKEN, "hook_secret_1", "db-password", "redis-password"}
+
+
+@pytest.fixture
+def logger() -> Iterator[tuple[logging.Logger, io.StringIO, logging.Handler]]:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    redactor = RedactSecrets([TOKEN])
+    handler.addFilter(redactor)
+    handler.setFormatter(KeyValueFormatter(redactor))
+    log = logging.getLogger(f"tests.observability.{id(stream)}")
+    log.propagate = False
+    log.setLevel(logging.DEBUG)
+    log.addHandler(handler)
+    yield log, stream, handler
+    log.removeHandler(handler)
+
+
+def test_a_record_is_redacted_in_its_message_arguments_extras_and_traceback(
+    logger: tuple[logging.Logger, io.StringIO, logging.Handler],
+) -> None:
+    log, stream, _ = logger
+    url = f"http://127.0.0.1:1/bot{TOKEN}/getMe"
+    log.info("calling %s", url, extra={"url": url})
+    try:
+        raise ConnectionError(f"cannot reach {url}")
+    except ConnectionError:
+        log.exception("failed")
+    log.warning("broken format %s %s", url)  # not enough arguments: still one clean line
+
+    output = stream.getvalue()
+    assert SECRET_HALF not in output
+    assert output.count("\n") == 3  # one line per event, the traceback included
+    assert "url=http://127.0.0.1:1/bot123456789:<redacted>/getMe" in output
+    assert "ConnectionError: cannot reach" in output
+
+
+def test_key_value_lines() -> None:
+    record = logging.LogRecord("bot.app", logging.WARNING, __file__, 1, "two\nlines = %s", ("x y",), None)
+    record.update_id = 42
+    record.peer = "127.0.0.1"
+
+    line = KeyValueFormatter().format(record)
+
+    assert "\n" not in line
+    assert line.startswith("ts=")
+    assert 'level=WARNING logger=bot.app msg="two\\nlines = x y" update_id=42 peer=127.0.0.1' in line
+
+
+def test_json_lines() -> None:
+    try:
+        raise ValueError("boom")
+    except ValueError as error:
+        record = logging.LogRecord("bot", logging.ERROR, __file__, 1, "failed %s", (7,), (ValueError, error, None))
+    record.chat_id = -1001
+
+    event = json.loads(JsonFormatter().format(record))
+
+    assert event["level"] == "ERROR" and event["logger"] == "bot" and event["msg"] == "failed 7"
+    assert event["chat_id"] == -1001
+    assert "ValueError: boom" in event["exc"]
+    assert event["ts"].endswith("+00:00")
+
+
+def test_configure_logging_installs_one_redacting_handler() -> None:
+    root = logging.getLogger()
+    level = root.level
+    stream = io.StringIO()
+    first = configure_logging("INFO", "json", [TOKEN], stream=io.StringIO())
+    second = configure_logging("INFO", "json", [TOKEN], stream=stream)
+    try:
+        assert first not in root.handlers and second in root.handlers
+        logging.getLogger("aiogram.event").info("GET /bot%s/getUpdates", TOKEN)
+        logging.getLogger("aiogram.event").debug("not at INFO")
+        lines = stream.getvalue().splitlines()
+        assert len(lines) == 1
+        assert json.loads(lines[0])["msg"] == "GET /bot123456789:<redacted>/getUpdates"
+    finally:
+        root.removeHandler(second)
+        root.setLevel(level)
+        logging.captureWarnings(False)
+
+
+# ---- settings --------------------------------------------------------------------------------
+
+
+def test_webhook_and_http_defaults() -> None:
+    s = settings()
+    assert s.log_format == "kv"
+    assert s.redis_prefix == "huiwu"
+    assert s.webhook_url is None and s.webhook_secret is None
+    assert (s.webhook_host, s.webhook_port, s.webhook_max_connections) == ("127.0.0.1", 8080, 40)
+    assert (s.http_host, s.http_port) == ("127.0.0.1", 8081)
+    assert s.webhook_route == "/telegram/webhook"
+
+
+def test_the_webhook_needs_an_https_url_and_a_wellformed_secret() -> None:
+    assert settings().webhook_problem() is not None
+    assert "WEBHOOK_SECRET" in (settings(webhook_url="https://bot.example.com/hook").webhook_problem() or "")
+    bad = settings(webhook_url="https://bot.example.com/hook", webhook_secret=SecretStr("has spaces"))
+    assert "malformed" in (bad.webhook_problem() or "")
+    good = settings(webhook_url="https://bot.example.com/hook", webhook_secret=SecretStr("A-b_9" * 10))
+    assert good.webhook_problem() is None
+    with pytest.raises(ValidationError):
+        settings(webhook_url="http://bot.example.com/hook")
+
+
+def test_the_webhook_path_comes_from_the_url_unless_given() -> None:
+    assert settings(webhook_url="https://bot.example.com/huiwu/hook").webhook_route == "/huiwu/hook"
+    assert settings(webhook_url="https://bot.example.com").webhook_route == "/telegram/webhook"
+    assert (
+        settings(webhook_url="https://bot.example.com/huiwu/hook", webhook_path="/hook").webhook_route
+        == "/hook"
+    )
+    with pytest.raises(ValidationError):
+        settings(webhook_path="hook")
+
+
+@pytest.mark.parametrize("value", ["off", "", "OFF", "none"])
+def test_http_port_can_be_turned_off(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("HTTP_PORT", value)
+    assert settings().http_port is None
+
+
+def test_log_format_is_kv_or_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOG_FORMAT", "JSON")
+    assert settings().log_format == "json"
+    monkeypatch.setenv("LOG_FORMAT", "xml")
+    with pytest.raises(ValidationError):
+        settings()
+
+
+# ---- the composition root -------------------------------------------------------------------
+
+
+async def test_deduplication_runs_before_aiogram_error_handling(site: SiteConfig, tmp_path: Path) -> None:
+    app = build_app(settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"), site, ManualClock.now)
+    try:
+        outer = list(app.dispatcher.update.outer_middleware[:])
+        assert isinstance(outer[0], DeduplicateUpdates)
+        assert sum(isinstance(m, DeduplicateUpdates) for m in outer) == 1
+    finally:
+        await stop(app)
+
+
+async def test_two_apps_in_one_process_each_get_their_own_routers(site: SiteConfig, tmp_path: Path) -> None:
+    clock = ManualClock
+    first = build_app(settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'a.db'}"), site, clock)
+    second = build_app(settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'b.db'}"), site, clock)
+    try:
+        originals, copies = first.dispatcher.sub_routers, second.dispatcher.sub_routers
+        assert [r.name for r in originals] == [r.name for r in copies]
+        for original, twin in zip(originals, copies, strict=True):
+            assert twin is not original
+            assert twin.parent_router is second.dispatcher and original.parent_router is first.dispatcher
+            assert type(twin) is type(original)
+            for name, observer in original.observers.items():
+                assert twin.observers[name].router is twin
+                assert twin.observers[name].handlers == observer.handlers
+                assert twin.observers[name].handlers is not observer.handlers
+            assert twin.message is twin.observers["message"] and twin.errors is twin.error
+        assert own_router(originals[0]) is not originals[0]
+    finally:
+        await stop(second)
+        await stop(first)
+
+
+def test_listeners_per_mode(site: SiteConfig, tmp_path: Path) -> None:
+    database = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
+    hook = {"webhook_url": "https://bot.example.com/hook", "webhook_secret": SecretStr("s" * 20)}
+    cases = {
+        "polling": (settings(database_url=database), False, ["operations"]),
+        "polling, no http": (settings(database_url=database, http_port="off"), False, []),
+        "webhook": (settings(database_url=database, **hook), True, ["webhook", "operations"]),
+        "one port": (
+            settings(database_url=database, webhook_port=9000, http_port=9000, **hook),
+            True,
+            ["webhook and operations"],
+        ),
+    }
+    for case, (config, webhook, expected) in cases.items():
+        app = build_app(config, site, ManualClock)
+        try:
+            assert [s.name for s in plan_listeners(app, webhook=webhook)] == expected, case
+        finally:
+            app.dispatcher.sub_routers.clear()
+            for router in build_routers_of(app):
+                router._parent_router = None
+
+
+def build_routers_of(app: object) -> list:
+    from bot.handlers import build_routers
+
+    return build_routers()
