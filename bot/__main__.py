@@ -49,13 +49,14 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{settings.site_config}: the bot does not start with an invalid site file", file=sys.stderr)
         return 2
     from bot.app import InstanceNameTaken, build_app, run_polling, run_webhook
+    from bot.web import ListenerError
 
     app = build_app(settings, site)
     try:
         asyncio.run(run_webhook(app) if args.webhook else run_polling(app))
     except KeyboardInterrupt:
         pass
-    except InstanceNameTaken as error:
+    except (InstanceNameTaken, ListenerError) as error:
         print(error, file=sys.stderr)
         return 2
     return 0

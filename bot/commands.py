@@ -9,8 +9,22 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import SUPPORTED
 
-PRIVATE_COMMANDS = ("start", "book", "my", "mytasks", "today", "overdue", "language", "cancel", "help")
-GROUP_COMMANDS = ("mytasks", "bind", "help")
+PRIVATE_COMMANDS = (
+    "start",
+    "book",
+    "my",
+    "mytasks",
+    "today",
+    "overdue",
+    "tomorrow",
+    "week",
+    "ics",
+    "lost",
+    "language",
+    "cancel",
+    "help",
+)
+GROUP_COMMANDS = ("mytasks", "tomorrow", "lost", "bind", "help")
 
 
 def describe(command: str) -> str:
@@ -25,6 +39,10 @@ def describe(command: str) -> str:
         "bind": _("Bind this group to a team"),
         "today": _("Today's meetings and tasks"),
         "overdue": _("Tasks that are late now"),
+        "tomorrow": _("Tomorrow's meetings and tasks"),
+        "week": _("The weekly briefing"),
+        "ics": _("A room's calendar file"),
+        "lost": _("Lost and found: unclaimed items"),
     }
     return descriptions[command]
 

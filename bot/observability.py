@@ -247,7 +247,7 @@ def tick_steps(steps: int) -> None:
 REDACTED = "<redacted>"
 # A bot token anywhere (also one this process was not given), with its colon URL-encoded or not;
 # the bot id before the colon is public and kept, so the line still says which bot it was.
-TOKEN_PATTERN = re.compile(r"(?<![A-Za-z0-9])(\d{3,20})(:|%3A|%3a)[A-Za-z0-9_-]{20,}")
+TOKEN_PATTERN = re.compile(r"(?<!\d)(\d{3,20})(:|%3A|%3a)[A-Za-z0-9_-]{20,}")
 _STANDARD_ATTRIBUTES = frozenset(
     vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys() | {"message", "asctime", "taskName"}
 )

@@ -32,6 +32,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 
+from bot import observability
 from bot.notices import NoticeDelivery
 from bot.services.clock import Clock
 from bot.services.outbox import Delivery, Keyboard, Limits, OutboxService, Pacer, backoff_seconds
@@ -114,6 +115,7 @@ class Sender:
                 )
                 await self.outbox.mark_sent(item, message.message_id)
                 self.stats["sent"] += 1
+                observability.message_sent("send")
                 self.stats["merged_parts"] += len(item.part_ids)
             else:
                 assert item.message_id is not None
@@ -127,9 +129,11 @@ class Sender:
                 )
                 await self.outbox.mark_sent(item, None)
                 self.stats["edited"] += 1
+                observability.message_sent("edit")
             return 1
         except TelegramRetryAfter as error:
             self.stats["retry_after"] += 1
+            observability.rate_limited()
             log.warning("429 for chat %s: waiting %s s", item.chat_id, error.retry_after)
             await self.outbox.mark_retry(item, error.message, float(error.retry_after), may_give_up=False)
         except TelegramMigrateToChat as error:
@@ -155,14 +159,17 @@ class Sender:
 
     async def _retry(self, item: Delivery, error: str) -> None:
         self.stats["retried"] += 1
+        observability.send_failed("retry")
         wait = backoff_seconds(item.attempts)
         log.warning("outbox row %s to %s: %s; retry in %.0f s", item.row_id, item.chat_id, error, wait)
         if not await self.outbox.mark_retry(item, error, wait):
             self.stats["failed"] += 1
+            observability.send_failed("failed")
             await self._tell_supervisors(item, error)
 
     async def _failed(self, item: Delivery, error: str, tell: bool) -> None:
         self.stats["failed"] += 1
+        observability.send_failed("failed")
         log.warning("outbox row %s to %s failed: %s", item.row_id, item.chat_id, error)
         await self.outbox.mark_failed(item, error)
         if tell and item.method == "send":

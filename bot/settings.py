@@ -42,11 +42,11 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_host: str = "127.0.0.1"
-    webhook_port: int = Field(default=8080, ge=0, le=65535)
+    webhook_port: int = Field(default=8180, ge=0, le=65535)
     webhook_path: str | None = None
     webhook_max_connections: int = Field(default=40, ge=1, le=100)
     http_host: str = "127.0.0.1"
-    http_port: int | None = Field(default=8081, ge=0, le=65535)
+    http_port: int | None = Field(default=9180, ge=0, le=65535)
 
     @field_validator("telegram_api_base")
     @classmethod

@@ -278,6 +278,10 @@ def build_web_app(app: App, *, webhook: bool, operations: bool) -> web.Applicati
     return web_app
 
 
+class ListenerError(RuntimeError):
+    """A listener could not open its port (in use, not allowed)."""
+
+
 class WebServer:
     """One aiohttp listener; port 0 picks a free port (see :attr:`port` once started)."""
 
@@ -302,6 +306,13 @@ class WebServer:
         site = web.TCPSite(runner, self.host, self.requested_port)
         try:
             await site.start()
+        except OSError as error:
+            await runner.cleanup()
+            setting = "HTTP_PORT" if self.name == "operations" else "WEBHOOK_PORT"
+            raise ListenerError(
+                f"cannot listen on {self.host}:{self.requested_port} for the {self.name} "
+                f"({error.strerror or error}): set {setting} to a free port"
+            ) from error
         except BaseException:
             await runner.cleanup()
             raise

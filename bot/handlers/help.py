@@ -22,6 +22,7 @@ def help_text(person: PersonContext, site: SiteConfig, read: Reader) -> str:
         lines += [
             _("/book — book a meeting room: day, time, number of people, room, layout, services."),
             _("/my — your upcoming bookings: details, change or cancel."),
+            _("Or write the request in one message, e.g. “tomorrow 2-4pm room 101, 12 people, tea”."),
         ]
     lines += [
         _("/cancel — leave the current dialog."),
@@ -33,6 +34,11 @@ def help_text(person: PersonContext, site: SiteConfig, read: Reader) -> str:
         lines.append(_("Approval requests for class C halls and special layouts arrive here with buttons."))
     if person.team_ids:
         lines.append(_("In your team's group: /mytasks lists the open tasks; press Done or Problem on each."))
+    if person.has(Role.supervisor, Role.manager, Role.dispatcher):
+        lines.append(
+            _("/today, /overdue, /tomorrow — the day's meetings and tasks; /week — the weekly briefing.")
+        )
+    lines.append(_("/ics — a room's calendar file; /lost — lost and found."))
     lines.append(_("<b>Booking rules</b>"))
     for name, rule in sorted(site.room_classes.items()):
         if rule.needs_approval:

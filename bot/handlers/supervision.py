@@ -92,7 +92,9 @@ async def my_tasks(
         if in_group:
             team = await team_of_chat(session, site, message.chat.id)
             if team is None:
-                await message.answer(_("This group is not bound to a team. An admin can use /bind &lt;team&gt;."))
+                await message.answer(
+                    _("This group is not bound to a team. An admin can use /bind &lt;team&gt;.")
+                )
                 return
             if person.user_id not in team.everyone and not person.has(Role.supervisor, Role.manager):
                 await message.answer(_("/mytasks shows the tasks of your own team."))

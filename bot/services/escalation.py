@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import observability
 from bot.services.clock import Clock
 from bot.services.dispatch import (
     CARD,
@@ -135,6 +136,7 @@ class TaskTimers:
                 result.steps += 1
             task.lease_until, task.leased_by = None, None
         await session.flush()
+        observability.tick_steps(result.steps)
         return result
 
     async def progress_bookings(self, session: AsyncSession, result: TickResult) -> None:
@@ -293,6 +295,7 @@ class TaskTimers:
                 late=late,
                 scheduled=scheduled.isoformat(),
             )
+            observability.escalated(role)
         task.stage = stage
         wait = self.policy.wait_after(stage)
         task.next_at = scheduled + wait if wait is not None else None

@@ -57,10 +57,10 @@ def plain(text: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
-async def delivered(h: Harness, timeout: float = 40.0) -> None:
+async def delivered(h: Harness, within: float = 40.0) -> None:
     """Wait (real time: the sender's pacing and retries are in seconds) until the outbox is done."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within
     while loop.time() < deadline:
         rows = await outbox(h)
         if rows and all(r.status in ("sent", "merged", "applied", "failed") for r in rows):
@@ -145,14 +145,16 @@ async def test_a_burst_is_merged_and_reaches_the_groups_within_a_minute(tmp_path
             for number in range(1, MEETINGS + 1):
                 outcome = await data["booking_service"].create(
                     session,
-                    request(room=f"x{number:02d}", start=h.at(2, 10), layout="discussion", services={"tea": {}}),
+                    request(
+                        room=f"x{number:02d}", start=h.at(2, 10), layout="discussion", services={"tea": {}}
+                    ),
                 )
                 await data["delivery"].deliver(session, outcome.notices)
         loop = asyncio.get_running_loop()
         h.clock.set(h.at(2, 9))  # −60 min: checks, tests, unlocking and tea for all 30 at once
         started = loop.time()
         await h.app.workers.tick_once()
-        await delivered(h, timeout=90)
+        await delivered(h, within=90)
         elapsed = loop.time() - started
         rows = await outbox(h)
         assert elapsed < 60

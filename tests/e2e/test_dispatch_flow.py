@@ -90,7 +90,9 @@ async def card(h: Harness, chat_id: int, task_id: int) -> JSON:
     return found[0]
 
 
-async def press(h: Harness, user_id: int, chat_id: int, message: JSON, data: str, forge: bool = False) -> JSON:
+async def press(
+    h: Harness, user_id: int, chat_id: int, message: JSON, data: str, forge: bool = False
+) -> JSON:
     """Press a button by its data; the bot's answer to the press."""
     click = await h.emu.click_button(user_id, chat_id, message["message_id"], data, forge=forge)
     answer = await h.emu.wait_for_callback_answer(click["callback_query_id"], timeout=10)
@@ -222,7 +224,12 @@ async def test_unconfirmed_escalates_to_supervisor_then_manager_and_stops_when_c
     for chat, message in ((SUPERVISOR, escalation[0]), (MANAGER, to_manager[0])):
         edited = await h.emu.get_message(chat, message["message_id"])
         assert "已完成" in edited["text"] and not edited.get("reply_markup")
-    assert "已完成" in (await card(h, AV, av_test.id) if False else await h.emu.get_message(AV, reminder[0]["message_id"]))["text"]
+    assert (
+        "已完成"
+        in (
+            await card(h, AV, av_test.id) if False else await h.emu.get_message(AV, reminder[0]["message_id"])
+        )["text"]
+    )
 
 
 async def test_a_confirmation_before_the_supervisor_stops_the_chain(h: Harness) -> None:
@@ -252,8 +259,13 @@ async def test_the_supervisor_acknowledges_and_reassigns(h: Harness) -> None:
     assert len(notice) == 1
     assert any(e["type"] == "text_mention" and e["user"]["id"] == AV_MEMBER for e in notice[0]["entities"])
     await at(h, h.at(2, 9, 45))
-    await press(h, SUPERVISOR, SUPERVISOR, await h.emu.get_message(SUPERVISOR, escalation["message_id"]),
-                f"e:{av_test.id}:a")
+    await press(
+        h,
+        SUPERVISOR,
+        SUPERVISOR,
+        await h.emu.get_message(SUPERVISOR, escalation["message_id"]),
+        f"e:{av_test.id}:a",
+    )
     await at(h, h.at(2, 11))
     assert not [m for m in await h.emu.bot_messages(MANAGER) if shows(m, av_test.id)]
 
@@ -299,9 +311,9 @@ async def test_supervisor_views(h: Harness) -> None:
     await book(h, room="r102", start=h.at(0, 16), hours=1, confidential=True, title="秘密会谈")
     await at(h, h.at(0, 14, 30))
     data = h.app.dispatcher.workflow_data
-    check_3 = [t for t in await tasks(h) if t.template_id == "check_2" and t.team_id == "av"][0]
+    check_2 = next(t for t in await tasks(h) if t.template_id == "check_2" and t.team_id == "av")
     async with h.app.db.transaction() as session:
-        result = await TaskActions(h.site, h.clock).confirm(session, check_3.id, AV_MEMBER)
+        result = await TaskActions(h.site, h.clock).confirm(session, check_2.id, AV_MEMBER)
         await queue(session, data["delivery"], result.outgoing)
     today = await h.ask(SUPERVISOR, "/today", "今天")
     assert "第一会议室" in today["text"] and "秘密会谈" in today["text"]

@@ -169,9 +169,9 @@ async def emulator() -> AsyncIterator[tuple[EmulatorServer, EmulatorClient]]:
         await server.stop()
 
 
-async def until(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+async def until(condition, within: float, what: str) -> None:  # type: ignore[no-untyped-def]
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within
     while loop.time() < deadline:
         if await condition():
             return

@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import observability
+from bot.app import InstanceNameLease, InstanceNameTaken
 from bot.services.clock import ManualClock
 from bot.services.outbox import PENDING, SENDING, SENT
 from bot.services.types import BookingStatus
@@ -196,3 +197,21 @@ async def test_a_booking_across_both_instances_then_each_task_message_exactly_on
         assert len(texts) == sent, (chat_id, len(texts), sent)
         assert len(set(texts)) == len(texts), chat_id
     assert {r.leased_by for r in rows if r.status == SENT} <= {"a", "b"}
+
+
+async def test_a_second_live_instance_with_the_same_name_is_refused() -> None:
+    from redis.asyncio import Redis
+
+    async with redis_prefix() as prefix:
+        redis = Redis.from_url(REDIS_URL)
+        try:
+            first = InstanceNameLease(redis, prefix, "same")
+            await first.acquire(wait=0)
+            second = InstanceNameLease(redis, prefix, "same")
+            with pytest.raises(InstanceNameTaken, match="INSTANCE_NAME"):
+                await second.acquire(wait=0)
+            await first.release()
+            await second.acquire(wait=0)  # free again once the first one stopped
+            await second.release()
+        finally:
+            await redis.aclose()

@@ -323,3 +323,35 @@ async def test_metrics_are_prometheus_text_with_counters_and_gauges(hooked: Hook
     assert samples["huiwu_database_up"] == 1
     assert f'huiwu_info{{instance="{hooked.instance.app.settings.instance_name}",mode="webhook"}}' in samples
     assert "# TYPE huiwu_escalations_total counter" in body
+
+
+async def test_the_sender_counts_its_sends_and_429s(hooked: Hooked) -> None:
+    app = hooked.instance.app
+    sent_before = observability.MESSAGES_SENT.value(method="send")
+    limited_before = observability.RATE_LIMITED.value()
+    await hooked.emu.add_fault("429", method="sendMessage", chat_id=ALICE, count=1, retry_after=1)
+    now = hooked.clock.now()
+    async with app.db.transaction() as session:
+        session.add(
+            OutboxMessage(
+                chat_id=ALICE,
+                kind="send",
+                text="from the outbox",
+                status="pending",
+                attempts=0,
+                mergeable=False,
+                not_before=now,
+                created_at=now,
+            )
+        )
+    app.workers.wake.set()
+
+    message = await hooked.emu.wait_for_message(ALICE, "from the outbox", since=0, timeout=10)
+
+    assert message["text"] == "from the outbox"
+    assert observability.RATE_LIMITED.value() == limited_before + 1
+    for _ in range(50):  # the count follows the call's answer by a moment
+        if observability.MESSAGES_SENT.value(method="send") == sent_before + 1:
+            break
+        await asyncio.sleep(0.05)
+    assert observability.MESSAGES_SENT.value(method="send") == sent_before + 1
