@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from pathlib import Path
 
@@ -59,6 +60,9 @@ def _run(args: argparse.Namespace) -> int:
     except (InstanceNameTaken, ListenerError) as error:
         print(error, file=sys.stderr)
         return 2
+    except Exception:  # one structured (and redacted) line, not a bare traceback
+        logging.getLogger("bot").exception("huiwu stopped on an error")
+        return 1
     return 0
 
 

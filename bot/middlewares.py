@@ -53,6 +53,9 @@ class DeduplicateUpdates(BaseMiddleware):
                 first_time = await UpdateRepository(session).remember(event.update_id, self.clock.now())
         except IntegrityError:  # another instance recorded it a moment ago
             first_time = False
+        except Exception:  # the database is unreachable: the webhook answers 500, Telegram retries
+            observability.update_handled("failed", time.perf_counter() - started)
+            raise
         if not first_time:
             log.info("update %s already handled; skipped", event.update_id)
             observability.update_handled("duplicate")
@@ -61,8 +64,11 @@ class DeduplicateUpdates(BaseMiddleware):
             result = await handler(event, data)
         except Exception:
             observability.update_handled("failed", time.perf_counter() - started)
-            async with self.db.transaction() as session:
-                await UpdateRepository(session).forget(event.update_id)
+            try:
+                async with self.db.transaction() as session:
+                    await UpdateRepository(session).forget(event.update_id)
+            except Exception:  # then a redelivery is skipped as a duplicate: say so
+                log.exception("update %s failed and its id could not be released", event.update_id)
             raise
         observability.update_handled("handled", time.perf_counter() - started)
         await self._prune_now_and_then()

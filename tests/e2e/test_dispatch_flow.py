@@ -3,6 +3,7 @@ change and cancel, through the Bot API emulator with a ManualClock."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -10,14 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.outgoing import queue
 from bot.services.booking import BookingChanges
 from bot.services.planning import plan_tasks
 from bot.services.tasks import TaskActions
 from bot.services.types import BookingView
-from storage.models import Task
+from storage.models import OutboxMessage, Task
 from tests.e2e.conftest import Harness, running_bot
 from tests.unit.dispatch_support import request
 
@@ -41,7 +42,7 @@ async def book(h: Harness, **changes: Any) -> BookingView:
     async with h.app.db.transaction() as session:
         outcome = await data["booking_service"].create(session, request(**changes))
         await data["delivery"].deliver(session, outcome.notices)
-    await h.settle()
+    await quiet(h)
     return outcome.booking
 
 
@@ -52,7 +53,7 @@ async def change(h: Harness, booking_id: int, **changes: Any) -> BookingView:
             session, booking_id, 1001, "finance", BookingChanges(**changes)
         )
         await data["delivery"].deliver(session, outcome.notices)
-    await h.settle()
+    await quiet(h)
     return outcome.booking
 
 
@@ -61,7 +62,7 @@ async def cancel(h: Harness, booking_id: int) -> None:
     async with h.app.db.transaction() as session:
         outcome = await data["booking_service"].cancel(session, booking_id, 1001, "finance")
         await data["delivery"].deliver(session, outcome.notices)
-    await h.settle()
+    await quiet(h)
 
 
 async def tasks(h: Harness) -> list[Task]:
@@ -79,9 +80,27 @@ def shows(message: JSON, task_id: int) -> bool:
     return re.search(rf"#{task_id}(?!\d)", message.get("text") or "") is not None
 
 
+async def quiet(h: Harness) -> None:
+    """Settle, then wait for rows the app's own sender loop has in flight (settle cannot see
+    those: it only runs extra passes) so what the test reads next has arrived."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while True:
+        await h.settle()
+        async with h.app.db.transaction() as session:
+            busy = await session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.status.in_(("pending", "sending")))
+            )
+        if not busy or loop.time() > deadline:
+            return
+        await asyncio.sleep(0.05)
+
+
 async def at(h: Harness, moment: datetime) -> None:
     h.clock.set(moment)
-    await h.settle()
+    await quiet(h)
 
 
 async def card(h: Harness, chat_id: int, task_id: int) -> JSON:
@@ -96,7 +115,7 @@ async def press(
     """Press a button by its data; the bot's answer to the press."""
     click = await h.emu.click_button(user_id, chat_id, message["message_id"], data, forge=forge)
     answer = await h.emu.wait_for_callback_answer(click["callback_query_id"], timeout=10)
-    await h.settle()
+    await quiet(h)
     return answer
 
 

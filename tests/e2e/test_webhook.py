@@ -211,8 +211,10 @@ async def test_an_unreachable_database_answers_500_and_the_redelivery_is_applied
         return await remember(self, update_id, now)
 
     monkeypatch.setattr(UpdateRepository, "remember", database_down_once)
+    failed_before = observability.UPDATES.value(outcome="failed")
 
     assert await post_update(hooked.http, hooked.url, update) == 500  # Telegram will try again
+    assert observability.UPDATES.value(outcome="failed") == failed_before + 1
     assert await hooked.replies(ALICE) == []
     assert await post_update(hooked.http, hooked.url, update) == 200
     assert await post_update(hooked.http, hooked.url, update) == 200

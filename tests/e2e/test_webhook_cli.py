@@ -64,6 +64,8 @@ async def test_run_webhook_process(tmp_path: Path) -> None:
             LOG_FORMAT="json",
             LOG_LEVEL="DEBUG",
         )
+        # a file, not a pipe: a DEBUG log would fill a pipe nobody reads and block the bot
+        log_file = (tmp_path / "huiwu.log").open("wb")
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -72,8 +74,8 @@ async def test_run_webhook_process(tmp_path: Path) -> None:
             "--webhook",
             cwd=tmp_path,
             env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
+            stdout=log_file,
+            stderr=log_file,
         )
         try:
             async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
@@ -96,12 +98,14 @@ async def test_run_webhook_process(tmp_path: Path) -> None:
         finally:
             if process.returncode is None:
                 process.send_signal(signal.SIGTERM)
-            _, stderr = await asyncio.wait_for(process.communicate(), 30)
+            await asyncio.wait_for(process.wait(), 30)
+            log_file.close()
             await client.close()
-    assert process.returncode == 0, stderr.decode()[-2000:]
-    lines = stderr.decode().splitlines()
+    output = (tmp_path / "huiwu.log").read_text(encoding="utf-8")
+    assert process.returncode == 0, output[-2000:]
+    lines = output.splitlines()
     events = [json.loads(line) for line in lines]  # every line is one JSON event
     messages = [event["msg"] for event in events]
     assert "webhook set" in messages and "stopping" in messages
-    assert TOKEN.split(":", 1)[1] not in stderr.decode()
-    assert SECRET not in stderr.decode()
+    assert TOKEN.split(":", 1)[1] not in output
+    assert SECRET not in output

@@ -350,3 +350,57 @@ async def test_listeners_per_mode(
         assert [server.name for server in plan_listeners(app, webhook=webhook)] == expected
     finally:
         await stop(app)
+
+
+# ---- the command -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        ({}, "WEBHOOK_URL is not set"),
+        ({"WEBHOOK_URL": "https://bot.example.com/hook"}, "WEBHOOK_SECRET is not set"),
+        (
+            {"WEBHOOK_URL": "https://bot.example.com/hook", "WEBHOOK_SECRET": "no spaces"},
+            "WEBHOOK_SECRET is malformed",
+        ),
+    ],
+)
+def test_run_webhook_refuses_to_start_without_its_settings(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    environment: dict[str, str],
+    expected: str,
+) -> None:
+    from bot.__main__ import main
+    from tests.unit.test_settings import ENVIRONMENT
+
+    for name in ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the bot was built although it must not start")
+
+    monkeypatch.setattr("bot.app.build_app", refuse)
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        code = main(["run", "--webhook"])
+    finally:
+        for handler in list(root.handlers):
+            if handler not in handlers:
+                root.removeHandler(handler)
+        root.setLevel(level)
+        logging.captureWarnings(False)
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert [line for line in err.splitlines() if line.strip()] == [
+        line for line in err.splitlines() if line.startswith(expected)
+    ]
+    assert expected in err
