@@ -673,9 +673,15 @@ async def _take_end(manager: DialogManager, value: time) -> None:
 
 
 async def after_time(manager: DialogManager) -> None:
+    await _continue_or_recheck_room(manager, BookingSG.attendees)
+
+
+async def _continue_or_recheck_room(manager: DialogManager, next_step: State) -> None:
+    """Go on to ``next_step`` on a first pass; coming back from the summary, the chosen room
+    must still fit the new values, or the person picks another."""
     target = hub(manager)
     if target is None:
-        await goto(manager, BookingSG.attendees)
+        await goto(manager, next_step)
         return
     problem = await _room_problem(manager)
     if problem is not None:
@@ -707,16 +713,7 @@ async def _take_attendees(manager: DialogManager, count: int) -> None:
     if count > largest:
         raise BookingError("no_room_big_enough", capacity=largest)
     draft(manager)["attendees"] = count
-    target = hub(manager)
-    if target is None:
-        await goto(manager, BookingSG.room)
-        return
-    problem = await _room_problem(manager)
-    if problem is not None:
-        set_error(manager, problem)
-        await goto(manager, BookingSG.room)
-    else:
-        await goto(manager, target)
+    await _continue_or_recheck_room(manager, BookingSG.room)
 
 
 @guarded
