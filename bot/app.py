@@ -39,7 +39,7 @@ from bot.services.people import PeopleService
 from bot.services.understanding import warm_up
 from bot.settings import Settings
 from bot.site import SiteConfig
-from bot.web import WebServer, plan_listeners
+from bot.web import ListenerError, WebServer, plan_listeners
 from bot.workers import Workers
 from storage import migrate
 from storage.database import Database, create_engine, exclusive
@@ -275,9 +275,20 @@ def _dispatcher_data(app: App) -> dict[str, Any]:
 
 
 async def start_listeners(app: App, *, webhook: bool) -> None:
-    """Open the HTTP listeners of this mode (see :func:`bot.web.plan_listeners`)."""
+    """Open the HTTP listeners of this mode (see :func:`bot.web.plan_listeners`).
+
+    The webhook must listen or the bot is deaf: that failure stops the start. Health and
+    metrics are for the operators: without their port the bot still serves people, and says
+    so in the log.
+    """
     for server in plan_listeners(app, webhook=webhook):
-        await server.start()
+        try:
+            await server.start()
+        except ListenerError as error:
+            if "webhook" in server.name:
+                raise
+            log.error("%s; /healthz and /metrics are not served", error)
+            continue
         app.servers.append(server)
 
 

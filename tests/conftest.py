@@ -13,10 +13,20 @@ from bot.services.clock import ManualClock
 from bot.site import SiteConfig, load_site
 from storage import migrate
 from storage.database import Database, create_engine
+from tests.databases import USE_POSTGRES, database_url_for, drop_template
 
 EXAMPLE_SITE = Path(__file__).resolve().parent.parent / "examples" / "site.toml"
 # A Tuesday morning in the example site's zone.
 CLOCK_START = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: tests SQLite itself; not run with HUIWU_TEST_DATABASE=postgres")
+    config.addinivalue_line("markers", "slow: a long fault test (deselect with -m 'not slow')")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    drop_template()
 
 
 @pytest.fixture
@@ -31,11 +41,13 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    """A Database on a migrated SQLite file of its own."""
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
-    await migrate.upgrade(engine)
-    database = Database(engine)
-    try:
-        yield database
-    finally:
-        await database.dispose()
+    """A Database of its own, migrated: a SQLite file, or PostgreSQL (HUIWU_TEST_DATABASE=postgres)."""
+    async with database_url_for(tmp_path, "test") as url:
+        engine = create_engine(url, **({"pool_size": 5} if USE_POSTGRES else {}))
+        if not USE_POSTGRES:  # the PostgreSQL copy comes migrated from the session's template
+            await migrate.upgrade(engine)
+        database = Database(engine)
+        try:
+            yield database
+        finally:
+            await database.dispose()

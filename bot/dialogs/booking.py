@@ -1365,95 +1365,78 @@ async def on_start(start_data: Any, manager: DialogManager) -> None:
 
 
 # ---- windows ----------------------------------------------------------------------------------------
+def _choice(widget_id: str, items: str, on_click: Any) -> Select[str]:
+    """One button per ``(id, label)`` pair of the getter's ``items``."""
+    return Select(
+        Format("{item[1]}"),
+        id=widget_id,
+        item_id_getter=lambda item: item[0],
+        items=items,
+        on_click=on_click,
+    )
+
+
+def _step(
+    *widgets: Any,
+    state: State,
+    getter: Callable[..., Awaitable[dict[str, Any]]] | None = None,
+    on_text: Callable[[Message, MessageInput, DialogManager], Awaitable[None]] = buttons_only,
+) -> Window:
+    """A step of the wizard: its widgets, then ‹ Back / ✖ Cancel; what is typed there goes to ``on_text``."""
+    return Window(*widgets, NAV, MessageInput(on_text), state=state, getter=getter)
+
+
 booking_dialog = Dialog(
-    Window(
+    _step(
         screen(Tr("Which department is this booking for?")),
-        Column(
-            Select(
-                Format("{item[1]}"),
-                id="department",
-                item_id_getter=lambda item: item[0],
-                items="departments",
-                on_click=on_department,
-            )
-        ),
-        NAV,
-        MessageInput(buttons_only),
+        Column(_choice("department", "departments", on_department)),
         state=BookingSG.department,
         getter=department_getter,
     ),
-    Window(
+    _step(
         screen(
             Tr("📅 Which day is the meeting? Choose it on the calendar, or type a date such as 2026-12-03.")
         ),
         Column(
-            Select(
-                Format("{item[1]}"),
-                id="date_choice",
-                item_id_getter=lambda item: item[0],
-                items="date_choices",
-                on_click=on_date_choice,
-            ),
+            _choice("date_choice", "date_choices", on_date_choice),
             when="date_choices",
         ),
         SiteCalendar(id="calendar", on_click=on_date),
-        NAV,
-        MessageInput(on_date_text),
         state=BookingSG.date,
         getter=date_getter,
+        on_text=on_date_text,
     ),
-    Window(
+    _step(
         screen(Tr("🕘 {day}: when does the meeting start? Choose a time, or type one such as 9:30 or 1430.")),
         Group(
-            Select(
-                Format("{item[1]}"),
-                id="start",
-                item_id_getter=lambda item: item[0],
-                items="times",
-                on_click=on_start_time,
-            ),
+            _choice("start", "times", on_start_time),
             width=4,
         ),
-        NAV,
-        MessageInput(on_start_text),
         state=BookingSG.start,
         getter=start_getter,
+        on_text=on_start_text,
     ),
-    Window(
+    _step(
         screen(Tr("🕔 It starts at {start}. When does it end? Choose, or type a time such as 11:30.")),
         Group(
-            Select(
-                Format("{item[1]}"),
-                id="end",
-                item_id_getter=lambda item: item[0],
-                items="ends",
-                on_click=on_end_time,
-            ),
+            _choice("end", "ends", on_end_time),
             width=2,
         ),
-        NAV,
-        MessageInput(on_end_text),
         state=BookingSG.end,
         getter=end_getter,
+        on_text=on_end_text,
     ),
-    Window(
+    _step(
         screen(Tr("👥 How many people will attend? Type the number (the largest room holds {largest}).")),
         Group(
-            Select(
-                Format("{item[1]}"),
-                id="count",
-                item_id_getter=lambda item: item[0],
-                items="counts",
-                on_click=on_quick_count,
-            ),
+            _choice("count", "counts", on_quick_count),
             width=6,
         ),
-        NAV,
-        MessageInput(on_attendees_text),
         state=BookingSG.attendees,
         getter=attendees_getter,
+        on_text=on_attendees_text,
     ),
-    Window(
+    _step(
         screen(
             Tr("🏢 Rooms free on {when} for {count} people:", when="has_rooms"),
             Tr(
@@ -1462,58 +1445,28 @@ booking_dialog = Dialog(
             ),
             Format("{notes}", when="notes"),
         ),
-        Column(
-            Select(
-                Format("{item[1]}"),
-                id="room",
-                item_id_getter=lambda item: item[0],
-                items="rooms",
-                on_click=on_room,
-            )
-        ),
-        NAV,
-        MessageInput(buttons_only),
+        Column(_choice("room", "rooms", on_room)),
         state=BookingSG.room,
         getter=room_getter,
     ),
-    Window(
+    _step(
         screen(Tr("🪑 How should {room} be set up?")),
-        Column(
-            Select(
-                Format("{item[1]}"),
-                id="layout",
-                item_id_getter=lambda item: item[0],
-                items="layouts",
-                on_click=on_layout,
-            )
-        ),
-        NAV,
-        MessageInput(buttons_only),
+        Column(_choice("layout", "layouts", on_layout)),
         state=BookingSG.layout,
         getter=layout_getter,
     ),
-    Window(
+    _step(
         screen(
             Tr(
                 "⭐ Reception level? Levels 1 and 2: the teams are on site 90 minutes before the start; "
                 "levels 3 and 4: 30 minutes before."
             )
         ),
-        Row(
-            Select(
-                Format("{item[1]}"),
-                id="level",
-                item_id_getter=lambda item: item[0],
-                items="levels",
-                on_click=on_level,
-            )
-        ),
-        NAV,
-        MessageInput(buttons_only),
+        Row(_choice("level", "levels", on_level)),
         state=BookingSG.level,
         getter=level_getter,
     ),
-    Window(
+    _step(
         screen(Tr("🧾 Which services do you need? Tap to tick them, then press Done.")),
         Group(
             Multiselect(
@@ -1526,12 +1479,10 @@ booking_dialog = Dialog(
             width=2,
         ),
         Button(Tr("Done ›"), id="services_done", on_click=on_services_done),
-        NAV,
-        MessageInput(buttons_only),
         state=BookingSG.services,
         getter=services_getter,
     ),
-    Window(
+    _step(
         screen(
             Format("<b>{service}</b> — {label}"),
             Format("{hint}"),
@@ -1547,37 +1498,33 @@ booking_dialog = Dialog(
             Button(Tr("Use {default}"), id="detail_default", on_click=on_detail_default, when="has_default"),
             Button(Tr("Skip"), id="detail_skip", on_click=on_detail_skip, when="skip"),
         ),
-        NAV,
-        MessageInput(on_detail_text),
         state=BookingSG.detail,
         getter=detail_getter,
+        on_text=on_detail_text,
     ),
-    Window(
+    _step(
         screen(Tr("✏️ Type the title of the meeting (at most {title_limit} characters).")),
         Button(Tr("Keep “{current}”"), id="keep", on_click=_keeper(_to_contact), when="current"),
-        NAV,
-        MessageInput(on_title),
         state=BookingSG.title,
         getter=_keep_getter("title"),
+        on_text=on_title,
     ),
-    Window(
+    _step(
         screen(Tr("👤 Who is the contact person? Type a name, or use yours.")),
         Button(Format("👤 {my_name}"), id="my_name", on_click=on_my_name),
         Button(Tr("Keep “{current}”"), id="keep", on_click=_keeper(_to_phone), when="current"),
-        NAV,
-        MessageInput(on_contact),
         state=BookingSG.contact,
         getter=_keep_getter("contact_name"),
+        on_text=on_contact,
     ),
-    Window(
+    _step(
         screen(Tr("📞 Type the contact phone number.")),
         Button(Tr("Keep “{current}”"), id="keep", on_click=_keeper(_to_confidential), when="current"),
-        NAV,
-        MessageInput(on_phone),
         state=BookingSG.phone,
         getter=_keep_getter("contact_phone"),
+        on_text=on_phone,
     ),
-    Window(
+    _step(
         screen(
             Tr(
                 "🔒 Is the meeting confidential? Staff teams then see the room, time and tasks, "
@@ -1588,20 +1535,17 @@ booking_dialog = Dialog(
             Button(Tr("Yes, confidential"), id="confidential_yes", on_click=on_confidential_yes),
             Button(Tr("No"), id="confidential_no", on_click=on_confidential_no),
         ),
-        NAV,
-        MessageInput(buttons_only),
         state=BookingSG.confidential,
     ),
-    Window(
+    _step(
         screen(Tr("🗒 Any notes for the service centre? Type them, or press “No notes”.")),
         Button(Tr("No notes"), id="no_notes", on_click=on_no_notes),
         Button(Tr("Keep “{current}”"), id="keep", on_click=_keeper(_to_summary), when="current"),
-        NAV,
-        MessageInput(on_notes),
         state=BookingSG.notes,
         getter=_keep_getter("notes"),
+        on_text=on_notes,
     ),
-    Window(
+    _step(
         Format("⚠️ {error}", when="error"),
         Tr("<b>Please check your booking:</b>"),
         Format("{summary}"),
@@ -1611,12 +1555,10 @@ booking_dialog = Dialog(
             when="needs_approval",
         ),
         Button(Tr("✅ Confirm"), id="confirm", on_click=on_confirm),
-        NAV,
-        MessageInput(buttons_only),
         state=BookingSG.summary,
         getter=summary_getter,
     ),
-    Window(
+    _step(
         Format("⚠️ {error}", when="error"),
         Tr("<b>Change booking #{number}</b>"),
         Format("{summary}"),
@@ -1634,8 +1576,6 @@ booking_dialog = Dialog(
         ),
         Button(Tr("🧾 Services"), id="change_services", on_click=on_change_services),
         Button(Tr("✅ Save the changes"), id="change_save", on_click=on_change_confirm, when="has_changes"),
-        NAV,
-        MessageInput(buttons_only),
         state=BookingSG.change,
         getter=change_getter,
     ),

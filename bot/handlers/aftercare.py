@@ -98,11 +98,70 @@ async def _ask(
         )
 
 
+async def _ask_presser(
+    callback: CallbackQuery,
+    bot: Bot,
+    db: Database,
+    service: AftercareService,
+    hint: str | None,
+    *,
+    text: str,
+    kind: str,
+    ref_id: int,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Answer the press with ``hint`` and ask the person who pressed, in the button's chat."""
+    await answer_quietly(callback, hint)
+    await _ask(
+        bot,
+        db,
+        service,
+        chat_id=_chat_of(callback),
+        user_id=callback.from_user.id,
+        text=text,
+        kind=kind,
+        ref_id=ref_id,
+        extra=extra,
+    )
+
+
 async def _group_team(db: Database, site: SiteConfig, chat_id: int) -> Team | None:
     if chat_id > 0:
         return None
     async with db.transaction() as session:
         return await team_of_chat(session, site, chat_id)
+
+
+def _chat_of(callback: CallbackQuery) -> int:
+    """The chat the pressed button is in (the presser's private chat if the message is gone)."""
+    message = callback.message
+    return message.chat.id if message is not None else callback.from_user.id
+
+
+async def _refuse(callback: CallbackQuery, read: Reader, error: AftercareError | str) -> None:
+    """Answer a press that changes nothing with the reason, as an alert."""
+    if isinstance(error, str):
+        error = AftercareError(error)
+    await answer_quietly(callback, error_text(read, error), alert=True)
+
+
+async def _answer_refused(
+    message: Message,
+    prompt: PromptView,
+    read: Reader,
+    bot: Bot,
+    db: Database,
+    service: AftercareService,
+    error: AftercareError,
+    question: str | None,
+) -> None:
+    """Say why an answer was refused: with ``question``, ask it again; without, close the question."""
+    if question is None:
+        async with db.transaction() as session:
+            await service.answered(session, prompt.chat_id, prompt.message_id)
+        await message.reply(error_text(read, error))
+    else:
+        await _reask(message, prompt, read, bot, db, service, error_text(read, error) + "\n" + question)
 
 
 def typed(message: Message) -> str | None:
@@ -140,24 +199,22 @@ async def item_found_pressed(
     read = reader(i18n, site)
     service = _service(site, clock)
     booking_id = int(match.group(1))
-    message = callback.message
-    chat_id = message.chat.id if message is not None else callback.from_user.id
+    chat_id = _chat_of(callback)
     team = await _group_team(db, site, chat_id)
     if not service.may_record(callback.from_user.id, team):
-        await answer_quietly(callback, error_text(read, AftercareError("not_allowed_here")), alert=True)
+        await _refuse(callback, read, "not_allowed_here")
         return
     async with db.transaction() as session:
         meeting = await service.meeting(session, booking_id)
     if meeting is None:
-        await answer_quietly(callback, error_text(read, AftercareError("meeting_not_found")), alert=True)
+        await _refuse(callback, read, "meeting_not_found")
         return
-    await answer_quietly(callback, _("Reply to my question with the description."))
-    await _ask(
+    await _ask_presser(
+        callback,
         bot,
         db,
         service,
-        chat_id=chat_id,
-        user_id=callback.from_user.id,
+        _("Reply to my question with the description."),
         text=_found_question(
             read, callback.from_user.id, callback.from_user.first_name, read.room_name(meeting.room_id)
         ),
@@ -255,17 +312,17 @@ async def consumables_pressed(
     service = _service(site, clock)
     action, booking_id, argument = match.group(1), int(match.group(2)), match.group(3)
     message = callback.message
-    chat_id = message.chat.id if message is not None else callback.from_user.id
+    chat_id = _chat_of(callback)
     team = await _group_team(db, site, chat_id)
     if not service.may_record(callback.from_user.id, team):
-        await answer_quietly(callback, error_text(read, AftercareError("not_allowed_here")), alert=True)
+        await _refuse(callback, read, "not_allowed_here")
         return
     async with db.transaction() as session:
         meeting = await service.meeting(session, booking_id)
         lines = await service.consumption(session, booking_id)
         fee = await service.fee_of_booking(session, booking_id)
     if meeting is None:
-        await answer_quietly(callback, error_text(read, AftercareError("meeting_not_found")), alert=True)
+        await _refuse(callback, read, "meeting_not_found")
         return
     if action in ("o", "c"):
         page = int(argument) if action == "c" and argument and argument.isdigit() else 0
@@ -287,18 +344,17 @@ async def consumables_pressed(
     if action == "i":
         consumable = site.consumable(argument or "")
         if consumable is None:
-            await answer_quietly(callback, error_text(read, AftercareError("unknown_consumable")), alert=True)
+            await _refuse(callback, read, "unknown_consumable")
             return
         if fee is not None:
-            await answer_quietly(callback, error_text(read, AftercareError("fee_already_sent")), alert=True)
+            await _refuse(callback, read, "fee_already_sent")
             return
-        await answer_quietly(callback, _("Reply to my question with the quantity."))
-        await _ask(
+        await _ask_presser(
+            callback,
             bot,
             db,
             service,
-            chat_id=chat_id,
-            user_id=callback.from_user.id,
+            _("Reply to my question with the quantity."),
             text=_("📝 {name}: how many {unit} of {item} did the meeting use? Reply with a number.").format(
                 name=_mention(callback.from_user.id, callback.from_user.first_name),
                 unit=escape(consumable.unit.get(read.language)),
@@ -316,7 +372,7 @@ async def consumables_pressed(
             await delivery.deliver(session, notices)
             lines = await service.consumption(session, booking_id)
     except AftercareError as error:
-        await answer_quietly(callback, error_text(read, error), alert=True)
+        await _refuse(callback, read, error)
         return
     await answer_quietly(callback, _("🧾 Sent to the organiser."))
     text, keyboard = catalogue_view(read, meeting, lines, 0, sent=True)
@@ -341,15 +397,12 @@ async def _quantity_answer(
             meeting = await service.meeting(session, prompt.ref_id)
             await service.answered(session, prompt.chat_id, prompt.message_id)
     except AftercareError as error:
-        if error.code in ("fee_already_sent", "meeting_not_found", "unknown_consumable"):
-            async with db.transaction() as session:
-                await service.answered(session, prompt.chat_id, prompt.message_id)
-            await message.reply(error_text(read, error))
-            return
-        consumable = read.site.consumable(consumable_id)
-        item = escape(consumable.name.get(read.language)) if consumable else ""
-        question = _("📝 {name}: how many of {item}? Reply with a whole number.").replace("{item}", item)
-        await _reask(message, prompt, read, bot, db, service, error_text(read, error) + "\n" + question)
+        question = None
+        if error.code not in ("fee_already_sent", "meeting_not_found", "unknown_consumable"):
+            consumable = read.site.consumable(consumable_id)
+            item = escape(consumable.name.get(read.language)) if consumable else ""
+            question = _("📝 {name}: how many of {item}? Reply with a whole number.").replace("{item}", item)
+        await _answer_refused(message, prompt, read, bot, db, service, error, question)
         return
     assert meeting is not None
     text, keyboard = catalogue_view(read, meeting, lines, 0, sent=False)
@@ -392,18 +445,17 @@ async def lost_pressed(
     read = reader(i18n, site)
     service = _service(site, clock)
     action, number = match.group(1), int(match.group(2))
-    message = callback.message
-    chat_id = message.chat.id if message is not None else callback.from_user.id
+    chat_id = _chat_of(callback)
     if action == "ph":
         async with db.transaction() as session:
             item = await service.item(session, number)
             meeting = await service.meeting(session, item.booking_id) if item and item.booking_id else None
         organiser = meeting is not None and meeting.requester_id == person.user_id
         if item is None or not item.photo_file_id:
-            await answer_quietly(callback, error_text(read, AftercareError("item_not_found")), alert=True)
+            await _refuse(callback, read, "item_not_found")
             return
         if not (organiser or _may_see_lost(service, person)):
-            await answer_quietly(callback, error_text(read, AftercareError("not_organiser")), alert=True)
+            await _refuse(callback, read, "not_organiser")
             return
         await answer_quietly(callback)
         await bot.send_photo(
@@ -411,7 +463,7 @@ async def lost_pressed(
         )
         return
     if not _may_see_lost(service, person):
-        await answer_quietly(callback, error_text(read, AftercareError("not_staff")), alert=True)
+        await _refuse(callback, read, "not_staff")
         return
     if action == "p":
         async with db.transaction() as session:
@@ -423,15 +475,14 @@ async def lost_pressed(
         item = await service.item(session, number)
     if item is None or item.status != "unclaimed":
         code = "item_not_found" if item is None else "item_closed"
-        await answer_quietly(callback, error_text(read, AftercareError(code)), alert=True)
+        await _refuse(callback, read, code)
         return
-    await answer_quietly(callback, _("Reply to my question with the receiver's name."))
-    await _ask(
+    await _ask_presser(
+        callback,
         bot,
         db,
         service,
-        chat_id=chat_id,
-        user_id=callback.from_user.id,
+        _("Reply to my question with the receiver's name."),
         text=_("📝 {name}: who received item #{number}? Reply with their name (and unit).").format(
             name=_mention(callback.from_user.id, callback.from_user.first_name), number=item.id
         ),
@@ -448,13 +499,17 @@ async def _handover_answer(
             item = await service.hand_over(session, prompt.ref_id, prompt.user_id, typed(message))
             await service.answered(session, prompt.chat_id, prompt.message_id)
     except AftercareError as error:
-        if error.code == "handover_no_name":
-            question = _("📝 {name}: who received the item? Reply with their name.")
-            await _reask(message, prompt, read, bot, db, service, error_text(read, error) + "\n" + question)
-            return
-        async with db.transaction() as session:
-            await service.answered(session, prompt.chat_id, prompt.message_id)
-        await message.reply(error_text(read, error))
+        question = _("📝 {name}: who received the item? Reply with their name.")
+        await _answer_refused(
+            message,
+            prompt,
+            read,
+            bot,
+            db,
+            service,
+            error,
+            question if error.code == "handover_no_name" else None,
+        )
         return
     await message.reply(
         _("✅ Item #{number} handed over to {receiver}.").format(
@@ -493,16 +548,15 @@ async def fee_pressed(
         async with db.transaction() as session:
             fee = await service.check_fee_decision(session, fee_id, user_id)
     except AftercareError as error:
-        await answer_quietly(callback, error_text(read, error), alert=True)
+        await _refuse(callback, read, error)
         return
-    await answer_quietly(callback, _("Reply to my question with the reason."))
     message = callback.message
-    await _ask(
+    await _ask_presser(
+        callback,
         bot,
         db,
         service,
-        chat_id=message.chat.id if message is not None else user_id,
-        user_id=user_id,
+        _("Reply to my question with the reason."),
         text=_(
             "📝 Why do you dispute fee confirmation #{number}? Reply to this message with the reason."
         ).format(number=fee.id),
@@ -530,13 +584,17 @@ async def _dispute_answer(
             await service.answered(session, prompt.chat_id, prompt.message_id)
             meeting = await service.meeting(session, fee.booking_id)
     except AftercareError as error:
-        if error.code == "dispute_no_reason":
-            question = _("📝 Why do you dispute the fee? Reply to this message with the reason.")
-            await _reask(message, prompt, read, bot, db, service, error_text(read, error) + "\n" + question)
-            return
-        async with db.transaction() as session:
-            await service.answered(session, prompt.chat_id, prompt.message_id)
-        await message.reply(error_text(read, error))
+        question = _("📝 Why do you dispute the fee? Reply to this message with the reason.")
+        await _answer_refused(
+            message,
+            prompt,
+            read,
+            bot,
+            db,
+            service,
+            error,
+            question if error.code == "dispute_no_reason" else None,
+        )
         return
     original = prompt.extra.get("message_id")
     if original:
@@ -569,7 +627,6 @@ async def feedback_pressed(
     booking_id, action = int(match.group(1)), match.group(2)
     user_id = callback.from_user.id
     message = callback.message
-    chat_id = message.chat.id if message is not None else user_id
     try:
         if action.isdigit():
             async with db.transaction() as session:
@@ -601,15 +658,14 @@ async def feedback_pressed(
                 raise AftercareError("already_commented")
             text, kind = _("📝 Reply to this message with your comment."), COMMENT
     except AftercareError as error:
-        await answer_quietly(callback, error_text(read, error), alert=True)
+        await _refuse(callback, read, error)
         return
-    await answer_quietly(callback)
-    await _ask(
+    await _ask_presser(
+        callback,
         bot,
         db,
         service,
-        chat_id=chat_id,
-        user_id=user_id,
+        None,
         text=text,
         kind=kind,
         ref_id=booking_id,
@@ -636,17 +692,13 @@ async def _feedback_answer(
             await delivery.deliver(session, notices)
             await service.answered(session, prompt.chat_id, prompt.message_id)
     except AftercareError as error:
-        if error.code in ("score_not_number", "score_out_of_range", "comment_empty"):
-            question = (
-                _("📝 Reply to this message with a score from 1 to 5, and a comment if you like.")
-                if prompt.kind == SCORE
-                else _("📝 Reply to this message with your comment.")
-            )
-            await _reask(message, prompt, read, bot, db, service, error_text(read, error) + "\n" + question)
-            return
-        async with db.transaction() as session:
-            await service.answered(session, prompt.chat_id, prompt.message_id)
-        await message.reply(error_text(read, error))
+        question = (
+            _("📝 Reply to this message with a score from 1 to 5, and a comment if you like.")
+            if prompt.kind == SCORE
+            else _("📝 Reply to this message with your comment.")
+        )
+        retry = error.code in ("score_not_number", "score_out_of_range", "comment_empty")
+        await _answer_refused(message, prompt, read, bot, db, service, error, question if retry else None)
         return
     original = prompt.extra.get("message_id")
     if original:

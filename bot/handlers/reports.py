@@ -23,7 +23,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.handlers.replies import answer_quietly, markup, reader, show
 from bot.jobs.weekly import send_briefing, week_figures
 from bot.notices import Keyboard
-from bot.render.digest import meetings_digest, pager, team_digest
+from bot.render.digest import meetings_digest, page_of, pager, team_digest, two_a_row
 from bot.render.text import Reader
 from bot.services.calendar import CalendarEntry, CalendarService, Wording, find_room
 from bot.services.clock import Clock
@@ -64,6 +64,20 @@ def _page(pages: list[str], read: Reader, prefix: str, page: int) -> tuple[str, 
     return pages[page], pager(read, prefix, page, len(pages))
 
 
+def _digest_prefix(team_id: str | None) -> str:
+    """Button data of a digest's pages: the meetings (``dg:m:``) or a team's tasks."""
+    return "dg:m:" if team_id is None else f"dg:t:{team_id}:"
+
+
+async def _answer_digest(
+    message: Message, db: Database, site: SiteConfig, clock: Clock, read: Reader, team_id: str | None
+) -> None:
+    """The first page of the meetings digest (``team_id`` None) or of a team's tasks."""
+    pages = await _digest_pages(db, site, clock, read, "m" if team_id is None else "t", team_id)
+    text, keyboard = _page(pages, read, _digest_prefix(team_id), 0)
+    await message.answer(text, reply_markup=markup(keyboard))
+
+
 @router.message(Command("tomorrow"))
 async def tomorrow(
     message: Message, person: PersonContext, site: SiteConfig, clock: Clock, i18n: I18n, db: Database
@@ -75,14 +89,10 @@ async def tomorrow(
         if team is None:
             await message.answer(_("This group is not a team's group, so it has no task list."))
             return
-        pages = await _digest_pages(db, site, clock, read, "t", team.id)
-        text, keyboard = _page(pages, read, f"dg:t:{team.id}:", 0)
-        await message.answer(text, reply_markup=markup(keyboard))
+        await _answer_digest(message, db, site, clock, read, team.id)
         return
     if person.has(*SEES_MEETINGS):
-        pages = await _digest_pages(db, site, clock, read, "m", None)
-        text, keyboard = _page(pages, read, "dg:m:", 0)
-        await message.answer(text, reply_markup=markup(keyboard))
+        await _answer_digest(message, db, site, clock, read, None)
         return
     if not person.team_ids:
         await message.answer(
@@ -90,9 +100,7 @@ async def tomorrow(
         )
         return
     for team_id in person.team_ids:
-        pages = await _digest_pages(db, site, clock, read, "t", team_id)
-        text, keyboard = _page(pages, read, f"dg:t:{team_id}:", 0)
-        await message.answer(text, reply_markup=markup(keyboard))
+        await _answer_digest(message, db, site, clock, read, team_id)
 
 
 @router.callback_query(F.data.regexp(DIGEST_PAGE).as_("match"))
@@ -116,7 +124,7 @@ async def digest_page(
         await answer_quietly(callback, _("This list is not for you."), alert=True)
         return
     pages = await _digest_pages(db, site, clock, read, "m" if team_id is None else "t", team_id)
-    prefix = "dg:m:" if team_id is None else f"dg:t:{team_id}:"
+    prefix = _digest_prefix(team_id)
     await answer_quietly(callback)
     await show(callback, *_page(pages, read, prefix, page))
 
@@ -158,18 +166,10 @@ async def week(
 
 def _rooms_keyboard(read: Reader, page: int = 0) -> Keyboard:
     """The rooms as buttons, two a row, :data:`ROOMS_PAGE` a page."""
-    rooms = read.site.rooms
-    pages = max(1, (len(rooms) + ROOMS_PAGE - 1) // ROOMS_PAGE)
-    page = min(max(page, 0), pages - 1)
-    shown = rooms[page * ROOMS_PAGE : (page + 1) * ROOMS_PAGE]
-    rows: Keyboard = []
-    for index in range(0, len(shown), 2):
-        rows.append(
-            [
-                {"text": room.name.get(read.language), "callback_data": f"ics:{room.id}"}
-                for room in shown[index : index + 2]
-            ]
-        )
+    shown, page, pages = page_of(read.site.rooms, page, ROOMS_PAGE)
+    rows = two_a_row(
+        [{"text": room.name.get(read.language), "callback_data": f"ics:{room.id}"} for room in shown]
+    )
     return rows + pager(read, "icsp:", page, pages)
 
 

@@ -113,7 +113,8 @@ async def my_tasks(
             _("📋 <b>Open and coming tasks</b> — {teams}").format(teams=names),
             meetings,
             today=views.today(),
-            hide=in_group,
+            # staff read a confidential meeting's room and time, never its title or unit (SPEC §2)
+            hide=in_group or not person.has(Role.supervisor, Role.manager, Role.dispatcher),
             with_team=len(teams) > 1,
             empty=_("No open tasks. 👍"),
         )

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.handlers.replies import answer_quietly, markup, reader
 from bot.notices import Keyboard, NoticeDelivery
 from bot.outgoing import queue
+from bot.render.digest import two_a_row
 from bot.render.tasks import escalation_callback, mention, reason_text, supervisor_buttons, task_callback
 from bot.services.clock import Clock
 from bot.services.dispatch import supervises
@@ -96,6 +97,13 @@ async def _refusal(
     return _("You are not allowed to do this.")
 
 
+async def _answer_refusal(
+    callback: CallbackQuery, db: Database, site: SiteConfig, i18n: I18n, result: ActionResult, task_id: int
+) -> None:
+    """Answer the press with why it changed nothing (or with what it did)."""
+    await answer_quietly(callback, await _refusal(db, site, i18n, result, task_id, callback.from_user.id))
+
+
 async def _run(
     db: Database, delivery: NoticeDelivery, workers: Workers, action: object, *args: object
 ) -> ActionResult:
@@ -114,15 +122,9 @@ def _reason_keyboard(task_id: int) -> Keyboard:
         "supplies": _("Supplies missing"),
         "staff": _("Not enough staff"),
     }
-    rows: Keyboard = []
-    keys = list(PRESET_REASONS)
-    for index in range(0, len(keys), 2):
-        rows.append(
-            [
-                {"text": labels[key], "callback_data": task_callback(task_id, f"r:{key}")}
-                for key in keys[index : index + 2]
-            ]
-        )
+    rows = two_a_row(
+        [{"text": labels[key], "callback_data": task_callback(task_id, f"r:{key}")} for key in PRESET_REASONS]
+    )
     rows.append([{"text": _("✍️ Other (type it)"), "callback_data": task_callback(task_id, "o")}])
     return rows
 
@@ -144,12 +146,12 @@ async def task_press(
     actions = TaskActions(site, clock)
     if action == "d":
         result = await _run(db, delivery, workers, actions.confirm, task_id, user.id)
-        await answer_quietly(callback, await _refusal(db, site, i18n, result, task_id, user.id))
+        await _answer_refusal(callback, db, site, i18n, result, task_id)
         return
     if action in ("p", "o"):
         result = await _run(db, delivery, workers, actions.may_report, task_id, user.id)
         if result.code != "allowed":
-            await answer_quietly(callback, await _refusal(db, site, i18n, result, task_id, user.id))
+            await _answer_refusal(callback, db, site, i18n, result, task_id)
             return
         if action == "p":
             await answer_quietly(callback, _("What is wrong? Choose a reason."))
@@ -164,7 +166,7 @@ async def task_press(
         return
     result = await _run(db, delivery, workers, actions.report_problem, task_id, user.id, f"preset:{reason}")
     if result.code != "reported":
-        await answer_quietly(callback, await _refusal(db, site, i18n, result, task_id, user.id))
+        await _answer_refusal(callback, db, site, i18n, result, task_id)
         return
     await answer_quietly(callback, _answer_text(result))
     await _close_prompt(callback, task_id, reason_text(reader(i18n, site), f"preset:{reason}"))

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from html import escape
 
 from bot.notices import Keyboard, RenderContext, Rendered, renderer
-from bot.render.booking import person_name
-from bot.render.digest import pager, team_name
+from bot.render.booking import notice_reader, person_name
+from bot.render.digest import page_of, pager, team_name, two_a_row
 from bot.render.text import Reader, fit_message, user_text
 from bot.services.aftercare import (
     AftercareError,
@@ -32,10 +32,6 @@ from bot.services.types import Notice
 
 CATALOGUE_PAGE = 8
 LOST_PAGE = 8
-
-
-def _reader(ctx: RenderContext) -> Reader:
-    return Reader(ctx.i18n, ctx.language, ctx.site)
 
 
 def money(reader: Reader, cents: int) -> str:
@@ -128,7 +124,7 @@ def ended_keyboard(reader: Reader, booking_id: int) -> Keyboard:
 
 @renderer("meeting_ended")
 async def render_meeting_ended(ctx: RenderContext, notice: Notice) -> Rendered | None:
-    reader = _reader(ctx)
+    reader = notice_reader(ctx)
     _ = reader.gettext
     booking_id = int(notice.params["booking_id"])
     meeting = await AftercareService(ctx.site, ctx.clock).meeting(ctx.session, booking_id)
@@ -165,7 +161,7 @@ def item_text(reader: Reader, item: LostItemView, meeting: MeetingRef | None) ->
 
 @renderer("lost_item_found")
 async def render_lost_item_found(ctx: RenderContext, notice: Notice) -> Rendered | None:
-    reader = _reader(ctx)
+    reader = notice_reader(ctx)
     _ = reader.gettext
     service = AftercareService(ctx.site, ctx.clock)
     item = await service.item(ctx.session, int(notice.params["item_id"]))
@@ -236,18 +232,13 @@ def catalogue_view(
         text.append(_("The fee confirmation was sent to the organiser."))
         return fit_message("\n".join(text)), []
     text.append(_("Choose an item, then reply with the quantity."))
-    catalogue = reader.site.consumables
-    pages = max(1, (len(catalogue) + CATALOGUE_PAGE - 1) // CATALOGUE_PAGE)
-    page = min(max(page, 0), pages - 1)
-    keyboard: Keyboard = []
-    shown = catalogue[page * CATALOGUE_PAGE : (page + 1) * CATALOGUE_PAGE]
-    for index in range(0, len(shown), 2):
-        row = []
-        for consumable in shown[index : index + 2]:
-            name, unit = consumable.name.get(reader.language), consumable.unit.get(reader.language)
-            label = f"{name} ({consumable.price:g}/{unit})"
-            row.append({"text": label, "callback_data": f"cs:i:{meeting.booking_id}:{consumable.id}"})
-        keyboard.append(row)
+    shown, page, pages = page_of(reader.site.consumables, page, CATALOGUE_PAGE)
+    buttons = []
+    for consumable in shown:
+        name, unit = consumable.name.get(reader.language), consumable.unit.get(reader.language)
+        label = f"{name} ({consumable.price:g}/{unit})"
+        buttons.append({"text": label, "callback_data": f"cs:i:{meeting.booking_id}:{consumable.id}"})
+    keyboard = two_a_row(buttons)
     keyboard += pager(reader, f"cs:c:{meeting.booking_id}:", page, pages)
     if lines:
         keyboard.append(
@@ -287,7 +278,7 @@ def fee_keyboard(reader: Reader, fee: FeeView) -> Keyboard:
 
 @renderer("fee_confirmation")
 async def render_fee_confirmation(ctx: RenderContext, notice: Notice) -> Rendered | None:
-    reader = _reader(ctx)
+    reader = notice_reader(ctx)
     _ = reader.gettext
     service = AftercareService(ctx.site, ctx.clock)
     fee = await service.fee(ctx.session, int(notice.params["fee_id"]))
@@ -300,7 +291,7 @@ async def render_fee_confirmation(ctx: RenderContext, notice: Notice) -> Rendere
 
 @renderer("fee_disputed")
 async def render_fee_disputed(ctx: RenderContext, notice: Notice) -> Rendered | None:
-    reader = _reader(ctx)
+    reader = notice_reader(ctx)
     _ = reader.gettext
     service = AftercareService(ctx.site, ctx.clock)
     fee = await service.fee(ctx.session, int(notice.params["fee_id"]))
@@ -325,7 +316,7 @@ def score_keyboard(reader: Reader, booking_id: int) -> Keyboard:
 
 @renderer("feedback_request")
 async def render_feedback_request(ctx: RenderContext, notice: Notice) -> Rendered | None:
-    reader = _reader(ctx)
+    reader = notice_reader(ctx)
     _ = reader.gettext
     booking_id = int(notice.params["booking_id"])
     meeting = await AftercareService(ctx.site, ctx.clock).meeting(ctx.session, booking_id)
@@ -358,7 +349,7 @@ def thanks_keyboard(reader: Reader, booking_id: int, comment: str | None) -> Key
 
 @renderer("feedback_low")
 async def render_feedback_low(ctx: RenderContext, notice: Notice) -> Rendered | None:
-    reader = _reader(ctx)
+    reader = notice_reader(ctx)
     _ = reader.gettext
     service = AftercareService(ctx.site, ctx.clock)
     booking_id = int(notice.params["booking_id"])

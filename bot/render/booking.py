@@ -187,13 +187,24 @@ async def person_name(session: AsyncSession, site: SiteConfig, user_id: int) -> 
     return str(user_id)
 
 
-def _reader(ctx: RenderContext) -> Reader:
+def notice_reader(ctx: RenderContext) -> Reader:
+    """The reader a notice is rendered for."""
     return Reader(ctx.i18n, ctx.language, ctx.site)
 
 
-async def _load(ctx: RenderContext, notice: Notice) -> BookingView | None:
+async def notice_booking(ctx: RenderContext, notice: Notice) -> BookingView | None:
+    """The booking a notice is about (``booking_id``), or None if it is gone."""
     booking = await BookingRepository(ctx.session).get(int(notice.params["booking_id"]))
     return to_view(booking) if booking is not None else None
+
+
+async def _actor_name(reader: Reader, ctx: RenderContext, notice: Notice) -> str:
+    """Who made the change the notice is about; no actor means the service centre did."""
+    _ = reader.gettext
+    actor = notice.params.get("actor_id")
+    if actor is None:
+        return _("the service centre")
+    return await person_name(ctx.session, ctx.site, int(actor))
 
 
 def approval_keyboard(reader: Reader, view: BookingView) -> Keyboard:
@@ -226,20 +237,20 @@ async def approval_request_text(
 
 @renderer("approval_request")
 async def render_approval_request(ctx: RenderContext, notice: Notice) -> Rendered | None:
-    view = await _load(ctx, notice)
+    view = await notice_booking(ctx, notice)
     if view is None or view.status != BookingStatus.pending:
         return None
-    reader = _reader(ctx)
+    reader = notice_reader(ctx)
     text = await approval_request_text(reader, ctx.session, view)
     return Rendered(text, approval_keyboard(reader, view))
 
 
 @renderer("booking_decided")
 async def render_booking_decided(ctx: RenderContext, notice: Notice) -> Rendered | None:
-    view = await _load(ctx, notice)
+    view = await notice_booking(ctx, notice)
     if view is None:
         return None
-    reader = _reader(ctx)
+    reader = notice_reader(ctx)
     _ = reader.gettext
     if view.status == BookingStatus.rejected:
         heading = _("❌ Your booking #{number} was <b>rejected</b>.").format(number=view.id)
@@ -252,30 +263,24 @@ async def render_booking_decided(ctx: RenderContext, notice: Notice) -> Rendered
 
 @renderer("booking_cancelled")
 async def render_booking_cancelled(ctx: RenderContext, notice: Notice) -> Rendered | None:
-    view = await _load(ctx, notice)
+    view = await notice_booking(ctx, notice)
     if view is None:
         return None
-    reader = _reader(ctx)
+    reader = notice_reader(ctx)
     _ = reader.gettext
-    actor = notice.params.get("actor_id")
-    who = (
-        await person_name(ctx.session, ctx.site, int(actor)) if actor is not None else _("the service centre")
-    )
+    who = await _actor_name(reader, ctx, notice)
     heading = _("🚫 Your booking #{number} was cancelled by {person}.").format(number=view.id, person=who)
     return Rendered(booking_summary(reader, view, heading=heading, with_status=False))
 
 
 @renderer("booking_changed")
 async def render_booking_changed(ctx: RenderContext, notice: Notice) -> Rendered | None:
-    view = await _load(ctx, notice)
+    view = await notice_booking(ctx, notice)
     if view is None:
         return None
-    reader = _reader(ctx)
+    reader = notice_reader(ctx)
     _ = reader.gettext
-    actor = notice.params.get("actor_id")
-    who = (
-        await person_name(ctx.session, ctx.site, int(actor)) if actor is not None else _("the service centre")
-    )
+    who = await _actor_name(reader, ctx, notice)
     heading = _("✏️ Your booking #{number} was changed by {person}. It is now:").format(
         number=view.id, person=who
     )
@@ -284,10 +289,10 @@ async def render_booking_changed(ctx: RenderContext, notice: Notice) -> Rendered
 
 @renderer("booked_on_behalf")
 async def render_booked_on_behalf(ctx: RenderContext, notice: Notice) -> Rendered | None:
-    view = await _load(ctx, notice)
+    view = await notice_booking(ctx, notice)
     if view is None:
         return None
-    reader = _reader(ctx)
+    reader = notice_reader(ctx)
     _ = reader.gettext
     actor = notice.params.get("actor_id", view.booked_by_id)
     who = await person_name(ctx.session, ctx.site, int(actor))

@@ -10,13 +10,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from html import escape
+from typing import TypeVar
 
 from bot.notices import Keyboard, RenderContext, Rendered, renderer
 from bot.render.errors import status_name
+from bot.render.tasks import split_messages, team_name
 from bot.render.text import MESSAGE_LIMIT, Reader, user_text
 from bot.services.digest import DayMeetings, DayTasks, MeetingItem, TaskItem
 from bot.services.types import Notice
 from bot.site import SiteConfig, TaskKind
+
+T = TypeVar("T")
 
 PART_LIMIT = MESSAGE_LIMIT - 40
 """Room for the "(2/3)" mark added to each part."""
@@ -32,11 +36,6 @@ def task_name(site: SiteConfig, template_id: str, language: str) -> str:
     return escape(template.id)
 
 
-def team_name(site: SiteConfig, team_id: str, language: str) -> str:
-    team = site.team(team_id)
-    return escape(team.name.get(language)) if team else escape(team_id)
-
-
 def window_title(reader: Reader, days: Sequence[date]) -> str:
     """ "tomorrow, Wed 2 Dec 2026" or "Sat 5 Dec 2026 – Mon 7 Dec 2026"."""
     if len(days) == 1:
@@ -46,28 +45,7 @@ def window_title(reader: Reader, days: Sequence[date]) -> str:
 
 def split_blocks(blocks: Sequence[str], limit: int = PART_LIMIT) -> list[str]:
     """As few messages as fit ``limit``, cut only between blocks (or, for a huge block, lines)."""
-    parts: list[str] = []
-    current = ""
-    for block in blocks:
-        pieces = [block]
-        if len(block) > limit:
-            pieces, piece = [], ""
-            for line in block.split("\n"):
-                line = line if len(line) <= limit else line[: limit - 1] + "…"
-                if piece and len(piece) + 1 + len(line) > limit:
-                    pieces.append(piece)
-                    piece = ""
-                piece = f"{piece}\n{line}" if piece else line
-            if piece:
-                pieces.append(piece)
-        for piece in pieces:
-            if current and len(current) + 2 + len(piece) > limit:
-                parts.append(current)
-                current = ""
-            current = f"{current}\n\n{piece}" if current else piece
-    if current:
-        parts.append(current)
-    return parts or [""]
+    return split_messages(blocks, limit) or [""]
 
 
 def number_parts(parts: list[str]) -> list[str]:
@@ -178,6 +156,18 @@ def team_digest(reader: Reader, team_id: str, days: Sequence[DayTasks]) -> list[
         lines += [task_line(reader, task) for task in day.tasks]
         blocks.append("\n".join(lines))
     return number_parts(split_blocks(blocks))
+
+
+def page_of(items: Sequence[T], page: int, size: int) -> tuple[Sequence[T], int, int]:
+    """The items shown on ``page`` of ``size`` each, the page (kept within range) and how many pages."""
+    pages = max(1, (len(items) + size - 1) // size)
+    page = min(max(page, 0), pages - 1)
+    return items[page * size : (page + 1) * size], page, pages
+
+
+def two_a_row(buttons: Sequence[dict[str, str]]) -> Keyboard:
+    """Buttons laid out two to a row."""
+    return [list(buttons[index : index + 2]) for index in range(0, len(buttons), 2)]
 
 
 def pager(reader: Reader, prefix: str, page: int, pages: int) -> Keyboard:

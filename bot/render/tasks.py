@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.notices import Keyboard, RenderContext, Rendered, renderer
-from bot.render.booking import person_name
+from bot.render.booking import notice_booking, notice_reader, person_name
 from bot.render.text import MESSAGE_LIMIT, Reader, shorten, user_text
 from bot.services.booking import to_view
 from bot.services.dispatch import OPEN, TaskState, TaskStatus, team_chats
@@ -147,8 +147,18 @@ async def _task_and_booking(ctx: RenderContext, notice: Notice) -> tuple[Task, B
     return task, to_view(booking)
 
 
-def _reader(ctx: RenderContext) -> Reader:
-    return Reader(ctx.i18n, ctx.language, ctx.site)
+def _where(reader: Reader, view: BookingView) -> str:
+    return f"📍 {reader.room_name(view.room_id)} · {reader.span(view.start, view.end)}"
+
+
+async def _add_state(
+    reader: Reader, session: AsyncSession, task: Task, view: BookingView, *texts: list[str]
+) -> None:
+    """Append the task's :func:`state_line` (if any) to each of ``texts``."""
+    state = await state_line(reader, session, task, view)
+    if state:
+        for lines in texts:
+            lines.append(state)
 
 
 async def state_line(reader: Reader, session: AsyncSession, task: Task, view: BookingView) -> str | None:
@@ -200,12 +210,12 @@ async def render_task_card(ctx: RenderContext, notice: Notice) -> Rendered | Non
     if loaded is None:
         return None
     task, view = loaded
-    reader = _reader(ctx)
+    reader = notice_reader(ctx)
     _ = reader.gettext
     icon = KIND_ICONS.get(TaskKind(task.kind), "📋")
     name = template_name(ctx.site, task.template_id, reader.language)
     what = task_text(reader, view, task, hide=True)
-    where = f"📍 {reader.room_name(view.room_id)} · {reader.span(view.start, view.end)}"
+    where = _where(reader, view)
     lines = [
         f"{icon} <b>{name}</b> · {team_name(ctx.site, task.team_id, reader.language)} · #{task.id}",
         where,
@@ -222,10 +232,7 @@ async def render_task_card(ctx: RenderContext, notice: Notice) -> Rendered | Non
     if task.assignee_id is not None and task.status in OPEN:
         assignee = mention(task.assignee_id, await person_name(ctx.session, ctx.site, task.assignee_id))
         lines.append(_("👤 Assigned to {name}").format(name=assignee))
-    state = await state_line(reader, ctx.session, task, view)
-    if state:
-        lines.append(state)
-        short.append(state)
+    await _add_state(reader, ctx.session, task, view, lines, short)
     return Rendered("\n".join(lines), task_buttons(reader, task), merge_text="\n".join(short))
 
 
@@ -235,21 +242,18 @@ async def render_task_reminder(ctx: RenderContext, notice: Notice) -> Rendered |
     if loaded is None:
         return None
     task, view = loaded
-    reader = _reader(ctx)
+    reader = notice_reader(ctx)
     _ = reader.gettext
     team = ctx.site.team(task.team_id)
     leader = mention(team.leader, await person_name(ctx.session, ctx.site, team.leader)) if team else ""
     name = template_name(ctx.site, task.template_id, reader.language)
     head = _("⏰ <b>Not confirmed yet</b>: {task} #{number}").format(task=name, number=task.id)
-    where = f"📍 {reader.room_name(view.room_id)} · {reader.span(view.start, view.end)}"
+    where = _where(reader, view)
     due = _("It was due at {time}.").format(time=reader.time(task.due_at)) if task.due_at else ""
     ask = _("{leader}, please see to it and press Done.").format(leader=leader) if leader else ""
     lines = [head, where, f"👉 {task_text(reader, view, task, hide=True)}", f"{due} {ask}".strip()]
     short = [head + f" · {reader.room_name(view.room_id)} {reader.time(view.start)}", f"{due} {ask}".strip()]
-    state = await state_line(reader, ctx.session, task, view)
-    if state:
-        lines.append(state)
-        short.append(state)
+    await _add_state(reader, ctx.session, task, view, lines, short)
     return Rendered("\n".join(lines), task_buttons(reader, task), merge_text="\n".join(short))
 
 
@@ -259,7 +263,7 @@ async def render_task_reassigned(ctx: RenderContext, notice: Notice) -> Rendered
     if loaded is None or loaded[0].assignee_id is None:
         return None
     task, view = loaded
-    reader = _reader(ctx)
+    reader = notice_reader(ctx)
     _ = reader.gettext
     assert task.assignee_id is not None
     assignee = mention(task.assignee_id, await person_name(ctx.session, ctx.site, task.assignee_id))
@@ -267,11 +271,9 @@ async def render_task_reassigned(ctx: RenderContext, notice: Notice) -> Rendered
     head = _("🔁 {task} #{number} is now assigned to {name}.").format(
         task=name, number=task.id, name=assignee
     )
-    lines = [head, f"📍 {reader.room_name(view.room_id)} · {reader.span(view.start, view.end)}"]
+    lines = [head, _where(reader, view)]
     lines.append(f"👉 {task_text(reader, view, task, hide=True)}")
-    state = await state_line(reader, ctx.session, task, view)
-    if state:
-        lines.append(state)
+    await _add_state(reader, ctx.session, task, view, lines)
     return Rendered("\n".join(lines), task_buttons(reader, task), merge_text="\n".join([head, *lines[-1:]]))
 
 
@@ -294,7 +296,7 @@ async def _supervisor_body(reader: Reader, session: AsyncSession, task: Task, vi
     lines = [
         f"{team_name(site, task.team_id, reader.language)}: "
         f"<b>{template_name(site, task.template_id, reader.language)}</b> #{task.id}",
-        f"📍 {reader.room_name(view.room_id)} · {reader.span(view.start, view.end)}",
+        _where(reader, view),
         meeting_line(reader, view, hide=False),
         f"👉 {task_text(reader, view, task, hide=False)}",
     ]
@@ -319,7 +321,7 @@ async def render_task_escalation(ctx: RenderContext, notice: Notice) -> Rendered
     if loaded is None:
         return None
     task, view = loaded
-    reader = _reader(ctx)
+    reader = notice_reader(ctx)
     _ = reader.gettext
     role = str(notice.params.get("role") or "")
     head = _("🔺 <b>Escalation to the {role}</b>: a task is not confirmed").format(
@@ -328,9 +330,7 @@ async def render_task_escalation(ctx: RenderContext, notice: Notice) -> Rendered
     lines = [head, *await _supervisor_body(reader, ctx.session, task, view)]
     if notice.params.get("late"):
         lines.append(_("(This alert comes late: the bot was not running when it was due.)"))
-    state = await state_line(reader, ctx.session, task, view)
-    if state:
-        lines.append(state)
+    await _add_state(reader, ctx.session, task, view, lines)
     return Rendered("\n".join(lines), supervisor_buttons(reader, task))
 
 
@@ -340,12 +340,10 @@ async def render_task_problem(ctx: RenderContext, notice: Notice) -> Rendered | 
     if loaded is None:
         return None
     task, view = loaded
-    reader = _reader(ctx)
+    reader = notice_reader(ctx)
     _ = reader.gettext
     lines = [_("⚠️ <b>Problem reported</b>"), *await _supervisor_body(reader, ctx.session, task, view)]
-    state = await state_line(reader, ctx.session, task, view)
-    if state:
-        lines.append(state)
+    await _add_state(reader, ctx.session, task, view, lines)
     return Rendered("\n".join(lines), supervisor_buttons(reader, task))
 
 
@@ -388,17 +386,12 @@ def _field_line(reader: Reader, change: dict[str, Any]) -> str:
     )
 
 
-async def _booking(ctx: RenderContext, notice: Notice) -> BookingView | None:
-    booking = await BookingRepository(ctx.session).get(int(notice.params["booking_id"]))
-    return to_view(booking) if booking is not None else None
-
-
 @renderer("tasks_changed")
 async def render_tasks_changed(ctx: RenderContext, notice: Notice) -> Rendered | None:
-    view = await _booking(ctx, notice)
+    view = await notice_booking(ctx, notice)
     if view is None:
         return None
-    reader = _reader(ctx)
+    reader = notice_reader(ctx)
     _ = reader.gettext
     lines = [
         _("🔁 <b>Meeting changed</b>: {room} · {when}").format(
@@ -418,10 +411,10 @@ async def render_tasks_changed(ctx: RenderContext, notice: Notice) -> Rendered |
 
 @renderer("tasks_cancelled")
 async def render_tasks_cancelled(ctx: RenderContext, notice: Notice) -> Rendered | None:
-    view = await _booking(ctx, notice)
+    view = await notice_booking(ctx, notice)
     if view is None:
         return None
-    reader = _reader(ctx)
+    reader = notice_reader(ctx)
     _ = reader.gettext
     if notice.params.get("reason") == "pending":
         head = _("⏸ <b>Meeting waiting for approval again</b>: {room} · {when}")
@@ -444,7 +437,7 @@ async def render_tasks_cancelled(ctx: RenderContext, notice: Notice) -> Rendered
 
 @renderer("team_unbound")
 async def render_team_unbound(ctx: RenderContext, notice: Notice) -> Rendered | None:
-    reader = _reader(ctx)
+    reader = notice_reader(ctx)
     _ = reader.gettext
     team_id = str(notice.params["team_id"])
     return Rendered(
@@ -461,7 +454,7 @@ async def render_team_unbound(ctx: RenderContext, notice: Notice) -> Rendered | 
 
 @renderer("delivery_failed")
 async def render_delivery_failed(ctx: RenderContext, notice: Notice) -> Rendered | None:
-    reader = _reader(ctx)
+    reader = notice_reader(ctx)
     _ = reader.gettext
     chat_id = int(notice.params["chat_id"])
     chats = await team_chats(ctx.session, ctx.site)

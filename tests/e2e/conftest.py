@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import func, select
 
 from bot.app import App, build_app, start, stop
 from bot.services.clock import ManualClock
@@ -23,6 +24,9 @@ from bot.settings import Settings
 from bot.site import SiteConfig, load_site
 from emulator.client import EmulatorClient
 from emulator.server import EmulatorServer
+from storage.models import OutboxMessage, Task
+from storage.repositories.tasks import TIMED_STATUSES
+from tests.databases import database_url_for
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_SITE = ROOT / "examples" / "site.toml"
@@ -80,13 +84,41 @@ class Harness:
         await self.settle()
 
     async def settle(self, rounds: int = 50) -> None:
-        """Run ticks and sender passes until nothing more is due or deliverable now."""
+        """Run ticks and sender passes until nothing more is due or deliverable now.
+
+        The app's own tick and sender loops run beside these passes: on PostgreSQL a timer
+        the loop's tick holds (FOR UPDATE SKIP LOCKED) is skipped here rather than waited for,
+        so settling also waits until no timer is due and no row is in flight.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10
         for _ in range(rounds):
             claimed = await self.app.workers.tick_once()
             sent = await self.app.workers.send_pending()
-            if not claimed and not sent:
+            if claimed or sent:
+                continue
+            while await self._busy_elsewhere() and loop.time() < deadline:
+                await asyncio.sleep(0.02)
+            if not await self.app.workers.tick_once() and not await self.app.workers.send_pending():
                 return
         raise AssertionError("the bot did not settle: timers or outbox keep producing work")
+
+    async def _busy_elsewhere(self) -> bool:
+        """A due timer or an outbox row in flight: the app's own loops are at work on it."""
+        now = self.clock.now()
+        async with self.app.db.sessionmaker() as session:
+            due = await session.scalar(
+                select(func.count())
+                .select_from(Task)
+                .where(Task.next_at <= now, Task.status.in_(TIMED_STATUSES))
+                .where(Task.lease_until.is_(None) | (Task.lease_until <= now))
+            )
+            flying = await session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.status == "sending", OutboxMessage.lease_until > now)
+            )
+        return bool(due or flying)
 
 
 def harness_settings(database_url: str, api_base: str, **overrides: Any) -> Settings:
@@ -119,12 +151,28 @@ async def register_site_people(emu: EmulatorClient, site: SiteConfig) -> None:
 
 
 @contextlib.asynccontextmanager
-async def running_bot(
+async def running_bot(  # the database: a SQLite file in tmp_path, or PostgreSQL (tests/databases.py)
     tmp_path: Path,
     *,
     site_path: Path = EXAMPLE_SITE,
     start_at: datetime = DEFAULT_START,
     rate_limits: bool = False,
+    **settings_overrides: Any,
+) -> AsyncIterator[Harness]:
+    async with database_url_for(tmp_path) as database_url:
+        async with _running_bot(
+            database_url, site_path=site_path, start_at=start_at, rate_limits=rate_limits, **settings_overrides
+        ) as harness:
+            yield harness
+
+
+@contextlib.asynccontextmanager
+async def _running_bot(
+    database_url: str,
+    *,
+    site_path: Path,
+    start_at: datetime,
+    rate_limits: bool,
     **settings_overrides: Any,
 ) -> AsyncIterator[Harness]:
     server = EmulatorServer(token=TOKEN)
@@ -133,9 +181,7 @@ async def running_bot(
     emu = EmulatorClient(server.base_url)
     site = load_site(site_path)
     clock = ManualClock(start_at)
-    settings = harness_settings(
-        f"sqlite+aiosqlite:///{tmp_path / 'huiwu.db'}", server.base_url, site_config=site_path, **settings_overrides
-    )
+    settings = harness_settings(database_url, server.base_url, site_config=site_path, **settings_overrides)
     app = build_app(settings, site, clock)
     await register_site_people(emu, site)
     await start(app)

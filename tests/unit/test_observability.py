@@ -404,3 +404,49 @@ def test_run_webhook_refuses_to_start_without_its_settings(
         line for line in err.splitlines() if line.startswith(expected)
     ]
     assert expected in err
+
+
+async def test_a_busy_operations_port_is_logged_but_a_busy_webhook_port_stops_the_start(
+    site: SiteConfig, clock: ManualClock, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import socket
+
+    from bot.app import start_listeners
+    from bot.web import ListenerError
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        config = settings(
+            bot_token=TOKEN,
+            database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}",
+            webhook_url="https://bot.example.com/hook",
+            webhook_secret=SecretStr("s" * 20),
+            http_port=port,
+            webhook_port=0,
+        )
+        app = build_app(config, site, clock)
+        try:
+            with caplog.at_level(logging.ERROR, logger="bot.app"):
+                await start_listeners(app, webhook=False)
+            assert app.servers == []
+            assert f"cannot listen on 127.0.0.1:{port} for the operations" in caplog.text
+            assert "set HTTP_PORT to a free port" in caplog.text
+        finally:
+            await stop(app)
+
+        config = settings(
+            bot_token=TOKEN,
+            database_url=f"sqlite+aiosqlite:///{tmp_path / 'y.db'}",
+            webhook_url="https://bot.example.com/hook",
+            webhook_secret=SecretStr("s" * 20),
+            http_port="off",
+            webhook_port=port,
+        )
+        app = build_app(config, site, clock)
+        try:
+            with pytest.raises(ListenerError, match="WEBHOOK_PORT"):
+                await start_listeners(app, webhook=True)
+        finally:
+            await stop(app)

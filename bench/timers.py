@@ -1,0 +1,333 @@
+"""Scale benchmarks of the database timers: lateness, restart catch-up, memory.
+
+    uv run python bench/timers.py lateness [--tasks 100000] [--speed 1] [--window 120]
+    uv run python bench/timers.py catchup  [--tasks 100000]
+    uv run python bench/timers.py memory   [--tasks 100000] [--seconds 30]
+
+Seeding: one real booking is made through the booking service (so its tasks are planned by
+the real planner); one of its confirmable AV tasks is then cloned ``--tasks`` times (new
+occurrence numbers, new push times) with one multi-row INSERT per 5,000 rows. Everything
+else is the real code: ``Workers.tick_once`` (claim with a lease, step, render, write the
+outbox rows, commit) as the tick loop runs it.
+
+* lateness — ``--tasks`` pending tasks with push times spread evenly over one hour of the
+  bot's clock. The bot's clock runs ``--speed`` times faster than real time from the start
+  of the hour; the tick runs at its real interval (``tick_seconds``, default 1 s) for
+  ``--window`` real seconds. Lateness of a task = (moment its push was handed to the outbox
+  − its push time), in real seconds (bot-clock lateness ÷ speed). Speed 1 is the real load
+  (28 pushes a second for 100,000 an hour); speed 6 puts the hour into 10 minutes.
+* catchup — ``--tasks`` rows whose push time passed (10 min ago … 1 min ago); the time from
+  the start of the process's work (build_app, migrations, first tick) until every one is
+  handed to the outbox.
+* memory — a fresh process builds and starts the bot against the emulator with ``--tasks``
+  pending rows in its database, ticks for ``--seconds``; peak and current RSS.
+
+The sender does not run in lateness and catchup: they measure the hand-off to the outbox.
+"""
+
+# ruff: noqa: E501 — the benchmark prints Markdown table rows as they are
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import func, insert, select  # noqa: E402
+
+from bot.app import App, build_app  # noqa: E402
+from bot.outgoing import queue  # noqa: E402
+from bot.services.booking import BookingRequest  # noqa: E402
+from bot.services.clock import ManualClock  # noqa: E402
+from bot.services.escalation import TickResult  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from bot.site import load_site  # noqa: E402
+from bot.workers import TICK_BATCH  # noqa: E402
+from storage import migrate  # noqa: E402
+from storage.models import OutboxMessage, Task  # noqa: E402
+
+TOKEN = "123456789:BENCH-token-for-the-emulator-only"
+ZONE = ZoneInfo("Asia/Shanghai")
+SITE = ROOT / "examples" / "site.toml"
+MEETING = datetime(2026, 12, 10, 10, 0, tzinfo=ZONE)
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=ZONE)
+
+
+class ScaledClock:
+    """The bot's clock: ``start`` at ``begin()``, then ``speed`` times real time."""
+
+    def __init__(self, start: datetime, speed: float) -> None:
+        self.start, self.speed = start.astimezone(UTC), speed
+        self.real0: float | None = None
+
+    def begin(self) -> None:
+        self.real0 = time.perf_counter()
+
+    def now(self) -> datetime:
+        if self.real0 is None:
+            return self.start
+        return self.start + timedelta(seconds=(time.perf_counter() - self.real0) * self.speed)
+
+
+def settings_for(database_url: str, api_base: str = "http://127.0.0.1:9", **extra: Any) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        bot_token=TOKEN,
+        telegram_api_base=api_base,
+        database_url=database_url,
+        site_config=SITE,
+        log_level="WARNING",
+        **extra,
+    )
+
+
+async def seed(app: App, clock_now: datetime, pushes: list[datetime]) -> None:
+    """One real booking; its AV test task cloned once per push time, still to be pushed."""
+    await migrate.upgrade(app.db.engine)
+    service = app.dispatcher.workflow_data["booking_service"]
+    async with app.db.transaction() as session:
+        outcome = await service.create(
+            session,
+            BookingRequest(
+                department_id="finance",
+                requester_id=1001,
+                booked_by_id=1001,
+                room_id="r101",
+                start=MEETING,
+                end=MEETING + timedelta(hours=2),
+                attendees=10,
+                layout="discussion",
+                reception_level=3,
+                title="Bench meeting",
+                contact_name="王敏",
+                contact_phone="123",
+            ),
+        )
+    async with app.db.transaction() as session:
+        model = (
+            await session.scalars(
+                select(Task).where(Task.booking_id == outcome.booking.id, Task.needs_confirmation.is_(True))
+            )
+        ).first()
+        assert model is not None
+        base = {c.key: getattr(model, c.key) for c in Task.__table__.columns if c.key != "id"}
+    rows = []
+    for number, push in enumerate(pushes):
+        due = push + timedelta(days=1)  # no reminder inside the measured window
+        rows.append(
+            base
+            | {
+                "occurrence": 10_000 + number,
+                "push_at": push,
+                "next_at": push,
+                "due_at": due,
+                "planned_due_at": due,
+                "expires_at": due + timedelta(days=1),
+                "status": "planned",
+                "stage": 0,
+                "steps": 0,
+                "late": False,
+                "pushed_at": None,
+                "lease_until": None,
+                "leased_by": None,
+                "updated_at": clock_now,
+            }
+        )
+    for first in range(0, len(rows), 5000):
+        async with app.db.transaction() as session:
+            await session.execute(insert(Task), rows[first : first + 5000])
+
+
+async def tick_until(app: App, deadline: float) -> None:
+    """``Workers.tick_once``, batch by batch, but giving up at the end of the window (an
+    overloaded tick would otherwise never return)."""
+    async with app.db.transaction() as session:
+        await app.workers.timers.progress_bookings(session, TickResult())
+    while time.perf_counter() < deadline:
+        async with app.db.transaction() as session:
+            result = await app.workers.timers.tick(session, limit=TICK_BATCH)
+            await queue(session, app.workers.delivery, result.outgoing)
+        if result.claimed < TICK_BATCH:
+            return
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+
+
+async def lateness(tasks: int, speed: float, window: float, tick: float) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        hour_start = MEETING - timedelta(days=2)
+        clock = ScaledClock(hour_start, speed)
+        app = build_app(
+            settings_for(f"sqlite+aiosqlite:///{folder}/bench.db", tick_seconds=tick), load_site(SITE), clock
+        )
+        pushes = [hour_start + timedelta(seconds=5 + 3600 * i / tasks) for i in range(tasks)]
+        t0 = time.perf_counter()
+        await seed(app, hour_start, pushes)
+        print(f"seeded {tasks} pending tasks over one hour of bot time in {time.perf_counter() - t0:.1f} s")
+        clock.begin()
+        ticks: list[float] = []
+        deadline = (clock.real0 or 0) + window
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            await tick_until(app, deadline)
+            ticks.append(time.perf_counter() - started)
+            await asyncio.sleep(max(0.0, tick - (time.perf_counter() - started)))
+        end = clock.now()
+        async with app.db.transaction() as session:
+            pushed = (
+                await session.execute(select(Task.push_at, Task.pushed_at).where(Task.pushed_at.is_not(None)))
+            ).all()
+            missed = list(
+                (
+                    await session.scalars(
+                        select(Task.push_at).where(Task.pushed_at.is_(None), Task.push_at <= end)
+                    )
+                ).all()
+            )
+            outbox = await session.scalar(select(func.count()).select_from(OutboxMessage))
+        late = [max(0.0, (p.pushed_at - p.push_at).total_seconds() / speed) for p in pushed]
+        # still unpushed at the end of the window: at least this late (counted, not hidden)
+        late += [
+            (end - (push_at if push_at.tzinfo else push_at.replace(tzinfo=UTC))).total_seconds() / speed
+            for push_at in missed
+        ]
+        await app.db.dispose()
+        await app.bot.session.close()
+        print(
+            f"| {tasks} | {speed:g}× ({3600 / speed:.0f} s per bot hour) | {window:g} s | {tick:g} s | {len(late)} "
+            f"| {len(missed)} | {statistics.median(late):.2f} s | {percentile(late, 0.99):.2f} s | {max(late):.2f} s "
+            f"| {statistics.median(ticks) * 1000:.0f} ms | {outbox} |"
+        )
+
+
+async def catchup(tasks: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite+aiosqlite:///{folder}/bench.db"
+        clock = ManualClock(MEETING - timedelta(days=2))
+        now = clock.now()
+        seeder = build_app(settings_for(url), load_site(SITE), clock)
+        await seed(seeder, now, [now - timedelta(seconds=60 + 540 * i / tasks) for i in range(tasks)])
+        await seeder.db.dispose()
+        await seeder.bot.session.close()
+        # "process start": a new app on the same database, as after a restart
+        started = time.perf_counter()
+        app = build_app(settings_for(url), load_site(SITE), clock)
+        await migrate.upgrade(app.db.engine)
+        ready = time.perf_counter()
+        passes = 0
+        while True:
+            passes += 1
+            steps = await app.workers.tick_once()
+            if not steps:
+                break
+        done = time.perf_counter()
+        async with app.db.transaction() as session:
+            left = await session.scalar(
+                select(func.count()).select_from(Task).where(Task.status == "planned")
+            )
+            outbox = await session.scalar(select(func.count()).select_from(OutboxMessage))
+            late = await session.scalar(select(func.count()).select_from(Task).where(Task.late.is_(True)))
+        await app.db.dispose()
+        await app.bot.session.close()
+        print(
+            f"| {tasks} | {ready - started:.2f} s | {done - started:.2f} s | {tasks / (done - ready):.0f} /s "
+            f"| {left} | {outbox} | {late} |"
+        )
+
+
+async def memory(tasks: int, seconds: float) -> None:
+    from bot.app import start, stop
+    from emulator.server import EmulatorServer
+
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite+aiosqlite:///{folder}/bench.db"
+        if os.environ.get("HUIWU_BENCH_CHILD") != "1":
+            clock = ManualClock(NOW)
+            seeder = build_app(settings_for(url), load_site(SITE), clock)
+            now = clock.now()
+            await seed(seeder, now, [now + timedelta(days=3, seconds=i) for i in range(tasks)])
+            await seeder.db.dispose()
+            await seeder.bot.session.close()
+            # a fresh process holds the instance: the seeding's memory is not counted
+            env = dict(os.environ, HUIWU_BENCH_CHILD="1", HUIWU_BENCH_URL=url)
+            subprocess.run(  # noqa: ASYNC221 — the seeding is over; the child is the measured instance
+                [sys.executable, __file__, "memory", "--tasks", str(tasks), "--seconds", str(seconds)],
+                env=env,
+                check=True,
+            )
+            return
+    url = os.environ["HUIWU_BENCH_URL"]
+    server = EmulatorServer(token=TOKEN)
+    await server.start()
+    app = build_app(settings_for(url, server.base_url), load_site(SITE), ManualClock(NOW))
+    await start(app)
+    polling = asyncio.create_task(
+        app.dispatcher.start_polling(
+            app.bot, handle_signals=False, close_bot_session=False, polling_timeout=1
+        )
+    )
+    await asyncio.sleep(seconds)
+    async with app.db.transaction() as session:
+        pending = await session.scalar(select(func.count()).select_from(Task).where(Task.status == "planned"))
+    current = int(Path("/proc/self/status").read_text().split("VmRSS:")[1].split()[0]) / 1024  # noqa: ASYNC240
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    await app.dispatcher.stop_polling()
+    await polling
+    await stop(app)
+    await server.stop()
+    print(f"| pending tasks in the database | RSS after {seconds:g} s | peak RSS |")
+    print("|---|---|---|")
+    print(f"| {pending} | {current:.0f} MB | {peak:.0f} MB |")
+    print("(the process also runs the Bot API emulator it talks to)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("mode", choices=["lateness", "catchup", "memory"])
+    parser.add_argument("--tasks", type=int, default=100_000)
+    parser.add_argument("--speed", type=float, default=1.0)
+    parser.add_argument("--window", type=float, default=120.0)
+    parser.add_argument("--tick", type=float, default=1.0)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    args = parser.parse_args()
+    if os.environ.get("HUIWU_BENCH_CHILD") != "1":
+        print(
+            f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU, Python {platform.python_version()}, "
+            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+        )
+    if args.mode == "lateness":
+        print(
+            "| tasks | bot clock | window | tick | pushed | overdue unpushed | p50 | p99 | max | tick median | outbox rows |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
+        asyncio.run(lateness(args.tasks, args.speed, args.window, args.tick))
+    elif args.mode == "catchup":
+        print(
+            "| overdue rows | start (build + migrate) | all handed to the outbox | rate | left | outbox rows | marked late |"
+        )
+        print("|---|---|---|---|---|---|---|")
+        asyncio.run(catchup(args.tasks))
+    else:
+        asyncio.run(memory(args.tasks, args.seconds))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,295 @@
+"""Property-based fuzzing through the emulator: random text (markup, emoji, control characters,
+4096 characters) and forged button data (real formats, ids of other people's bookings and
+tasks) from registered and unregistered people. Every update is answered, nothing is logged
+as an error, and nobody without the right changes a booking or a task.
+
+One bot per test (not per example) keeps it fast; hypothesis is derandomized and bounded."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from emulator.client import EmulatorError
+from storage.models import Task
+from tests.e2e.conftest import Harness, running_bot
+from tests.e2e.issue6_steps import book
+from tests.security.support import (
+    ALICE,
+    APPROVER,
+    AV,
+    AV_MEMBER,
+    SECURITY,
+    SECURITY_LEADER,
+    STRANGER,
+    SUPERVISOR,
+    WANG,
+    anchor,
+    snapshot,
+)
+
+FUZZ = settings(
+    max_examples=40,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    phases=[Phase.explicit, Phase.generate],  # no shrinking: bounded time even on a failure
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
+
+MARKUP = [
+    "<b>bold</b>",
+    "<script>alert(1)</script>",
+    "</pre>",
+    '<a href="javascript:x">x</a>',
+    "&amp;",
+    "&lt;",
+    "<",
+    ">",
+    "&",
+    "*bold*",
+    "_it_",
+    "`code`",
+    "[link](http://x)",
+    "||spoiler||",
+    "'; DROP TABLE bookings; --",
+    '" OR 1=1 --',
+    "%s",
+    "{0}",
+    "{title}",
+    "\\",
+    "/",
+    "/book",
+    "/start join-finance",
+    "😀",
+    "👨‍👩‍👧‍👦",
+    "🇨🇳",
+    "\u200b",
+    "\u202e",
+    "\ufeff",
+    "\x00",
+    "\x07",
+    "\x1b[31m",
+    "\r\n",
+    "\t",
+    "会议室",
+    "明天上午10点",
+    "2026-12-03",
+    "10:00",
+    "12",
+    "r101",
+    "101",
+    "Meeting Room 1",
+]
+TEXTS = st.one_of(
+    st.lists(st.sampled_from(MARKUP), min_size=1, max_size=6).map(" ".join),
+    st.text(min_size=1, max_size=200),
+    st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=60),
+    st.sampled_from(["x" * 4096, "<b>" * 1365, "😀" * 2048, "会" * 4096, "&" * 4096]),
+)
+
+
+class ErrorLog(logging.Handler):
+    """Collects every ERROR the bot logs (aiogram logs an unhandled handler exception so)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def take(self) -> list[str]:
+        found = [f"{r.name}: {r.getMessage()}" for r in self.records]
+        self.records.clear()
+        return found
+
+
+def with_bot(
+    tmp_path: Path, body: Callable[[Harness, Callable[[Coroutine[Any, Any, Any]], Any]], None]
+) -> None:
+    """Run one bot in a private event loop so hypothesis (synchronous) can drive it."""
+    loop = asyncio.new_event_loop()
+    errors = ErrorLog()
+    logging.getLogger().addHandler(errors)
+    try:
+        context = running_bot(tmp_path, group_per_minute=1000, global_per_second=1000)
+        h = loop.run_until_complete(context.__aenter__())
+        try:
+
+            def run(coroutine: Coroutine[Any, Any, Any]) -> Any:
+                result = loop.run_until_complete(coroutine)
+                logged = errors.take()
+                assert not logged, logged
+                return result
+
+            body(h, run)
+        finally:
+            loop.run_until_complete(context.__aexit__(None, None, None))
+    finally:
+        logging.getLogger().removeHandler(errors)
+        loop.close()
+
+
+async def prepare(h: Harness) -> tuple[list[int], list[int]]:
+    """A finance booking with its tasks pushed to the groups; a stranger known to the emulator."""
+    await h.emu.create_user(STRANGER, "Mallory <b>", language_code="en")
+    first = await book(h, h.at(1, 10), title="Finance <b>plan</b>")
+    second = await book(h, h.at(1, 14), room="r102", title="Other", confidential=True)
+    h.clock.set(h.at(1, 9, 0))
+    await h.settle()
+    async with h.app.db.transaction() as session:
+        tasks = (await session.scalars(select(Task).where(Task.team_id != "security"))).all()
+    return [first.id, second.id], [t.id for t in tasks]
+
+
+async def answered_text(h: Harness, user: int, chat: int, prefix: str | None, text: str) -> bool:
+    """Send (after ``prefix``); True when the bot answered, False when the emulator refused the
+    text itself (as Telegram would: empty, or not sendable)."""
+    if prefix is not None:
+        since = await h.emu.current_seq()
+        await h.emu.send_message(user, prefix, chat_id=None if chat == user else chat)
+        if chat == user:
+            await h.emu.wait_for_message(chat, None, since=since, timeout=10)
+    since = await h.emu.current_seq()
+    try:
+        await h.emu.send_message(user, text, chat_id=None if chat == user else chat)
+    except EmulatorError as error:
+        assert error.status == 400, error
+        return False
+    if chat == user:  # in private every message gets an answer
+        reply = await h.emu.wait_for_message(chat, None, since=since, timeout=10)
+        assert reply.get("text") or reply.get("caption") or reply.get("reply_markup")
+    else:  # in a group the bot may stay quiet; give it the time to misbehave
+        await asyncio.sleep(0.05)
+    return True
+
+
+def test_random_text_from_anyone_anywhere(tmp_path: Path) -> None:
+    def body(h: Harness, run: Callable[[Coroutine[Any, Any, Any]], Any]) -> None:
+        run(prepare(h))
+        before = run(snapshot(h))
+        answered: list[bool] = []
+
+        @FUZZ
+        @given(
+            who=st.sampled_from(
+                [
+                    (STRANGER, STRANGER),
+                    (WANG, WANG),
+                    (ALICE, ALICE),
+                    (AV_MEMBER, AV_MEMBER),
+                    (SUPERVISOR, SUPERVISOR),
+                    (APPROVER, APPROVER),
+                    (AV_MEMBER, AV),
+                    (SECURITY_LEADER, SECURITY),
+                ]
+            ),
+            prefix=st.sampled_from([None, None, "/book", "/my", "/start", "/cancel"]),
+            text=TEXTS,
+        )
+        def example(who: tuple[int, int], prefix: str | None, text: str) -> None:
+            user, chat = who
+            answered.append(run(answered_text(h, user, chat, prefix, text)))
+            run(h.emu.send_message(user, "/cancel", chat_id=None if chat == user else chat))
+
+        example()
+        run(asyncio.sleep(0.3))
+        run(h.settle())
+        assert run(snapshot(h)) == before  # text alone books nothing and confirms nothing
+        assert sum(answered) >= 30, answered
+
+    with_bot(tmp_path, body)
+
+
+def callback_data(bookings: list[int], tasks: list[int]) -> st.SearchStrategy[str]:
+    ids = st.one_of(st.sampled_from(bookings + tasks), st.integers(0, 10**12), st.just(0))
+    word = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_:0123456789", max_size=12)
+    formats = st.one_of(
+        st.builds(
+            lambda i, a: f"t:{i}:{a}",
+            st.sampled_from(tasks) | ids,
+            st.sampled_from(["d", "p", "o", "r:equipment", "r:x", "z"]),
+        ),
+        st.builds(
+            lambda i, a: f"e:{i}:{a}",
+            st.sampled_from(tasks) | ids,
+            st.sampled_from(["a", "d", "r", "b", f"m:{SECURITY_LEADER}", "m:1"]),
+        ),
+        st.builds(
+            lambda i, r, d: f"apv:{i}:{r}:{d}",
+            st.sampled_from(bookings) | ids,
+            st.integers(0, 3),
+            st.sampled_from(["a", "r", "x"]),
+        ),
+        st.builds(
+            lambda i, a, r: f"bk:{i}:{a}" + (f":{r}" if r is not None else ""),
+            st.sampled_from(bookings) | ids,
+            st.sampled_from(["v", "c", "y", "e", "l", "q"]),
+            st.none() | st.integers(0, 3),
+        ),
+        st.builds(
+            lambda i, s: f"fb:{i}:{s}",
+            st.sampled_from(bookings) | ids,
+            st.sampled_from(["1", "5", "t", "c", "99"]),
+        ),
+        st.builds(lambda i: f"lf:n:{i}", st.sampled_from(bookings) | ids),
+        st.builds(
+            lambda a, i, c: f"cs:{a}:{i}:{c}", st.sampled_from("ocis"), st.sampled_from(bookings) | ids, word
+        ),
+        st.builds(lambda a, i: f"fee:{a}:{i}", st.sampled_from("ad"), ids),
+        st.builds(lambda a, i: f"lost:{a}:{i}", st.sampled_from(["p", "h", "ph"]), ids),
+        st.builds(lambda p: f"dg:m:{p}", st.integers(0, 999)),
+        st.builds(lambda r: f"ics:{r}", st.sampled_from(["r101", "nosuch", "../x"])),
+        st.builds(lambda p: f"icsp:{p}", st.integers(0, 999)),
+        st.sampled_from(["lang:en", "lang:zh", "lang:xx", "", ":", "::::", "t:", "bk:", "apv:::"]),
+        st.text(min_size=1, max_size=64),
+    )
+    return formats.filter(lambda data: 0 < len(data.encode()) <= 64)
+
+
+def test_forged_buttons_from_people_without_the_right(tmp_path: Path) -> None:
+    def body(h: Harness, run: Callable[[Coroutine[Any, Any, Any]], Any]) -> None:
+        bookings, tasks = run(prepare(h))
+        before = run(snapshot(h))
+        anchors = {
+            (user, chat): run(anchor(h, user, chat))
+            for user, chat in [
+                (STRANGER, STRANGER),
+                (ALICE, ALICE),
+                (SECURITY_LEADER, SECURITY_LEADER),
+                (SECURITY_LEADER, SECURITY),
+            ]
+        }
+        pressed: list[str] = []
+
+        async def press(user: int, chat: int, data: str) -> None:
+            click = await h.emu.click_button(user, chat, anchors[(user, chat)], data, forge=True)
+            answer = await h.emu.wait_for_callback_answer(click["callback_query_id"], timeout=10)
+            assert answer["answered"], data
+
+        @FUZZ
+        @given(who=st.sampled_from(sorted(anchors)), data=callback_data(bookings, tasks))
+        def example(who: tuple[int, int], data: str) -> None:
+            run(press(*who, data))
+            pressed.append(data)
+
+        example()
+        run(asyncio.sleep(0.3))
+        run(h.settle())
+        # a stranger, another department's requester and another team's leader changed nothing
+        assert run(snapshot(h)) == before
+        assert len(pressed) >= 30
+
+    with_bot(tmp_path, body)
