@@ -2,11 +2,11 @@
 
     uv run python bench/latency.py [--open 10000] [--presses 300]
 
-The example site; one real booking, its AV test task cloned into ``--open`` open (pushed,
-unconfirmed) tasks of the AV team (see bench/timers.py for the seeding). The real bot
+The example site; one real booking, one of its confirmable tasks cloned into ``--open`` open
+(pushed, unconfirmed) tasks of that task's team (see bench/timers.py for the seeding). The real bot
 (composition root, long polling, workers, sender) runs against the Bot API emulator with
 limits off. An AV team member presses Done on ``--presses`` different open tasks one after
-the other (button data ``t:<id>:d`` on a message in the AV group; each press confirms a
+the other (button data ``t:<id>:d`` on a message in the team's group; each press confirms a
 task: a transaction, a task event, edits queued). Latency = from the emulator accepting the
 press (the control-API call that creates the update) to the emulator recording the bot's
 answerCallbackQuery, measured by the caller around ``click_button`` + the long-polled
@@ -42,8 +42,6 @@ from emulator.client import EmulatorClient  # noqa: E402
 from emulator.server import EmulatorServer  # noqa: E402
 from storage.models import Task  # noqa: E402
 
-AV_GROUP, AV_MEMBER = -1002, 3102
-
 
 async def run(open_tasks: int, presses: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
@@ -74,23 +72,25 @@ async def run(open_tasks: int, presses: int) -> None:
                 .values(status="open", pushed_at=now - timedelta(minutes=5), next_at=now + timedelta(hours=5))
             )
             ids = list((await session.scalars(select(Task.id).where(Task.status == "open"))).all())
-        print(f"{len(ids)} open tasks")
+            team_id = await session.scalar(select(Task.team_id).where(Task.occurrence >= 10_000).limit(1))
+        team = next(t for t in site.teams if t.id == team_id)
+        assert team.chat_id is not None
+        group, presser = team.chat_id, team.leader  # the leader may press every task of the team
+        print(f"{len(ids)} open tasks of the {team_id} team; its leader {presser} presses Done in {group}")
         await start(app)
         polling = asyncio.create_task(
             app.dispatcher.start_polling(
                 app.bot, handle_signals=False, close_bot_session=False, polling_timeout=10
             )
         )
-        anchor = await app.bot.send_message(AV_GROUP, "bench")
+        anchor = await app.bot.send_message(group, "bench")
         rng = random.Random(5)
         chosen = rng.sample(ids, presses + 20)
         timings: list[float] = []
         confirmed = 0
         for number, task_id in enumerate(chosen):
             began = time.perf_counter()
-            click = await emu.click_button(
-                AV_MEMBER, AV_GROUP, anchor.message_id, f"t:{task_id}:d", forge=True
-            )
+            click = await emu.click_button(presser, group, anchor.message_id, f"t:{task_id}:d", forge=True)
             answer = await emu.wait_for_callback_answer(click["callback_query_id"], timeout=10)
             elapsed = (time.perf_counter() - began) * 1000
             if number >= 20:  # warm-up
