@@ -21,7 +21,9 @@ CLOCK_START = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "sqlite_only: tests SQLite itself; not run with HUIWU_TEST_DATABASE=postgres")
+    config.addinivalue_line(
+        "markers", "sqlite_only: tests SQLite itself; not run with HUIWU_TEST_DATABASE=postgres"
+    )
     config.addinivalue_line("markers", "slow: a long fault test (deselect with -m 'not slow')")
 
 

@@ -42,7 +42,9 @@ async def admin_connection() -> Any:
         return await asyncpg.connect(database="postgres", timeout=3, **POSTGRES)
     except Exception as error:  # not running, refused, authentication …
         if USE_POSTGRES:
-            raise RuntimeError(f"HUIWU_TEST_DATABASE=postgres but PostgreSQL does not answer: {error}") from error
+            raise RuntimeError(
+                f"HUIWU_TEST_DATABASE=postgres but PostgreSQL does not answer: {error}"
+            ) from error
         pytest.skip(f"PostgreSQL is not reachable at 127.0.0.1:5432 ({error})")
 
 

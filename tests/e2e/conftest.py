@@ -97,7 +97,7 @@ class Harness:
             sent = await self.app.workers.send_pending()
             if claimed or sent:
                 continue
-            while await self._busy_elsewhere() and loop.time() < deadline:
+            while await self._busy_elsewhere() and loop.time() < deadline:  # noqa: ASYNC110 (polls the database)
                 await asyncio.sleep(0.02)
             if not await self.app.workers.tick_once() and not await self.app.workers.send_pending():
                 return
@@ -159,11 +159,17 @@ async def running_bot(  # the database: a SQLite file in tmp_path, or PostgreSQL
     rate_limits: bool = False,
     **settings_overrides: Any,
 ) -> AsyncIterator[Harness]:
-    async with database_url_for(tmp_path) as database_url:
-        async with _running_bot(
-            database_url, site_path=site_path, start_at=start_at, rate_limits=rate_limits, **settings_overrides
-        ) as harness:
-            yield harness
+    async with (
+        database_url_for(tmp_path) as database_url,
+        _running_bot(
+            database_url,
+            site_path=site_path,
+            start_at=start_at,
+            rate_limits=rate_limits,
+            **settings_overrides,
+        ) as harness,
+    ):
+        yield harness
 
 
 @contextlib.asynccontextmanager
@@ -186,7 +192,9 @@ async def _running_bot(
     await register_site_people(emu, site)
     await start(app)
     polling = asyncio.create_task(
-        app.dispatcher.start_polling(app.bot, handle_signals=False, close_bot_session=False, polling_timeout=1)
+        app.dispatcher.start_polling(
+            app.bot, handle_signals=False, close_bot_session=False, polling_timeout=1
+        )
     )
     harness = Harness(server, emu, app, clock, site)
     try:

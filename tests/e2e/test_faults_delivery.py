@@ -77,14 +77,19 @@ async def assert_each_sent_once_in_order(h: Harness) -> None:
         sent = [r for r in rows if r.chat_id == chat and r.kind == "send" and r.status == "sent"]
         shown = [(m.get("text") or "").split("\n")[0] for m in await h.emu.bot_messages(chat)]
         expected = [plain(r.text).split("\n")[0] for r in sent]
-        assert shown == expected, (chat, [(r.id, r.kind, r.status, r.message_id, r.error) for r in rows if r.chat_id == chat])
+        assert shown == expected, (
+            chat,
+            [(r.id, r.kind, r.status, r.message_id, r.error) for r in rows if r.chat_id == chat],
+        )
         assert len({m["message_id"] for m in await h.emu.bot_messages(chat)}) == len(sent), chat
 
 
 # ---- 429s and an outage ---------------------------------------------------------------------
 
 
-async def test_a_long_stretch_of_429s_and_an_outage_delay_but_lose_and_reorder_nothing(tmp_path: Path) -> None:
+async def test_a_long_stretch_of_429s_and_an_outage_delay_but_lose_and_reorder_nothing(
+    tmp_path: Path,
+) -> None:
     async with running_bot(tmp_path, send_timeout_seconds=1.0, log_level="INFO") as h:
         await book_three(h)
         await delivered(h.app.db)  # the booking confirmations
@@ -114,9 +119,12 @@ async def test_a_long_stretch_of_429s_and_an_outage_delay_but_lose_and_reorder_n
 
 
 async def test_rows_claimed_by_an_instance_that_died_are_taken_over_after_the_lease(tmp_path: Path) -> None:
-    async with postgres_test_database() as url, _running_bot(
-        url, site_path=EXAMPLE_SITE, start_at=DEFAULT_START, rate_limits=False, log_level="INFO"
-    ) as h:
+    async with (
+        postgres_test_database() as url,
+        _running_bot(
+            url, site_path=EXAMPLE_SITE, start_at=DEFAULT_START, rate_limits=False, log_level="INFO"
+        ) as h,
+    ):
         await h.app.workers.stop()  # this test drives instance A's sender by hand
         await asyncio.gather(*h.app.background, return_exceptions=True)
         await book_three(h)
@@ -145,19 +153,29 @@ async def test_rows_claimed_by_an_instance_that_died_are_taken_over_after_the_le
             for row_id in stolen:
                 assert rows[row_id].status == "sending" and rows[row_id].leased_by == "dead"
             for delivery in abandoned:
-                shown = [(m.get("text") or "").split("\n")[0] for m in await h.emu.bot_messages(delivery.chat_id)]
+                shown = [
+                    (m.get("text") or "").split("\n")[0] for m in await h.emu.bot_messages(delivery.chat_id)
+                ]
                 assert plain(delivery.text).split("\n")[0] not in shown
 
             h.clock.advance(timedelta(seconds=31))  # the leases run out
             for _ in range(50):
                 sent = await asyncio.gather(a.send_pending(), b.send_pending())
-                if not any(sent) and all(r.status not in ("pending", "sending") for r in await outbox(h.app.db)):
+                if not any(sent) and all(
+                    r.status not in ("pending", "sending") for r in await outbox(h.app.db)
+                ):
                     break
             rows = {r.id: r for r in await outbox(h.app.db)}
             assert all(rows[row_id].status == "sent" for row_id in stolen)
-            assert {rows[row_id].leased_by for row_id in stolen} <= {"huiwu", "huiwu-b", h.app.settings.instance_name}
+            assert {rows[row_id].leased_by for row_id in stolen} <= {
+                "huiwu",
+                "huiwu-b",
+                h.app.settings.instance_name,
+            }
             await assert_each_sent_once_in_order(h)
-            print(f"{len(stolen)} abandoned rows taken over; A sent {a.stats['sent']}, B sent {b.stats['sent']}")
+            print(
+                f"{len(stolen)} abandoned rows taken over; A sent {a.stats['sent']}, B sent {b.stats['sent']}"
+            )
         finally:
             await b_db.dispose()
 
@@ -224,15 +242,19 @@ async def proxied_postgres() -> AsyncIterator[tuple[str, TcpProxy]]:
 
 
 async def test_the_database_unreachable_for_a_while_then_the_bot_catches_up(tmp_path: Path) -> None:
-    async with proxied_postgres() as (url, proxy), _running_bot(
-        url,
-        site_path=EXAMPLE_SITE,
-        start_at=DEFAULT_START,
-        rate_limits=False,
-        log_level="INFO",
-        http_port=0,
-        tick_seconds=0.2,
-    ) as h, aiohttp.ClientSession() as http:
+    async with (
+        proxied_postgres() as (url, proxy),
+        _running_bot(
+            url,
+            site_path=EXAMPLE_SITE,
+            start_at=DEFAULT_START,
+            rate_limits=False,
+            log_level="INFO",
+            http_port=0,
+            tick_seconds=0.2,
+        ) as h,
+        aiohttp.ClientSession() as http,
+    ):
         await start_listeners(h.app, webhook=False)
         operations = next(s for s in h.app.servers if "operations" in s.name).base_url
         status, document = await healthz(http, operations)
@@ -257,7 +279,7 @@ async def test_the_database_unreachable_for_a_while_then_the_bot_catches_up(tmp_
 
         await proxy.start()  # same port
         deadline = loop.time() + 20
-        while (status := (await healthz(http, operations))[0]) != 200 and loop.time() < deadline:
+        while (status := (await healthz(http, operations))[0]) != 200 and loop.time() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.2)
         assert status == 200
         # caught up: no timer due, nothing left in the outbox (as /healthz sees it)
