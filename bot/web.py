@@ -91,7 +91,7 @@ class WebhookHandler:
             observability.webhook_rejected("malformed")
             return web.json_response({"ok": False, "description": "not an Update"}, status=400)
         try:
-            result = await self.dispatcher.feed_webhook_update(
+            result: Any = await self.dispatcher.feed_webhook_update(
                 self.bot,
                 update,
                 _timeout=self.timeout,

@@ -639,7 +639,7 @@ async def end_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, 
     reader = reader_of(dialog_manager)
     start_text = draft(dialog_manager).get("start") or "00:00"
     start = datetime.combine(datetime.min.date(), time.fromisoformat(start_text))
-    options = []
+    options: list[tuple[str, str]] = []
     readings = [time.fromisoformat(value) for value in choices_of(dialog_manager, "end")]
     lengths = (free_of(dialog_manager) or {}).get("minutes") or []
     readings += [(start + timedelta(minutes=int(m))).time() for m in lengths]

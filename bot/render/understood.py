@@ -279,10 +279,10 @@ def understood_text(
     if problems:
         parts.append(example_line(reader))
     if asks:
-        names = [step_name(reader, step) for step in asks]
+        asked = [step_name(reader, step) for step in asks]
         parts.append(
             _("I still need {things}. I will ask one by one; nothing is booked until you confirm.").format(
-                things=("、" if reader.zh else ", ").join(names)
+                things=("、" if reader.zh else ", ").join(asked)
             )
         )
     else:

@@ -139,6 +139,7 @@ def resolve_commands(
 ) -> list[JSON]:
     """The command menu a Telegram client shows: the narrowest scope that has commands, in the
     user's language first, then without a language (Bot API, "Determining list of commands")."""
+    scopes: list[tuple[str, int | None, int | None]]
     if chat_type == "private":
         scopes = [("chat", chat_id, None), ("all_private_chats", None, None), ("default", None, None)]
     else:
