@@ -225,8 +225,9 @@ async def render_task_card(ctx: RenderContext, notice: Notice) -> Rendered | Non
     short = [f"{icon} <b>{name}</b> #{task.id} · {reader.room_name(view.room_id)} {reader.time(view.start)}"]
     short.append(what)
     if task.due_at is not None and task.needs_confirmation:
-        lines.append(_("⏰ Due: {time}").format(time=reader.time(task.due_at)))
-        short.append(_("⏰ Due: {time}").format(time=reader.time(task.due_at)))
+        due = _("⏰ Due: {time}").format(time=reader.time(task.due_at))
+        lines.append(due)
+        short.append(due)
     if task.late and task.pushed_at is not None:
         lines.append(_("⚠️ Posted late (planned for {time}).").format(time=reader.time(task.push_at)))
     if task.assignee_id is not None and task.status in OPEN:
