@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services.clock import Clock
 from bot.services.types import Notice
 from bot.site import SiteConfig
-from storage.repositories.outbox import OutboxRepository
+from storage.repositories.outbox import OutboxRepository, outbox_row
 from storage.repositories.users import UserRepository
 
 Keyboard = list[list[dict[str, str]]]
@@ -72,30 +72,44 @@ class NoticeDelivery:
         self.i18n = i18n
 
     async def deliver(self, session: AsyncSession, notices: Iterable[Notice]) -> list[int]:
-        queued: list[int] = []
-        for notice in notices:
-            row_id = await self.deliver_one(session, notice)
-            if row_id is not None:
-                queued.append(row_id)
-        return queued
+        return [row_id for row_id in await self.deliver_many(session, [(n, {}) for n in notices]) if row_id]
 
     async def deliver_one(self, session: AsyncSession, notice: Notice, **extra: Any) -> int | None:
-        render = RENDERERS.get(notice.kind)
-        if render is None:
-            raise LookupError(f"no renderer for notice kind {notice.kind!r}")
-        language = await language_of_chat(session, self.site, notice.chat_id)
-        context = RenderContext(session, self.site, self.clock, self.i18n, language)
-        rendered = await render(context, notice)
-        if rendered is None:
-            return None
-        row = await OutboxRepository(session).add(
-            chat_id=notice.chat_id,
-            text=rendered.text,
-            reply_markup=rendered.keyboard,
-            now=self.clock.now(),
-            mergeable=notice.mergeable,
-            merge_text=rendered.merge_text if notice.mergeable else None,
-            dedupe_key=notice.dedupe_key,
-            **extra,
-        )
-        return row.id if row is not None else None
+        return (await self.deliver_many(session, [(notice, extra)]))[0]
+
+    async def deliver_many(
+        self, session: AsyncSession, notices: Sequence[tuple[Notice, dict[str, Any]]]
+    ) -> list[int | None]:
+        """Render each notice and queue it; the outbox row id of each (None: nothing to send,
+        or a row with its dedupe key exists). The rows are written together: a tick that
+        pushes hundreds of tasks makes a few statements, not a few per task."""
+        rows: list[tuple[int, dict[str, Any]]] = []
+        for index, (notice, extra) in enumerate(notices):
+            render = RENDERERS.get(notice.kind)
+            if render is None:
+                raise LookupError(f"no renderer for notice kind {notice.kind!r}")
+            language = await language_of_chat(session, self.site, notice.chat_id)
+            context = RenderContext(session, self.site, self.clock, self.i18n, language)
+            rendered = await render(context, notice)
+            if rendered is None:
+                continue
+            rows.append(
+                (
+                    index,
+                    outbox_row(
+                        chat_id=notice.chat_id,
+                        text=rendered.text,
+                        reply_markup=rendered.keyboard,
+                        now=self.clock.now(),
+                        mergeable=notice.mergeable,
+                        merge_text=rendered.merge_text if notice.mergeable else None,
+                        dedupe_key=notice.dedupe_key,
+                        **extra,
+                    ),
+                )
+            )
+        written = await OutboxRepository(session).add_many([row for _, row in rows])
+        ids: list[int | None] = [None] * len(notices)
+        for (index, _), row_id in zip(rows, written, strict=True):
+            ids[index] = row_id
+        return ids

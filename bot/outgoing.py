@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,19 +14,27 @@ from storage.repositories.tasks import TaskRepository
 
 async def queue(session: AsyncSession, delivery: NoticeDelivery, outgoing: Iterable[Outgoing]) -> list[int]:
     """Outbox rows for ``outgoing``, in the caller's transaction; the ids of the rows written."""
+    items = [item for item in outgoing if item.notice.chat_id != 0]  # 0: nobody to tell
+    if not items:
+        return []
     repo = TaskRepository(session)
+    # the renderers look their task and meeting up one by one: loaded here together and held,
+    # those lookups are answered from the session instead of one query each
+    held = await repo.with_bookings({task_id for item in items for task_id in item.notice.task_ids})
+    extras: list[dict[str, Any]] = [
+        {} if item.edit_of is None else {"kind": "edit", "edit_of_id": item.edit_of} for item in items
+    ]
+    row_ids = await delivery.deliver_many(
+        session, [(item.notice, extra) for item, extra in zip(items, extras, strict=True)]
+    )
     written: list[int] = []
-    for item in outgoing:
-        notice = item.notice
-        if notice.chat_id == 0:  # nobody to tell (e.g. a site without a supervisor)
-            continue
-        extra = {} if item.edit_of is None else {"kind": "edit", "edit_of_id": item.edit_of}
-        row_id = await delivery.deliver_one(session, notice, **extra)
+    links: list[tuple[int, int, int, str]] = []
+    for item, row_id in zip(items, row_ids, strict=True):
         if row_id is None:
             continue
         if item.link is not None:
-            for task_id in notice.task_ids:
-                await repo.link(task_id, notice.chat_id, row_id, item.link)
+            links += [(task_id, item.notice.chat_id, row_id, item.link) for task_id in item.notice.task_ids]
         written.append(row_id)
-    await session.flush()
+    await repo.link(links)
+    del held
     return written

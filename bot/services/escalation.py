@@ -111,7 +111,7 @@ class TaskTimers:
 
     async def tick(self, session: AsyncSession, limit: int = 50) -> TickResult:
         now = self.clock.now()
-        repo = TaskRepository(session)
+        repo = TaskRepository(session, defer_events=True)
         result = TickResult()
         ids = await repo.claim_due(now, self.instance, LEASE, limit)
         result.claimed = len(ids)
@@ -132,9 +132,10 @@ class TaskTimers:
                     )
                 ):
                     break
-                result.outgoing += await self._step(session, task, now, chats)
+                result.outgoing += await self._step(repo, task, now, chats)
                 result.steps += 1
             task.lease_until, task.leased_by = None, None
+        await repo.write_events()
         await session.flush()
         observability.tick_steps(result.steps)
         return result
@@ -164,7 +165,7 @@ class TaskTimers:
 
     # ---- one step ----------------------------------------------------------------------------
     async def _step(
-        self, session: AsyncSession, task: Task, now: datetime, chats: dict[str, int]
+        self, repo: TaskRepository, task: Task, now: datetime, chats: dict[str, int]
     ) -> list[Outgoing]:
         assert task.next_at is not None
         scheduled = task.next_at
@@ -173,13 +174,12 @@ class TaskTimers:
         task.updated_at = now
         if task.status == TaskStatus.planned:
             # a push is late against its own time, also when it was planned after that time
-            return await self._push(session, task, now, now - task.push_at > self.late_after, chats)
-        return await self._escalate(session, task, now, scheduled, late, chats)
+            return await self._push(repo, task, now, now - task.push_at > self.late_after, chats)
+        return await self._escalate(repo, task, now, scheduled, late, chats)
 
     async def _push(
-        self, session: AsyncSession, task: Task, now: datetime, late: bool, chats: dict[str, int]
+        self, repo: TaskRepository, task: Task, now: datetime, late: bool, chats: dict[str, int]
     ) -> list[Outgoing]:
-        repo = TaskRepository(session)
         if task.expires_at is not None and task.expires_at <= now:
             task.status, task.next_at = TaskStatus.skipped, None
             await repo.event(task, "skipped", now, reason="expired", push_at=task.push_at.isoformat())
@@ -240,14 +240,13 @@ class TaskTimers:
 
     async def _escalate(
         self,
-        session: AsyncSession,
+        repo: TaskRepository,
         task: Task,
         now: datetime,
         scheduled: datetime,
         late: bool,
         chats: dict[str, int],
     ) -> list[Outgoing]:
-        repo = TaskRepository(session)
         stage = task.stage + 1
         outgoing: list[Outgoing] = []
         if stage == 1:

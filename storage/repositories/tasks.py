@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Booking, ChatBinding, OutboxMessage, Task, TaskEvent, TaskMessage
@@ -16,11 +16,33 @@ TIMED_STATUSES = ("planned", "open", "problem")
 
 
 class TaskRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, *, defer_events: bool = False) -> None:
+        """``defer_events``: :meth:`event` collects the events, :meth:`write_events` writes
+        them with one statement (the tick records one or more per task)."""
         self.session = session
+        self.deferred: list[dict[str, Any]] | None = [] if defer_events else None
 
     async def get(self, task_id: int, *, for_update: bool = False) -> Task | None:
-        return await self.session.get(Task, task_id, with_for_update=for_update, populate_existing=for_update)
+        # with_for_update=False (not None) would make get() skip the identity map and query
+        return await self.session.get(
+            Task, task_id, with_for_update=True if for_update else None, populate_existing=for_update
+        )
+
+    async def with_bookings(self, task_ids: Iterable[int]) -> list[Task | Booking]:
+        """These tasks and their bookings, loaded in two queries; the caller holds the list
+        so that later ``session.get`` calls for them are answered from the identity map."""
+        ids = sorted(set(task_ids))
+        tasks: list[Task] = []
+        for first in range(0, len(ids), 500):
+            tasks += (
+                await self.session.scalars(select(Task).where(Task.id.in_(ids[first : first + 500])))
+            ).all()
+        booking_ids = sorted({task.booking_id for task in tasks})
+        bookings: list[Booking] = []
+        for first in range(0, len(booking_ids), 500):
+            chunk = booking_ids[first : first + 500]
+            bookings += (await self.session.scalars(select(Booking).where(Booking.id.in_(chunk)))).all()
+        return [*tasks, *bookings]
 
     async def for_booking(self, booking_id: int) -> Sequence[Task]:
         query = select(Task).where(Task.booking_id == booking_id).order_by(Task.push_at, Task.id)
@@ -82,14 +104,31 @@ class TaskRepository:
     async def event(
         self, task: Task, kind: str, at: datetime, actor_id: int | None = None, **detail: Any
     ) -> None:
-        self.session.add(TaskEvent(task_id=task.id, kind=kind, actor_id=actor_id, at=at, detail=detail))
+        values = {"task_id": task.id, "kind": kind, "actor_id": actor_id, "at": at, "detail": detail}
+        if self.deferred is not None:
+            self.deferred.append(values)
+        else:
+            self.session.add(TaskEvent(**values))
+
+    async def write_events(self) -> None:
+        if self.deferred:
+            await self.session.execute(insert(TaskEvent), self.deferred)
+            self.deferred = []
 
     async def events(self, task_id: int) -> Sequence[TaskEvent]:
         query = select(TaskEvent).where(TaskEvent.task_id == task_id).order_by(TaskEvent.id)
         return (await self.session.scalars(query)).all()
 
-    async def link(self, task_id: int, chat_id: int, outbox_id: int, purpose: str) -> None:
-        self.session.add(TaskMessage(task_id=task_id, chat_id=chat_id, outbox_id=outbox_id, purpose=purpose))
+    async def link(self, links: Sequence[tuple[int, int, int, str]]) -> None:
+        """Record which outbox rows show which tasks: (task id, chat id, outbox id, purpose)."""
+        if links:
+            await self.session.execute(
+                insert(TaskMessage),
+                [
+                    {"task_id": task_id, "chat_id": chat_id, "outbox_id": outbox_id, "purpose": purpose}
+                    for task_id, chat_id, outbox_id, purpose in links
+                ],
+            )
 
     async def messages(self, task_id: int, purposes: Sequence[str] | None = None) -> Sequence[TaskMessage]:
         query = select(TaskMessage).where(TaskMessage.task_id == task_id)

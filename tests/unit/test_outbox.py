@@ -18,7 +18,7 @@ from bot.services.clock import ManualClock
 from bot.services.outbox import MAX_TEXT, merged_text
 from bot.site import SiteConfig
 from storage.database import Database
-from storage.repositories.outbox import OutboxRepository
+from storage.repositories.outbox import OutboxRepository, outbox_row
 from tests.unit.dispatch_support import SUPERVISOR, Rig
 
 GROUP_A, GROUP_B, PERSON = -1001, -1002, 3001
@@ -256,3 +256,30 @@ def test_merged_text_numbers_the_parts() -> None:
             self.merge_text = text
 
     assert merged_text([Part("a"), Part("b")]) == "<b>1.</b> a\n\n<b>2.</b> b"  # type: ignore[list-item]
+
+
+async def test_rows_queued_together_get_their_own_ids_in_order(rig: Rig) -> None:
+    """add_many: one insert for many rows; each id belongs to its row (SQLite and PostgreSQL),
+    a dedupe key seen before or earlier in the same batch writes nothing."""
+
+    await put(rig, GROUP_A, 2, "before")
+    async with rig.db.transaction() as session:
+        repo = OutboxRepository(session)
+        earlier = await repo.add(chat_id=PERSON, text="keyed", now=rig.clock.now(), dedupe_key="k:old")
+        assert earlier is not None
+        rows = [
+            outbox_row(chat_id=GROUP_B, text=f"b{index}", now=rig.clock.now(), dedupe_key=f"k:{index}")
+            for index in range(700)  # more than one dedupe lookup chunk
+        ]
+        rows.insert(3, outbox_row(chat_id=GROUP_B, text="again", now=rig.clock.now(), dedupe_key="k:old"))
+        rows.insert(5, outbox_row(chat_id=GROUP_B, text="twice", now=rig.clock.now(), dedupe_key="k:1"))
+        rows.append(outbox_row(chat_id=PERSON, text="no key", now=rig.clock.now()))
+        ids = await repo.add_many(rows)
+    assert ids[3] is None and ids[5] is None
+    written = {row.id: row for row in await rig.outbox()}
+    for row, row_id in zip(rows, ids, strict=True):
+        if row_id is not None:
+            assert written[row_id].text == row["text"]
+            assert written[row_id].dedupe_key == row["dedupe_key"]
+    assert len([row_id for row_id in ids if row_id is not None]) == 701
+    assert len(written) == 2 + 1 + 701
