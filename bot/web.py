@@ -16,6 +16,10 @@
   oldest due outbox row and task timer are. 503 when the database or Redis cannot be reached.
 * ``/metrics`` answers the Prometheus text format: the counters of bot/observability.py and
   gauges measured in the database at scrape time.
+* ``/rooms/<room id>.ics`` answers a room's schedule as iCalendar (what ``/ics <room>`` sends
+  in chat; 404 for a room the site does not know). Whoever reaches the listener can read it,
+  so it is read as by nobody in particular: every event says only that the room is taken
+  (time, status, people), never a title, unit or notes — confidential or not.
 
 Operations (``HTTP_HOST:HTTP_PORT``) and the webhook (``WEBHOOK_HOST:WEBHOOK_PORT``) are two
 listeners unless they are given the same address, so /metrics is not behind the public proxy.
@@ -39,7 +43,10 @@ from pydantic import ValidationError
 from sqlalchemy import func, select, text
 
 from bot import observability
+from bot.handlers.reports import _wording as room_wording
 from bot.observability import Gauge, Metric, RedactSecrets
+from bot.render.text import Reader
+from bot.services.calendar import CalendarService
 from bot.services.outbox import PENDING, SENDING
 from storage.models import OutboxMessage, Task
 from storage.repositories.tasks import TIMED_STATUSES
@@ -260,6 +267,44 @@ class Operations:
         return web.Response(body=body.encode(), headers={"Content-Type": observability.CONTENT_TYPE})
 
 
+# ---------------------------------------------------------------------------- room calendars
+
+
+ICS_CONTENT_TYPE = "text/calendar; charset=utf-8"
+
+
+class RoomFeeds:
+    """``GET /rooms/{room_id}.ics``: a room's bookings, as anonymous :class:`CalendarService`
+    sees them (no viewer: no title, no unit), in the site's default language."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.service = CalendarService(app.site, app.clock)
+
+    async def feed(self, request: web.Request) -> web.Response:
+        room = self.app.site.room(request.match_info["room_id"])
+        if room is None:
+            return web.Response(status=404, text="no such room\n")
+        try:
+            async with self.app.db.sessionmaker() as session:
+                entries = await self.service.entries(session, room.id, None, None)
+        except Exception:
+            log.exception("the calendar of room %s could not be read", room.id)
+            return web.Response(status=503, text="the calendar cannot be read now\n")
+        i18n = self.app.i18n
+        language = self.app.site.site.default_language
+        with i18n.context(), i18n.use_locale(language):
+            body = self.service.feed(room, entries, room_wording(Reader(i18n, language, self.app.site), room))
+        return web.Response(
+            body=body,
+            headers={
+                "Content-Type": ICS_CONTENT_TYPE,
+                "Content-Disposition": f'inline; filename="{room.id}.ics"',
+                "Cache-Control": "no-cache",
+            },
+        )
+
+
 # ---------------------------------------------------------------------------- listeners
 
 
@@ -269,6 +314,7 @@ def build_web_app(app: App, *, webhook: bool, operations: bool) -> web.Applicati
         ops = Operations(app)
         web_app.router.add_get("/healthz", ops.healthz)
         web_app.router.add_get("/metrics", ops.metrics)
+        web_app.router.add_get("/rooms/{room_id}.ics", RoomFeeds(app).feed)
     if webhook:
         secret = app.settings.webhook_secret
         if secret is None:

@@ -446,7 +446,16 @@ def validate_entities(text: str, raw: Any) -> list[Entity]:
 _AUTO_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("url", re.compile(r"(?<![\w@/.])https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")),
     ("email", re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")),
-    ("bot_command", re.compile(r"(?<![\w/@])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w/])")),
+    # tdlib's match_bot_commands: no word character, "/", "<" or ">" on either side (so the
+    # "/b" of a typed "</b>" is no command), 1-64 name characters, and an "@name" of 3-32
+    # or none: a shorter or longer "@name" spoils the whole command
+    (
+        "bot_command",
+        re.compile(
+            r"(?<![\w/<>])/[A-Za-z0-9_]{1,64}(?![A-Za-z0-9_])"
+            r"(?:@[A-Za-z0-9_]{3,32}(?![A-Za-z0-9_]))?(?![\w/<>@])"
+        ),
+    ),
     ("mention", re.compile(r"(?<![\w@/])@[A-Za-z][A-Za-z0-9_]{3,31}(?![\w@])")),
     ("hashtag", re.compile(r"(?<![\w#])#\w*[^\W\d]\w*")),
     ("cashtag", re.compile(r"(?<![\w$])\$[A-Z]{3,8}(?![\w])")),

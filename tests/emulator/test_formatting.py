@@ -116,6 +116,34 @@ def test_auto_entities() -> None:
     assert ("hashtag", "#tag") in found
 
 
+def _commands(text: str) -> list[str]:
+    return [
+        text[e["offset"] : e["offset"] + e["length"]]
+        for e in auto_entities(text, [])
+        if e["type"] == "bot_command"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "commands"),
+    [
+        # tdlib's match_bot_commands: a / not after a word character, /, < or >; 1-64 of
+        # [A-Za-z0-9_]; an optional @name of 3-32; then no word character, /, < or >
+        ("/start", ["/start"]),
+        ("hi /help.", ["/help"]),
+        ("(/help) /a /b", ["/help", "/a", "/b"]),
+        ("/book@huiwu_bot room", ["/book@huiwu_bot"]),
+        ("<b>bold</b> and </i>", []),
+        ("<b>季度预算</b>", []),
+        ("a/start é/start /é /start/x </start> <br/>", []),
+        ("/start@ab /start@" + "b" * 33 + " /" + "a" * 65, []),
+        ("/" + "a" * 64 + " /start@" + "b" * 32, ["/" + "a" * 64, "/start@" + "b" * 32]),
+    ],
+)
+def test_bot_commands_only_where_telegram_sees_them(text: str, commands: list[str]) -> None:
+    assert _commands(text) == commands
+
+
 def test_utf16_length() -> None:
     assert utf16_len("a🏟") == 3
 

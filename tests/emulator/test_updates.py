@@ -47,6 +47,16 @@ async def test_injected_message_arrives_with_command_entity(bot: Bot, emu: Emula
     assert await bot.get_updates(offset=updates[-1].update_id + 1) == []
 
 
+async def test_markup_typed_by_a_user_is_no_command(bot: Bot, emu: EmulatorClient) -> None:
+    # a closing tag's "/b" is not a command: Telegram marks one only at the start of a word
+    await emu.send_message(ALICE, "请把 <b>季度预算</b> 加粗 /help")
+    (update,) = await bot.get_updates()
+    message = update.message
+    assert message is not None and message.entities is not None
+    commands = [e.extract_from(message.text or "") for e in message.entities if e.type == "bot_command"]
+    assert commands == ["/help"]
+
+
 async def test_updates_stay_until_confirmed(bot: Bot, emu: EmulatorClient) -> None:
     for text in ("one", "two", "three"):
         await emu.send_message(ALICE, text)

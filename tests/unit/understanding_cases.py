@@ -616,6 +616,31 @@ ZH_CASES = [
         {"date": "2026-12-02", "problems": ["two_times"], "ambiguous": ["start_time"]},
         "a change of an existing booking: never read as 15:00-16:00",
     ),
+    Case(
+        "明天下午两点到四点 第一会议室 10人 会议主题：季度预算评审 需要投影仪",
+        {
+            "date": "2026-12-02",
+            "start": "14:00",
+            "end": "16:00",
+            "room": "r101",
+            "attendees": 10,
+            "title": "季度预算评审",
+            "services": {"projector": {}},
+        },
+        "a space ends a Chinese title as a comma does",
+    ),
+    Case(
+        "会议主题：AI 赋能培训 明天上午9点到11点 203会议厅 80人",
+        {
+            "date": "2026-12-02",
+            "start": "09:00",
+            "end": "11:00",
+            "room": "r203",
+            "attendees": 80,
+            "title": "AI 赋能培训",
+        },
+        "a space next to a Latin word is the title's own",
+    ),
 ]
 
 EN_CASES = [
@@ -1162,6 +1187,32 @@ EN_CASES = [
     Case(
         "This Thursday or Friday 2pm room 101",
         {"start": "14:00", "room": "r101", "problems": ["two_dates"], "ambiguous": ["date"]},
+    ),
+    Case(
+        "Room 101 tomorrow 2-4pm for 10 people. Title: Budget review need a projector",
+        {
+            "date": "2026-12-02",
+            "start": "14:00",
+            "end": "16:00",
+            "room": "r101",
+            "attendees": 10,
+            "title": "Budget review",
+            "services": {"projector": {}},
+        },
+        "a request for something ends the title",
+    ),
+    Case(
+        "Title: Training needs review we need two mics. Hall 203 tomorrow 9-11am, 80 people",
+        {
+            "date": "2026-12-02",
+            "start": "09:00",
+            "end": "11:00",
+            "room": "r203",
+            "attendees": 80,
+            "title": "Training needs review",
+            "services": {"microphones": {"count": 2}},
+        },
+        "'needs' without an article is the title's own",
     ),
 ]
 

@@ -101,6 +101,31 @@ def _clause_text(raw: str) -> str:
     return value.strip(" \"'“”「」")
 
 
+# Where a title typed after its cue ends, besides the end of the clause. In Chinese, at a
+# space between two Chinese words or before a number (「会议主题：季度预算评审 需要投影仪」,
+# 「…评审 10人」): a Chinese title has no spaces of its own, but a space next to a Latin word
+# stays (「AI 赋能培训」). English titles have spaces, so a title ends where a request for
+# something begins: "Title: Budget review need a projector", "…, we need …", "… please …".
+_TITLE_END = re.compile(
+    rf"(?<=[{HAN}])\s+(?=[{HAN}\d])"
+    r"|(?i:\s+(?:(?:and|also|plus)\s+)?(?:"
+    r"(?:we|i)\s+(?:(?:will|would|also|shall)\s+)?(?:need|want|require|would\s+like)"
+    r"|(?:we'd|i'd|we'll|i'll)\s+(?:need|want|require|like)"
+    r"|(?:need|needs|require|requires|want|request|requesting)\s+(?=(?:a|an|the|some|\d+|"
+    + EN_NUMBER
+    + r")\b)"
+    r"|please|pls"
+    r")\b)"
+)
+
+
+def _title_text(raw: str) -> str:
+    """A title written after its cue: the clause, cut where another part of the request begins."""
+    value = _clause_text(raw)
+    cut = _TITLE_END.search(value, 1)
+    return value[: cut.start()].rstrip() if cut else value
+
+
 @dataclass
 class Texts:
     """Text details found in pass 1: {service id: {detail key: text}}, and 「会标：无」."""
@@ -159,8 +184,9 @@ def capture_texts(
             value = captures.text_of(match.group(1)) or ""
             start, end = match.span(1)
         else:
-            value = captures.restore(_clause_text(match.group(1)))
-            start, end = match.start(1), match.start(1) + len(_clause_text(match.group(1)))
+            typed = _title_text(match.group(1))
+            value = captures.restore(typed)
+            start, end = match.start(1), match.start(1) + len(typed)
         if value:
             result.title = value
             result.confidence["title"] = Confidence.stated
