@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.clock import Clock
@@ -56,6 +56,9 @@ MAX_MERGED_PARTS = 40
 EDIT_ROOM_PER_PART = 64
 """Characters kept free per part of a merged message, so later edits of a line still fit."""
 MAX_ATTEMPTS = 12
+CHAT_WINDOW = 1000
+"""Rows of a chat looked at per pass: more than one group's minute can take even merged
+(``group_per_minute`` × :data:`MAX_MERGED_PARTS`), so merging decides as if it saw them all."""
 GROUP_WINDOW = 60.0
 GLOBAL_WINDOW = 1.0
 
@@ -244,7 +247,17 @@ class OutboxService:
         return deliveries
 
     async def _open_rows(self, session: AsyncSession) -> list[_Head]:
-        rows = await session.execute(
+        """The first :data:`CHAT_WINDOW` unfinished rows of each chat, oldest first.
+
+        Counted in the database: after a long outage the outbox may hold 100,000 rows, and
+        loading them all on every pass held the write lock for a second.
+        """
+        position = (
+            func.row_number()
+            .over(partition_by=OutboxMessage.chat_id, order_by=OutboxMessage.id)
+            .label("position")
+        )
+        ranked = (
             select(
                 OutboxMessage.id,
                 OutboxMessage.chat_id,
@@ -253,9 +266,23 @@ class OutboxService:
                 OutboxMessage.mergeable,
                 OutboxMessage.lease_until,
                 OutboxMessage.not_before,
+                position,
             )
             .where(OutboxMessage.status.in_((PENDING, SENDING)))
-            .order_by(OutboxMessage.id)
+            .subquery()
+        )
+        rows = await session.execute(
+            select(
+                ranked.c.id,
+                ranked.c.chat_id,
+                ranked.c.status,
+                ranked.c.kind,
+                ranked.c.mergeable,
+                ranked.c.lease_until,
+                ranked.c.not_before,
+            )
+            .where(ranked.c.position <= CHAT_WINDOW)
+            .order_by(ranked.c.id)
         )
         return [_Head(*row) for row in rows.all()]
 
