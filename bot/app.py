@@ -33,6 +33,8 @@ from bot.handlers import build_routers
 from bot.i18n import PersonI18nMiddleware, build_i18n
 from bot.middlewares import CountHandlerErrors, DeduplicateUpdates, IdentifyPerson, install_deduplication
 from bot.notices import NoticeDelivery
+from bot.send_budget import SharedSendBudget
+from bot.sender import sending_limits
 from bot.services.booking import BookingService
 from bot.services.clock import Clock, SystemClock
 from bot.services.people import PeopleService
@@ -93,7 +95,19 @@ def build_app(settings: Settings, site: SiteConfig, clock: Clock | None = None) 
     storage, isolation = build_fsm(settings)
     dispatcher = Dispatcher(storage=storage, events_isolation=isolation)
     delivery = NoticeDelivery(site, clock, i18n)
-    workers = Workers(settings=settings, site=site, clock=clock, db=db, bot=bot, delivery=delivery, i18n=i18n)
+    redis = getattr(storage, "redis", None)
+    limits = sending_limits(settings)
+    budget = None if redis is None else SharedSendBudget(redis, settings.redis_prefix, limits)
+    workers = Workers(
+        settings=settings,
+        site=site,
+        clock=clock,
+        db=db,
+        bot=bot,
+        delivery=delivery,
+        i18n=i18n,
+        send_budget=budget,
+    )
     booking = BookingService(site, clock, planner=workers.planner)
     people = PeopleService(site)
 

@@ -34,6 +34,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPrevie
 
 from bot import observability
 from bot.notices import NoticeDelivery
+from bot.send_budget import SharedSendBudget
 from bot.services.clock import Clock
 from bot.services.outbox import Delivery, Keyboard, Limits, OutboxService, Pacer, backoff_seconds
 from bot.services.types import Notice
@@ -62,6 +63,14 @@ def inline_markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
     )
 
 
+def sending_limits(settings: Settings) -> Limits:
+    return Limits(
+        per_chat_interval=settings.per_chat_interval_seconds,
+        group_per_minute=settings.group_per_minute,
+        global_per_second=settings.global_per_second,
+    )
+
+
 class Sender:
     def __init__(
         self,
@@ -73,20 +82,17 @@ class Sender:
         settings: Settings,
         monotonic: Callable[[], float] = time.monotonic,
         request_timeout: float | None = None,
+        budget: SharedSendBudget | None = None,
     ) -> None:
         self.bot = bot
         self.db = db
         self.clock = clock
         self.site = site
         self.delivery = delivery
-        limits = Limits(
-            per_chat_interval=settings.per_chat_interval_seconds,
-            group_per_minute=settings.group_per_minute,
-            global_per_second=settings.global_per_second,
-        )
-        self.pacer = Pacer(limits, monotonic)
+        self.pacer = Pacer(sending_limits(settings), monotonic)
         self.outbox = OutboxService(db, clock, self.pacer, instance=settings.instance_name)
         self.request_timeout = request_timeout or settings.send_timeout_seconds
+        self.budget = budget
         self.stats = {"sent": 0, "edited": 0, "retry_after": 0, "retried": 0, "failed": 0, "merged_parts": 0}
 
     async def send_pending(self) -> int:
@@ -104,6 +110,11 @@ class Sender:
         return self.pacer.next_ready_in(await self.outbox.waiting_chats())
 
     async def _deliver(self, item: Delivery) -> int:
+        if self.budget is not None:
+            wait = await self.budget.take(item.chat_id, counts_for_group=item.method == "send")
+            if wait > 0:  # another instance used this chat's (or the bot's) moment
+                await self.outbox.postpone(item, wait)
+                return 0
         try:
             if item.method == "send":
                 message = await self.bot.send_message(
@@ -135,6 +146,8 @@ class Sender:
             self.stats["retry_after"] += 1
             observability.rate_limited()
             log.warning("429 for chat %s: waiting %s s", item.chat_id, error.retry_after)
+            if self.budget is not None:
+                await self.budget.pause(item.chat_id, float(error.retry_after))
             await self.outbox.mark_retry(item, error.message, float(error.retry_after), may_give_up=False)
         except TelegramMigrateToChat as error:
             log.info("chat %s is now %s", item.chat_id, error.migrate_to_chat_id)

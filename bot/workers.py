@@ -27,6 +27,7 @@ from bot.commands import set_command_menus
 from bot.jobs import register_clock_jobs  # issue 6
 from bot.notices import NoticeDelivery
 from bot.outgoing import queue
+from bot.send_budget import SharedSendBudget
 from bot.sender import Sender
 from bot.services.clock import Clock
 from bot.services.escalation import TaskTimers, TickResult
@@ -51,6 +52,8 @@ class Workers:
     bot: Bot
     delivery: NoticeDelivery
     i18n: I18n
+    send_budget: SharedSendBudget | None = None
+    """Telegram's limits counted across instances (Redis); None: this process paces alone."""
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -58,7 +61,9 @@ class Workers:
         self.planning = TaskPlanner(self.site, self.clock)
         late_after = timedelta(seconds=max(5.0, 3 * self.settings.tick_seconds))
         self.timers = TaskTimers(self.site, self.clock, self.settings.instance_name, late_after)
-        self.sender = Sender(self.bot, self.db, self.clock, self.site, self.delivery, self.settings)
+        self.sender = Sender(
+            self.bot, self.db, self.clock, self.site, self.delivery, self.settings, budget=self.send_budget
+        )
 
     async def planner(
         self, session: AsyncSession, booking: BookingView, previous: BookingView | None

@@ -517,6 +517,18 @@ class OutboxService:
             )
         return True
 
+    async def postpone(self, delivery: Delivery, wait_seconds: float) -> None:
+        """Put a claimed row back untried: the shared budget says its chat must wait."""
+        self._finish(delivery)
+        self.pacer.pause(delivery.chat_id, wait_seconds)
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == delivery.row_id)
+                .values(status=PENDING, lease_until=None, attempts=OutboxMessage.attempts - 1)
+                .execution_options(synchronize_session=False)
+            )
+
     async def mark_failed(self, delivery: Delivery, error: str) -> None:
         self._finish(delivery)
         async with self.db.transaction() as session:
