@@ -43,8 +43,8 @@ from pydantic import ValidationError
 from sqlalchemy import func, select, text
 
 from bot import observability
-from bot.handlers.reports import _wording as room_wording
 from bot.observability import Gauge, Metric, RedactSecrets
+from bot.render.calendar import calendar_wording
 from bot.render.text import Reader
 from bot.services.calendar import CalendarService
 from bot.services.outbox import PENDING, SENDING
@@ -291,10 +291,8 @@ class RoomFeeds:
         except Exception:
             log.exception("the calendar of room %s could not be read", room.id)
             return web.Response(status=503, text="the calendar cannot be read now\n")
-        i18n = self.app.i18n
-        language = self.app.site.site.default_language
-        with i18n.context(), i18n.use_locale(language):
-            body = self.service.feed(room, entries, room_wording(Reader(i18n, language, self.app.site), room))
+        read = Reader(self.app.i18n, self.app.site.site.default_language, self.app.site)
+        body = self.service.feed(room, entries, calendar_wording(read, room))
         return web.Response(
             body=body,
             headers={

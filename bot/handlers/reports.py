@@ -23,9 +23,10 @@ from aiogram.utils.i18n import gettext as _
 from bot.handlers.replies import answer_quietly, markup, reader, show
 from bot.jobs.weekly import send_briefing, week_figures
 from bot.notices import Keyboard
+from bot.render.calendar import calendar_wording
 from bot.render.digest import meetings_digest, page_of, pager, team_digest, two_a_row
 from bot.render.text import Reader
-from bot.services.calendar import CalendarEntry, CalendarService, Wording, find_room
+from bot.services.calendar import CalendarService, find_room
 from bot.services.clock import Clock
 from bot.services.digest import DIGEST_ROLES, DigestService, covered_days, local_today
 from bot.services.dispatch import team_of_chat
@@ -173,38 +174,13 @@ def _rooms_keyboard(read: Reader, page: int = 0) -> Keyboard:
     return rows + pager(read, "icsp:", page, pages)
 
 
-def _wording(read: Reader, room: Room) -> Wording:
-    def describe(entry: CalendarEntry) -> tuple[str, str]:
-        state = _("awaiting approval") if entry.status == "pending" else ""
-        if entry.title is None:
-            summary = _("Booked")
-            description = _("{count} people").format(count=entry.attendees)
-        else:
-            department = read.site.department(entry.department_id or "")
-            unit = department.name.get(read.language) if department else (entry.department_id or "")
-            summary = entry.title
-            description = _("{unit}, {count} people").format(unit=unit, count=entry.attendees)
-        if state:
-            summary = f"{summary} ({state})"
-        return summary, description
-
-    location = room.name.get(read.language)
-    if room.building:
-        location = f"{location}, {room.building} {room.floor}F"
-    return Wording(
-        calendar_name=_("{room} — bookings").format(room=room.name.get(read.language)),
-        location=location,
-        describe=describe,
-    )
-
-
 async def _send_feed(
     bot: Bot, chat_id: int, person: PersonContext, room: Room, read: Reader, db: Database, clock: Clock
 ) -> None:
     service = CalendarService(read.site, clock)
     async with db.transaction() as session:
         entries = await service.entries(session, room.id, person.user_id, person.department_id)
-    feed = service.feed(room, entries, _wording(read, room))
+    feed = service.feed(room, entries, calendar_wording(read, room))
     await bot.send_document(
         chat_id,
         BufferedInputFile(feed, f"{room.id}.ics"),
