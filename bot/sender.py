@@ -4,8 +4,12 @@ What may go when, and how bursts are merged, is decided in bot/services/outbox.p
 module makes the calls and sorts Telegram's answers:
 
 * 429 Too Many Requests: that chat waits ``retry_after`` (other chats carry on); never given up.
-* 5xx, timeouts, connection errors: the chat waits 1, 2, 4 … 60 s, then tries again; after
-  ``MAX_ATTEMPTS`` the row is failed and the supervisor told.
+* 5xx, timeouts, connection errors (Telegram or the network is down): the chat waits 1, 2,
+  4 … 60 s, then tries again, for as long as the outage lasts — never given up, so nothing
+  queued during an outage of minutes or hours is lost.
+* other API errors (401, 409 …) and unexpected exceptions: retried the same way, but after
+  ``MAX_ATTEMPTS`` the row is failed and the supervisor told (a row that always fails must
+  not hold its chat's queue for ever).
 * 403 (bot removed from the group, or blocked) and 400 "chat not found": failed at once and
   the supervisor told (once a day per chat).
 * "message is not modified" answering an edit: success.
@@ -162,7 +166,7 @@ class Sender:
         except (TelegramForbiddenError, TelegramNotFound) as error:
             await self._failed(item, error.message, tell=True)
         except (TimeoutError, TelegramServerError, TelegramNetworkError) as error:
-            await self._retry(item, str(error))
+            await self._retry(item, str(error), may_give_up=False)
         except TelegramAPIError as error:  # 401, 409 …: nothing this message did; try later
             await self._retry(item, str(error))
         except Exception as error:  # never lose a row to a bug in one call
@@ -170,12 +174,12 @@ class Sender:
             await self._retry(item, repr(error))
         return 0
 
-    async def _retry(self, item: Delivery, error: str) -> None:
+    async def _retry(self, item: Delivery, error: str, may_give_up: bool = True) -> None:
         self.stats["retried"] += 1
         observability.send_failed("retry")
         wait = backoff_seconds(item.attempts)
         log.warning("outbox row %s to %s: %s; retry in %.0f s", item.row_id, item.chat_id, error, wait)
-        if not await self.outbox.mark_retry(item, error, wait):
+        if not await self.outbox.mark_retry(item, error, wait, may_give_up=may_give_up):
             self.stats["failed"] += 1
             observability.send_failed("failed")
             await self._tell_supervisors(item, error)

@@ -15,7 +15,7 @@ from aiogram.exceptions import (
 )
 
 from bot.services.clock import ManualClock
-from bot.services.outbox import MAX_TEXT, merged_text
+from bot.services.outbox import MAX_ATTEMPTS, MAX_TEXT, merged_text
 from bot.site import SiteConfig
 from storage.database import Database
 from storage.repositories.outbox import OutboxRepository, outbox_row
@@ -283,3 +283,38 @@ async def test_rows_queued_together_get_their_own_ids_in_order(rig: Rig) -> None
             assert written[row_id].dedupe_key == row["dedupe_key"]
     assert len([row_id for row_id in ids if row_id is not None]) == 701
     assert len(written) == 2 + 1 + 701
+
+
+async def test_minutes_of_429s_and_a_long_outage_lose_and_reorder_nothing(rig: Rig) -> None:
+    """One chat answered 429 (retry after 30 s) for five minutes, then every chat answered 502
+    for about ten minutes (15 tries, backing off to a minute) — more attempts than the give-up
+    count: after recovery every row is delivered once, in order per chat, and none was failed."""
+
+    def bad_gateway(method: object) -> Exception:
+        return TelegramServerError(method, "Bad Gateway")  # type: ignore[arg-type]
+
+    def too_many(method: object) -> Exception:
+        return TelegramRetryAfter(method, "Too Many Requests", retry_after=30)  # type: ignore[arg-type]
+
+    rig.telegram.fail(GROUP_A, *[too_many] * 10)
+    for chat in (GROUP_A, GROUP_B, PERSON):
+        rig.telegram.fail(chat, *[bad_gateway] * 15)
+    await put(rig, GROUP_A, 3, "a")
+    await put(rig, GROUP_B, 3, "b")
+    await put(rig, PERSON, 3, "p")
+    sent = 0
+    for _ in range(90):  # 30 simulated minutes, a pass every 20 s
+        sent += await rig.workers.send_pending()
+        rig.monotonic.advance(20)
+    assert sent == 9
+
+    def delivered(chat_id: int) -> list[str]:  # what Telegram accepted, by message id
+        return [text for (chat, _), text in sorted(rig.telegram.texts.items()) if chat == chat_id]
+
+    assert delivered(GROUP_A) == ["a0", "a1", "a2"]
+    assert delivered(GROUP_B) == ["b0", "b1", "b2"]
+    assert delivered(PERSON) == ["p0", "p1", "p2"]
+    rows = await rig.outbox()
+    assert {row.status for row in rows} == {"sent"}
+    assert max(row.attempts for row in rows) > MAX_ATTEMPTS
+    assert rig.workers.sender.stats["failed"] == 0
