@@ -172,21 +172,22 @@ class BookingService:
         ]
         if not candidates:
             return []
-        longest_buffer = max(self.site.room_class_of(room).buffer for room in candidates)
-        busy = await BookingRepository(session).active_between(start - longest_buffer, end + longest_buffer)
-        offers = []
-        for room in candidates:
-            buffer = self.site.room_class_of(room).buffer
-            clash = any(
-                other.room_id == room.id
-                and other.id != exclude_booking_id
-                and other.start_at < end + buffer
-                and other.blocked_until > start
-                for other in busy
-            )
-            if not clash:
-                offers.append(RoomOffer(room.id, room.room_class, room.capacity))
+        # a new booking would hold each room until its end plus that room's buffer
+        until = {room.id: end + self.site.room_class_of(room).buffer for room in candidates}
+        taken = await BookingRepository(session).rooms_taken(
+            start, until, span_bound=self.span_bound(), exclude_id=exclude_booking_id
+        )
+        offers = [
+            RoomOffer(room.id, room.room_class, room.capacity) for room in candidates if room.id not in taken
+        ]
         return sorted(offers, key=lambda offer: (offer.capacity, offer.room_id))
+
+    def span_bound(self) -> timedelta:
+        """How long a booking made by the rules holds its room at most: the longest booking
+        plus the longest buffer. The overlap queries read bookings starting after ``start`` minus
+        this by their start times, and longer ones (made before a rule or buffer changed) by
+        their span, so the bound makes them fast and never makes them miss a booking."""
+        return MAX_DURATION + max(room_class.buffer for room_class in self.site.room_classes.values())
 
     def largest_capacity(self) -> int:
         return max(room.capacity for room in self.site.rooms)
@@ -225,7 +226,7 @@ class BookingService:
     ) -> datetime:
         await repo.lock_room(room.id)  # taken again by change(): bumping a row twice is harmless
         blocked_until = end + self.site.room_class_of(room).buffer
-        if await repo.conflicts(room.id, start, blocked_until, exclude_id):
+        if await repo.conflicts(room.id, start, blocked_until, exclude_id, span_bound=self.span_bound()):
             raise BookingError("slot_taken")
         return blocked_until
 
@@ -383,9 +384,14 @@ class BookingService:
             raise BookingError("not_allowed")
         await repo.lock_room(booking.room_id)
         await session.refresh(booking)
-        if revision is not None and booking.revision != revision and booking.status in (
-            BookingStatus.pending,
-            BookingStatus.confirmed,
+        if (
+            revision is not None
+            and booking.revision != revision
+            and booking.status
+            in (
+                BookingStatus.pending,
+                BookingStatus.confirmed,
+            )
         ):
             raise BookingError("changed_meanwhile")
         if booking.status not in (BookingStatus.pending, BookingStatus.confirmed):
