@@ -19,8 +19,8 @@ outbox rows, commit) as the tick loop runs it.
 * catchup — ``--tasks`` rows whose push time passed (10 min ago … 1 min ago); the time from
   the start of the process's work (build_app, migrations, first tick) until every one is
   handed to the outbox.
-* memory — a fresh process builds and starts the bot against the emulator with ``--tasks``
-  pending rows in its database, ticks for ``--seconds``; peak and current RSS.
+* memory — see bench/memory.py: a child process runs the bot (``--tasks`` pending rows, for
+  ``--seconds``) against the emulator in this one; its current and peak RSS.
 
 The sender does not run in lateness and catchup: they measure the hand-off to the outbox.
 """
@@ -33,9 +33,7 @@ import argparse
 import asyncio
 import os
 import platform
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -253,49 +251,10 @@ async def catchup(tasks: int) -> None:
 
 
 async def memory(tasks: int, seconds: float) -> None:
-    from bot.app import start, stop
-    from emulator.server import EmulatorServer
+    """Moved to bench/memory.py: the emulator in this process, the measured bot in a child."""
+    from memory import run  # bench/memory.py (this script's folder is on sys.path)
 
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite+aiosqlite:///{folder}/bench.db"
-        if os.environ.get("HUIWU_BENCH_CHILD") != "1":
-            clock = ManualClock(NOW)
-            seeder = build_app(settings_for(url), load_site(SITE), clock)
-            now = clock.now()
-            await seed(seeder, now, [now + timedelta(days=3, seconds=i) for i in range(tasks)])
-            await seeder.db.dispose()
-            await seeder.bot.session.close()
-            # a fresh process holds the instance: the seeding's memory is not counted
-            env = dict(os.environ, HUIWU_BENCH_CHILD="1", HUIWU_BENCH_URL=url)
-            subprocess.run(  # noqa: ASYNC221 — the seeding is over; the child is the measured instance
-                [sys.executable, __file__, "memory", "--tasks", str(tasks), "--seconds", str(seconds)],
-                env=env,
-                check=True,
-            )
-            return
-    url = os.environ["HUIWU_BENCH_URL"]
-    server = EmulatorServer(token=TOKEN)
-    await server.start()
-    app = build_app(settings_for(url, server.base_url), load_site(SITE), ManualClock(NOW))
-    await start(app)
-    polling = asyncio.create_task(
-        app.dispatcher.start_polling(
-            app.bot, handle_signals=False, close_bot_session=False, polling_timeout=1
-        )
-    )
-    await asyncio.sleep(seconds)
-    async with app.db.transaction() as session:
-        pending = await session.scalar(select(func.count()).select_from(Task).where(Task.status == "planned"))
-    current = int(Path("/proc/self/status").read_text().split("VmRSS:")[1].split()[0]) / 1024  # noqa: ASYNC240
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    await app.dispatcher.stop_polling()
-    await polling
-    await stop(app)
-    await server.stop()
-    print(f"| pending tasks in the database | RSS after {seconds:g} s | peak RSS |")
-    print("|---|---|---|")
-    print(f"| {pending} | {current:.0f} MB | {peak:.0f} MB |")
-    print("(the process also runs the Bot API emulator it talks to)")
+    await run(tasks, seconds)
 
 
 def main() -> int:

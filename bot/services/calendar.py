@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from icalendar import Calendar, Event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.clock import Clock
@@ -102,6 +101,8 @@ class CalendarService:
         return entries
 
     def feed(self, room: Room, entries: list[CalendarEntry], wording: Wording) -> bytes:
+        from icalendar import Calendar, Event  # imported on the first /ics, not at start-up
+
         calendar = Calendar()
         calendar.add("prodid", "-//Huiwu//Meeting rooms//EN")
         calendar.add("version", "2.0")
