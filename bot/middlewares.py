@@ -115,10 +115,15 @@ class IdentifyPerson(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         if user is not None and not user.is_bot:
-            async with self.db.transaction() as session:
-                person = await self.people.identify(
-                    session, user.id, user.first_name, user.username, self.clock.now()
-                )
+            async with self.db.read() as session:
+                known = await self.people.recognise(session, user.id, user.first_name, user.username)
+            if known is not None:
+                person = known
+            else:  # first contact, or a new name: written (the usual case only reads)
+                async with self.db.transaction() as session:
+                    person = await self.people.identify(
+                        session, user.id, user.first_name, user.username, self.clock.now()
+                    )
             data["person"] = person
             data["language"] = person.language
         return await handler(event, data)

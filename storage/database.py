@@ -58,7 +58,12 @@ def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # a read-only unit (Database.read) reads a WAL snapshot and takes no lock at all
+        deferred = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+
+READ_ONLY = "huiwu_read_only"
 
 
 def advisory_key(name: str) -> int:
@@ -101,6 +106,18 @@ class Database:
         """One unit of work: committed when the block ends, rolled back if it raises."""
         async with self.sessionmaker() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A unit that only reads: on SQLite it does not wait for the write lock (the tick and
+        the sender hold it in turns), so a press is not kept waiting to look something up.
+        Anything written in it is rolled back."""
+        async with self.sessionmaker() as session:
+            await session.connection(execution_options={READ_ONLY: True})
+            try:
+                yield session
+            finally:
+                await session.rollback()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

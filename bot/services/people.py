@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.site import Role, SiteConfig
+from storage.models import User
 from storage.repositories.users import UserRepository
 
 
@@ -39,7 +40,22 @@ class PeopleService:
     async def identify(
         self, session: AsyncSession, user_id: int, first_name: str, username: str | None, now: datetime
     ) -> PersonContext:
+        """Who this is; their record is created, or its name updated, as needed."""
         user = await UserRepository(session).upsert(user_id, first_name, username, now)
+        return self._context(user)
+
+    async def recognise(
+        self, session: AsyncSession, user_id: int, first_name: str, username: str | None
+    ) -> PersonContext | None:
+        """Who this is, by reading only; None when their record is missing or out of date
+        (then :meth:`identify` in a writing transaction)."""
+        user = await UserRepository(session).get(user_id)
+        if user is None or not UserRepository.is_current(user, first_name, username):
+            return None
+        return self._context(user)
+
+    def _context(self, user: User) -> PersonContext:
+        user_id = user.id
         person = self.site.person(user_id)
         department = user.department_id or (person.department if person else None)
         roles = set(person.roles) if person else set()
@@ -47,7 +63,7 @@ class PeopleService:
             roles.add(Role.requester)
         return PersonContext(
             user_id=user_id,
-            name=person.name if person else first_name,
+            name=person.name if person else user.first_name,
             language=user.language or (person.language if person else None),
             department_id=department,
             roles=frozenset(roles),

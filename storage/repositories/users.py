@@ -16,6 +16,10 @@ class UserRepository:
     async def get(self, user_id: int) -> User | None:
         return await self.session.get(User, user_id)
 
+    @staticmethod
+    def is_current(user: User, first_name: str, username: str | None) -> bool:
+        return user.first_name == first_name[:128] and user.username == username
+
     async def upsert(self, user_id: int, first_name: str, username: str | None, now: datetime) -> User:
         user = await self.session.get(User, user_id)
         if user is None:
