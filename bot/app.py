@@ -41,6 +41,7 @@ from bot.services.people import PeopleService
 from bot.services.understanding import warm_up
 from bot.settings import Settings
 from bot.site import SiteConfig
+from bot.telegram_retry import RetryAfterForHandlers
 from bot.web import ListenerError, WebServer, plan_listeners
 from bot.workers import Workers
 from storage import migrate
@@ -70,6 +71,7 @@ class App:
 def build_bot(settings: Settings) -> Bot:
     token = settings.bot_token.get_secret_value().strip() if settings.bot_token else ""
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base.rstrip("/")))
+    session.middleware(RetryAfterForHandlers())
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 

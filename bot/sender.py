@@ -44,6 +44,7 @@ from bot.services.outbox import Delivery, Keyboard, Limits, OutboxService, Pacer
 from bot.services.types import Notice
 from bot.settings import Settings
 from bot.site import Role, SiteConfig
+from bot.telegram_retry import OUTBOX_CALL
 from storage.database import Database
 from storage.repositories.tasks import ChatBindingRepository
 
@@ -114,6 +115,7 @@ class Sender:
         return self.pacer.next_ready_in(await self.outbox.waiting_chats())
 
     async def _deliver(self, item: Delivery) -> int:
+        OUTBOX_CALL.set(True)  # this task's calls: a 429 reschedules the row (below), no waiting
         if self.budget is not None:
             wait = await self.budget.take(item.chat_id, counts_for_group=item.method == "send")
             if wait > 0:  # another instance used this chat's (or the bot's) moment

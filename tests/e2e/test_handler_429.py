@@ -1,0 +1,23 @@
+"""A 429 answering a handler's own reply: the reply waits and goes out (it has no outbox row to
+be rescheduled, and a person who booked must see "Booked")."""
+
+from __future__ import annotations
+
+from tests.e2e.booking_steps import ALICE, english_to_summary
+from tests.e2e.conftest import Harness
+
+STRANGER = 9001
+
+
+async def test_a_welcome_answered_429_is_sent_again(harness: Harness) -> None:
+    await harness.emu.create_user(STRANGER, "新同事", language_code="zh-hans")
+    await harness.emu.fail_with_retry_after(1, method="sendMessage", chat_id=STRANGER, count=2)
+    reply = await harness.ask(STRANGER, "/start join-finance", lambda m: bool(m["text"]))
+    assert "/book" in reply["text"]
+
+
+async def test_booked_is_shown_even_when_telegram_first_says_wait(harness: Harness) -> None:
+    await english_to_summary(harness, ALICE)
+    await harness.emu.fail_with_retry_after(1, chat_id=ALICE, count=2)  # whatever the window does
+    booked = await harness.click(ALICE, "Confirm", "Booked")
+    assert "Booked!" in booked["text"]
