@@ -75,6 +75,10 @@ def build_bot(settings: Settings) -> Bot:
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
+PERSON_LOCK_SECONDS = 20
+"""Longer than a handler takes, a reply waiting out 429s included (at most 15 s, bot/telegram_retry.py)."""
+
+
 def build_fsm(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
     if settings.redis_url:
         from aiogram.fsm.storage.base import DefaultKeyBuilder
@@ -85,7 +89,10 @@ def build_fsm(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
         # destiny both would be the same Redis lock, which is not reentrant (a 60 s stall).
         keys = DefaultKeyBuilder(prefix=f"{settings.redis_prefix}:fsm", with_destiny=True)
         storage = RedisStorage.from_url(settings.redis_url, key_builder=keys)
-        return storage, RedisEventIsolation(storage.redis, key_builder=keys)
+        # a person's lock outlives a process killed while handling their update: it expires
+        # after this long (aiogram's default is 60 s, a minute of silence after a crash)
+        lock = {"timeout": PERSON_LOCK_SECONDS}
+        return storage, RedisEventIsolation(storage.redis, key_builder=keys, lock_kwargs=lock)
     return MemoryStorage(), SimpleEventIsolation()
 
 

@@ -28,7 +28,7 @@ OUTBOX_CALL: ContextVar[bool] = ContextVar("huiwu_outbox_call", default=False)
 
 
 class RetryAfterForHandlers(BaseRequestMiddleware):
-    def __init__(self, attempts: int = 4, max_total_wait: float = 60.0) -> None:
+    def __init__(self, attempts: int = 4, max_total_wait: float = 15.0) -> None:
         self.attempts = attempts
         self.max_total_wait = max_total_wait
 
