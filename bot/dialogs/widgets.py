@@ -140,9 +140,6 @@ class SiteCalendar(Calendar):
         # Filler cells (days of other months, past days) are blank in aiogram-dialog; a dot
         # keeps the grid and is a label every Bot API server accepts.
         return [
-            [
-                button.model_copy(update={"text": "·"}) if not button.text.strip() else button
-                for button in row
-            ]
+            [button.model_copy(update={"text": "·"}) if not button.text.strip() else button for button in row]
             for row in keyboard
         ]

@@ -44,8 +44,9 @@ def _parse(data: str | None) -> tuple[int, int, str] | None:
     return int(parts[1]), int(parts[2]), parts[3]
 
 
-async def _decided_text(read: Reader, db: Database, booking_service: BookingService, booking_id: int,
-                        footer: str) -> str | None:
+async def _decided_text(
+    read: Reader, db: Database, booking_service: BookingService, booking_id: int, footer: str
+) -> str | None:
     async with db.transaction() as session:
         view = await booking_service.get(session, booking_id)
         if view is None:

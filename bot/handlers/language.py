@@ -43,9 +43,7 @@ async def choose_language(
     if wanted in SUPPORTED:
         await message.answer(await _switch(db, people_service, i18n, person.user_id, wanted))
         return
-    await message.answer(
-        _("Choose your language / 请选择语言:"), reply_markup=markup(language_keyboard())
-    )
+    await message.answer(_("Choose your language / 请选择语言:"), reply_markup=markup(language_keyboard()))
 
 
 @router.callback_query(F.data.startswith("lang:"))

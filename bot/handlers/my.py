@@ -45,9 +45,7 @@ def _button(read: Reader, view: BookingView) -> str:
 def list_view(read: Reader, person: PersonContext, bookings: list[BookingView]) -> tuple[str, Keyboard]:
     if not bookings:
         return _("You have no upcoming bookings. Book a room with /book."), []
-    heading = (
-        _("<b>Upcoming bookings</b>") if person.has(*SEES_ALL) else _("<b>Your upcoming bookings</b>")
-    )
+    heading = _("<b>Upcoming bookings</b>") if person.has(*SEES_ALL) else _("<b>Your upcoming bookings</b>")
     shown = bookings[:LIST_LIMIT]
     lines = [heading, *(booking_line(read, view) for view in shown)]
     if len(bookings) > LIST_LIMIT:

@@ -104,8 +104,6 @@ async def not_registered(message: Message) -> None:
     await message.answer(how_to_join())
 
 
-@router.callback_query(
-    Unregistered(), F.message.chat.type == "private", ~F.data.startswith("lang:")
-)
+@router.callback_query(Unregistered(), F.message.chat.type == "private", ~F.data.startswith("lang:"))
 async def not_registered_press(callback: CallbackQuery) -> None:
     await answer_quietly(callback, how_to_join(), alert=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -110,5 +111,5 @@ async def test_two_senders_keep_one_pace_in_a_group(
     await asyncio.sleep(interval)
     await asyncio.gather(*(rig.workers.send_pending() for rig in rigs))
     assert [text for _, _, text in sent] == [f"m{index}" for index in range(5)]
-    gaps = [later[0] - earlier[0] for earlier, later in zip(sent, sent[1:], strict=False)]
+    gaps = [later[0] - earlier[0] for earlier, later in itertools.pairwise(sent)]
     assert min(gaps) >= interval - 0.05, gaps
