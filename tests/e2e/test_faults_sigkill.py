@@ -349,6 +349,7 @@ async def test_random_sigkills_lose_nothing_and_double_at_most_one_message_per_k
         record_property(key, value)
     record_property("kills", len(run.kills))
     record_property("seed", seed)
+    assert len(run.kills) == KILLS, line
     assert summary["duplicates_without_a_kill"] == 0, line
     assert summary["duplicates"] <= len(run.kills), line
 
