@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,11 +20,12 @@ async def queue(session: AsyncSession, delivery: NoticeDelivery, outgoing: Itera
     # the renderers look their task and meeting up one by one: loaded here together and held,
     # those lookups are answered from the session instead of one query each
     held = await repo.with_bookings({task_id for item in items for task_id in item.notice.task_ids})
-    extras: list[dict[str, Any]] = [
-        {} if item.edit_of is None else {"kind": "edit", "edit_of_id": item.edit_of} for item in items
-    ]
     row_ids = await delivery.deliver_many(
-        session, [(item.notice, extra) for item, extra in zip(items, extras, strict=True)]
+        session,
+        [
+            (item.notice, {} if item.edit_of is None else {"kind": "edit", "edit_of_id": item.edit_of})
+            for item in items
+        ],
     )
     written: list[int] = []
     links: list[tuple[int, int, int, str]] = []

@@ -46,15 +46,10 @@ class OutboxRepository:
         self.session = session
 
     async def add(self, **fields: Any) -> OutboxMessage | None:
-        """Queue a message (see :func:`outbox_row`); None when a message with the same dedupe
+        """Queue one message (see :func:`outbox_row`); None when a message with the same dedupe
         key was queued before."""
-        row = outbox_row(**fields)
-        if row["dedupe_key"] is not None and await self._taken([row["dedupe_key"]]):
-            return None
-        message = OutboxMessage(**row)
-        self.session.add(message)
-        await self.session.flush()
-        return message
+        (row_id,) = await self.add_many([outbox_row(**fields)])
+        return None if row_id is None else await self.session.get(OutboxMessage, row_id)
 
     async def add_many(self, rows: Sequence[dict[str, Any]]) -> list[int | None]:
         """Queue these rows (values of :func:`outbox_row`) with a few statements in all; the id
