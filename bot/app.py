@@ -13,6 +13,7 @@ import logging
 import signal
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
@@ -36,7 +37,8 @@ from bot.notices import NoticeDelivery
 from bot.send_budget import SharedSendBudget
 from bot.sender import sending_limits
 from bot.services.booking import BookingService
-from bot.services.clock import Clock, SystemClock
+from bot.services.clock import Clock, OffsetClock, SystemClock
+from bot.services.membership import MembershipService
 from bot.services.people import PeopleService
 from bot.services.understanding import warm_up
 from bot.settings import Settings
@@ -97,7 +99,9 @@ def build_fsm(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
 
 
 def build_app(settings: Settings, site: SiteConfig, clock: Clock | None = None) -> App:
-    clock = clock or SystemClock()
+    if clock is None:
+        offset = settings.clock_offset_seconds
+        clock = OffsetClock(timedelta(seconds=offset)) if offset else SystemClock()
     db = Database(create_engine(settings.database_url))
     i18n = build_i18n(site.site.default_language)
     bot = build_bot(settings)
@@ -119,6 +123,7 @@ def build_app(settings: Settings, site: SiteConfig, clock: Clock | None = None) 
     )
     booking = BookingService(site, clock, planner=workers.planner)
     people = PeopleService(site)
+    membership = MembershipService(site, clock)
 
     install_deduplication(dispatcher, DeduplicateUpdates(db, clock))
     dispatcher.errors.outer_middleware(CountHandlerErrors())
@@ -135,6 +140,7 @@ def build_app(settings: Settings, site: SiteConfig, clock: Clock | None = None) 
         delivery=delivery,
         booking_service=booking,
         people_service=people,
+        membership_service=membership,
         workers=workers,
     )
     scheduler = AsyncIOScheduler(timezone=site.zone)

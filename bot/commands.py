@@ -24,7 +24,8 @@ PRIVATE_COMMANDS = (
     "cancel",
     "help",
 )
-GROUP_COMMANDS = ("mytasks", "tomorrow", "lost", "bind", "help")
+# Reports and files (/today, /overdue, /tomorrow, /week, /ics) are answered only in private.
+GROUP_COMMANDS = ("mytasks", "lost", "bind", "help")
 
 
 def describe(command: str) -> str:

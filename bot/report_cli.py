@@ -2,13 +2,17 @@
 
 Writes the weekly briefing's spreadsheet (the same file /week sends) from the database named
 by ``DATABASE_URL`` and the site file named by ``SITE_CONFIG``; ``--chart FILE.png`` also
-writes the chart. The week defaults to the current one in the site's zone.
+writes the chart. The week defaults to the current one in the site's zone. Like ``huiwu run``
+it first applies the migrations, so it works on a fresh checkout (an empty database gives an
+empty but valid workbook). The files are written readable by the owner only: they name
+departments and meetings.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -32,7 +36,8 @@ def run(args: argparse.Namespace) -> int:
     from bot.services.reports import ReportService, WeekError, WeekFigures, parse_week
     from bot.settings import load_settings
     from bot.site import SiteConfigError, load_site
-    from storage.database import Database, create_engine
+    from storage import migrate
+    from storage.database import Database, create_engine, exclusive
 
     settings = load_settings()
     try:
@@ -53,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
     async def figures() -> WeekFigures:
         db = Database(create_engine(settings.database_url))
         try:
+            async with exclusive(db.engine, "huiwu:migrations"):
+                await migrate.upgrade(db.engine)
             async with db.transaction() as session:
                 return await ReportService(site, clock).week(session, week)
         finally:
@@ -61,15 +68,22 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = asyncio.run(figures())
     except (OperationalError, ProgrammingError) as exc:
-        print(f"cannot read the database ({exc.orig}); run `huiwu migrate` first?", file=sys.stderr)
+        print(f"cannot read the database ({exc.orig})", file=sys.stderr)
         return 1
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_bytes(workbook_bytes(reader, result))
+    write_private(args.out, workbook_bytes(reader, result))
     if args.chart is not None:
-        args.chart.parent.mkdir(parents=True, exist_ok=True)
-        args.chart.write_bytes(chart_png(reader, result))
+        write_private(args.chart, chart_png(reader, result))
     print(
         f"{args.out}: weekly briefing {week.label} — {len(result.meetings)} meetings, "
         f"{result.tasks} tasks due, {len(result.feedback)} feedback scores"
     )
     return 0
+
+
+def write_private(path: Path, content: bytes) -> None:
+    """Write ``content`` to ``path`` readable and writable by the owner only (0600)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(content)
+    os.chmod(path, 0o600)  # an existing file keeps its mode through O_CREAT

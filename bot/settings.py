@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     webhook_max_connections: int = Field(default=40, ge=1, le=100)
     http_host: str = "127.0.0.1"
     http_port: int | None = Field(default=9180, ge=0, le=65535)
+    # Runs the bot as if it were another moment (tests and demonstrations: "Friday 17:00",
+    # "Saturday night"); time still flows, and a restart with the same offset carries on
+    # where the last run stopped. Always 0 in production.
+    clock_offset_seconds: float = 0.0
 
     @field_validator("telegram_api_base")
     @classmethod

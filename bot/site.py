@@ -53,6 +53,9 @@ class SiteInfo(_Strict):
     default_language: Literal["zh", "en"] = "zh"
     # Telegram usernames: 5-32 letters, digits and underscores, written without the "@".
     bot_username: str = Field(default="huiwu_bot", pattern=r"^[A-Za-z][A-Za-z0-9_]{4,31}$")
+    # How long an invite issued with /invite stays valid (it is also good for one use only).
+    # Fractions are allowed, so a test site can let invites expire within hours.
+    invite_valid_days: float = Field(default=7, gt=0, le=365)
 
     @field_validator("timezone")
     @classmethod
@@ -67,9 +70,15 @@ class SiteInfo(_Strict):
 class Department(_Strict):
     id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
     name: LocalText
-    invite_code: str = Field(pattern=r"^[A-Za-z0-9_-]{4,64}$")
+    # The standing invite code of earlier versions. It admits nobody any more (it never
+    # expired and could be guessed): invites are issued with /invite. Kept so that old site
+    # files still load and the people this file places in the department are greeted by it.
+    invite_code: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{4,64}$")
     # Other names a request may use for the unit ("财务", "finance"): read by the request reader.
     aliases: tuple[str, ...] = ()
+    # The department's administrators: they issue and revoke its invites and decide who may
+    # move into it from elsewhere. Each is placed in this department by [[people]].
+    admins: tuple[int, ...] = ()
 
 
 class RoomClass(_Strict):
@@ -289,7 +298,7 @@ def _clock_time(value: Any) -> str:
 
 
 class Digest(_Strict):
-    """Tomorrow's meetings and tasks, sent at ``time`` on working days (SPEC.md §5).
+    """Tomorrow's meetings and tasks, sent at ``time`` on working days (docs/product.md §5).
 
     ``working_days`` are ISO weekdays (1 = Monday … 7 = Sunday); ``holidays`` are dates that
     are not working days. On the last working day before days off the digest covers every
@@ -339,7 +348,7 @@ class Weekly(_Strict):
 
 
 class Aftercare(_Strict):
-    """What happens when a meeting ends (SPEC.md §6)."""
+    """What happens when a meeting ends (docs/product.md §6)."""
 
     teams: tuple[str, ...] = ()
     """The teams whose groups get the "meeting ended" card (item found, consumables); empty:
@@ -411,7 +420,27 @@ class SiteConfig(_Strict):
         return next((d for d in self.departments if d.id == department_id), None)
 
     def department_by_invite(self, code: str) -> Department | None:
+        """The department whose (retired) standing ``invite_code`` this is."""
         return next((d for d in self.departments if d.invite_code == code), None)
+
+    def administered_departments(self, user_id: int) -> list[Department]:
+        """Every department for a site admin; a department admin's own departments."""
+        if Role.admin in self.roles_of(user_id):
+            return list(self.departments)
+        return [d for d in self.departments if user_id in d.admins]
+
+    def placed_department(self, user_id: int) -> str | None:
+        """The department the site file puts this person in (``people.department``)."""
+        person = self.person(user_id)
+        return person.department if person is not None else None
+
+    def placed_by_site(self, user_id: int) -> bool:
+        """The site file decides where this person belongs: a department or a team.
+
+        An invite never moves such a person, and a department they joined by invite before
+        does not count for them.
+        """
+        return self.placed_department(user_id) is not None or bool(self.teams_of(user_id))
 
     def person(self, user_id: int) -> Person | None:
         return next((p for p in self.people if p.id == user_id), None)
@@ -570,12 +599,12 @@ def _reference_problems(site: SiteConfig) -> list[str]:
     unique((c.id for c in site.consumables), "consumables")
     codes: dict[str, int] = {}
     for index, department in enumerate(site.departments):
-        if department.invite_code in codes:
+        if department.invite_code is not None and department.invite_code in codes:
             problems.append(
                 f"departments[{index}].invite_code: {department.invite_code!r} is already the invite code "
                 f"of departments[{codes[department.invite_code]}]"
             )
-        else:
+        elif department.invite_code is not None:
             codes[department.invite_code] = index
     layout_ids = {layout.id for layout in site.layouts}
     for index, room in enumerate(site.rooms):
@@ -606,6 +635,7 @@ def _reference_problems(site: SiteConfig) -> list[str]:
                 f"people[{index}].department: unknown department {person.department!r} "
                 f"(known: {_known(department_ids)})"
             )
+    problems.extend(_department_admin_problems(site, people_ids))
     chats: dict[int, int] = {}
     for index, team in enumerate(site.teams):
         if team.chat_id is not None:
@@ -631,6 +661,38 @@ def _reference_problems(site: SiteConfig) -> list[str]:
             problems.append(
                 f"aftercare.teams[{position}]: unknown team {team_id!r} (known: {_known(team_ids)})"
             )
+    return problems
+
+
+def _department_admin_problems(site: SiteConfig, people_ids: dict[int, int]) -> list[str]:
+    """A department's admins belong to it: listed in [[people]] with its ``department``.
+
+    Whoever decides who joins a department sees what its members see, so the file says so
+    in so many words instead of the admin list placing people by itself.
+    """
+    problems: list[str] = []
+    for index, department in enumerate(site.departments):
+        seen: set[int] = set()
+        for position, admin in enumerate(department.admins):
+            at = f"departments[{index}].admins[{position}]"
+            if admin in seen:
+                problems.append(f"{at}: {admin} is listed twice")
+                continue
+            seen.add(admin)
+            if admin not in people_ids:
+                problems.append(
+                    f"{at}: {admin} is not in [[people]] (list them with department = {department.id!r})"
+                )
+                continue
+            placed = site.placed_department(admin)
+            if placed is not None and site.department(placed) is None:
+                continue  # reported as people[i].department already
+            if placed != department.id:
+                where = "no department" if placed is None else f"department {placed!r}"
+                problems.append(
+                    f"{at}: people[{people_ids[admin]}] ({admin}) has {where}, not {department.id!r} "
+                    f"(a department's admin belongs to it)"
+                )
     return problems
 
 

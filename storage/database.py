@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,11 +18,30 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+# The database holds confidential meetings' titles, notes and phone numbers: owner only.
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIRECTORY_MODE = 0o700
+SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
+
 
 def ensure_sqlite_directory(url: str) -> None:
+    """Create an SQLite database's folder (0700) and file (0600) before SQLite opens it.
+
+    SQLite creates its -wal and -shm files with the database file's permissions, so making the
+    file private first keeps all three private; files left readable by an older version are
+    made private too. A folder that already exists is left as it is (it may be shared, /tmp).
+    """
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    path = Path(parsed.database)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIRECTORY_MODE)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE_MODE))
+    for suffix in SQLITE_COMPANIONS:
+        companion = path.with_name(path.name + suffix)
+        if companion.exists() and companion.stat().st_mode & 0o077:
+            companion.chmod(PRIVATE_FILE_MODE)
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:

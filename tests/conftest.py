@@ -25,6 +25,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "sqlite_only: tests SQLite itself; not run with HUIWU_TEST_DATABASE=postgres"
     )
     config.addinivalue_line("markers", "slow: a long fault test (deselect with -m 'not slow')")
+    config.addinivalue_line(
+        "markers",
+        "wallclock: starts a real `huiwu run` on the real clock shifted to HUIWU_TEST_NOW "
+        "(tests/support/wallclock.py); .ci/run repeats these at three moments of the week",
+    )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -71,10 +71,10 @@ from bot.services.booking import (
     BookingRequest,
     BookingService,
     check_times,
-    clean_text,
     parse_attendees,
 )
 from bot.services.parsing import local_to_utc, parse_date, parse_number, parse_phone, parse_time
+from bot.services.strict import clean_text, parse_day
 from bot.services.types import BookingStatus, RoomOffer
 from bot.site import DetailKind, Role
 from storage.database import Database
@@ -403,8 +403,8 @@ def typed(
     @wraps(handler)
     async def wrapper(message: Message, widget: MessageInput, manager: DialogManager) -> None:
         text = message.text
-        if text is None:
-            set_error(manager, BookingError("text_empty"))
+        if text is None:  # a photo, sticker, voice message, file…: the window stays for a retry
+            set_error(manager, BookingError("text_needed"))
             return
         if text.startswith("/"):
             set_error(
@@ -434,8 +434,8 @@ async def buttons_only(message: Message, widget: MessageInput, manager: DialogMa
     set_error(manager, BookingError("use_buttons"))
 
 
-def _typed_text(text: str, limit: int) -> str:
-    cleaned = clean_text(text, 100_000)
+def _typed_text(text: str, limit: int, *, multiline: bool = False) -> str:
+    cleaned = clean_text(text, 100_000, multiline=multiline)
     if not cleaned:
         raise BookingError("text_empty")
     if len(cleaned) > limit:
@@ -542,7 +542,9 @@ async def on_department(callback: CallbackQuery, widget: Any, manager: DialogMan
 
 # ---- date ---------------------------------------------------------------------------------------
 async def _take_day(manager: DialogManager, day_iso: str) -> None:
-    day = date.fromisoformat(day_iso)
+    day = parse_day(day_iso)
+    if day is None:  # not a day the bot offered
+        raise BookingError("bad_date")
     today = today_of(manager)
     if day < today:
         raise BookingError("past_date")
@@ -977,7 +979,7 @@ async def on_detail_text(message: Message, manager: DialogManager, text: str) ->
     if detail.kind == DetailKind.number:
         value: Any = parse_number(text, detail.min, detail.max)
     else:
-        value = _typed_text(text, MAX_DETAIL)
+        value = _typed_text(text, MAX_DETAIL, multiline=True)
     await _store_detail(manager, value)
 
 
@@ -1078,7 +1080,7 @@ async def on_confidential_no(callback: CallbackQuery, button: Button, manager: D
 
 @typed
 async def on_notes(message: Message, manager: DialogManager, text: str) -> None:
-    draft(manager)["notes"] = _typed_text(text, MAX_NOTES)
+    draft(manager)["notes"] = _typed_text(text, MAX_NOTES, multiline=True)
     await _to_summary(manager)
 
 

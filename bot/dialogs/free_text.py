@@ -21,9 +21,10 @@ from typing import Any
 from aiogram_dialog import DialogManager
 
 from bot.render.understood import REGISTRATION
-from bot.services.booking import MAX_DETAIL, MAX_FIELD, MAX_TITLE, BookingError, clean_text
+from bot.services.booking import MAX_DETAIL, MAX_FIELD, MAX_NOTES, MAX_TITLE, BookingError
 from bot.services.parsing import parse_phone
 from bot.services.people import PersonContext
+from bot.services.strict import clean_text
 from bot.services.understanding import Confidence, Understanding
 from bot.site import DetailKind, Role, SiteConfig
 
@@ -64,6 +65,9 @@ def start_data(result: Understanding, site: SiteConfig, person: PersonContext) -
         take("title", title, "title")
     if result.confidential is not None:
         take("confidential", bool(result.confidential), "confidential")
+    notes = clean_text(result.notes or "", MAX_NOTES + 1)
+    if notes and len(notes) <= MAX_NOTES:
+        take("notes", notes, "notes")
     if dispatcher and result.department_id and site.department(result.department_id) is not None:
         take("department_id", result.department_id, "department_id")
     name = clean_text(result.contact_name or "", MAX_FIELD)

@@ -6,24 +6,29 @@ import logging
 from datetime import date, timedelta
 from typing import Any
 
-from aiogram.types import InlineKeyboardButton
+from aiogram.types import CallbackQuery, InlineKeyboardButton
 from aiogram.utils.i18n import I18n
 from aiogram_dialog import DialogManager
 from aiogram_dialog.widgets.common import WhenCondition
 from aiogram_dialog.widgets.kbd import Calendar, CalendarUserConfig
 from aiogram_dialog.widgets.kbd.calendar_kbd import (
+    CALLBACK_PREFIX_MONTH,
+    CALLBACK_PREFIX_YEAR,
     CalendarDaysView,
     CalendarMonthView,
     CalendarScope,
     CalendarScopeView,
     CalendarYearsView,
+    date_from_raw,
 )
 from aiogram_dialog.widgets.text import Text
 
+from bot.handlers.replies import refuse_button
 from bot.render.text import Reader
 from bot.services.booking import MAX_ADVANCE
 from bot.services.clock import Clock
 from bot.services.parsing import local_today
+from bot.services.strict import parse_id
 from bot.site import SiteConfig
 
 log = logging.getLogger(__name__)
@@ -132,6 +137,34 @@ class SiteCalendar(Calendar):
             min_date=today,
             max_date=today + timedelta(days=MAX_ADVANCE.days),
         )
+
+    def _readable(self, data: str) -> bool:
+        """Data this calendar could have written: aiogram-dialog reads it with a bare int(),
+        which fails on anything else ("²", a day beyond the year 9999)."""
+        if data in self._handlers:
+            return True
+        if data.startswith(CALLBACK_PREFIX_MONTH):
+            month = parse_id(data.removeprefix(CALLBACK_PREFIX_MONTH), 2)
+            return month is not None and 1 <= month <= 12
+        if data.startswith(CALLBACK_PREFIX_YEAR):
+            year = parse_id(data.removeprefix(CALLBACK_PREFIX_YEAR), 4)
+            return year is not None and year >= 1
+        seconds = parse_id(data, 12)
+        if seconds is None:
+            return False
+        try:
+            date_from_raw(seconds)
+        except OverflowError:
+            return False
+        return True
+
+    async def _process_item_callback(
+        self, callback: CallbackQuery, data: str, dialog: Any, manager: DialogManager
+    ) -> bool:
+        if not self._readable(data):
+            await refuse_button(callback)
+            return True
+        return bool(await super()._process_item_callback(callback, data, dialog, manager))
 
     async def _render_keyboard(self, data: dict[str, Any], manager: DialogManager) -> Any:
         if self.get_offset(manager) is None:

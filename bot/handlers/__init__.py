@@ -12,7 +12,19 @@ from aiogram import Router
 
 def build_routers() -> list[Router]:
     from bot.dialogs.booking import booking_dialog
-    from bot.handlers import approval, bind, booking, fallback, help, language, my, start, supervision, tasks
+    from bot.handlers import (
+        approval,
+        bind,
+        booking,
+        fallback,
+        help,
+        invites,
+        language,
+        my,
+        start,
+        supervision,
+        tasks,
+    )
     from bot.handlers.aftercare import router as aftercare_router  # issue 6
     from bot.handlers.reports import router as reports_router  # issue 6
 
@@ -23,6 +35,7 @@ def build_routers() -> list[Router]:
         booking.router,
         my.router,
         approval.router,
+        invites.router,
         tasks.router,
         supervision.router,
         bind.router,

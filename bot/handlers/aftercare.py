@@ -22,7 +22,15 @@ from aiogram.types import CallbackQuery, ForceReply, Message, ReplyParameters
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.handlers.replies import answer_quietly, markup, reader, show
+from bot.handlers.replies import (
+    answer_quietly,
+    carries_no_words,
+    markup,
+    reader,
+    refuse_button,
+    show,
+    text_needed,
+)
 from bot.notices import NoticeDelivery
 from bot.render.aftercare import (
     LOST_PAGE,
@@ -37,17 +45,19 @@ from bot.render.text import Reader
 from bot.services.aftercare import AftercareError, AftercareService, PromptView, parse_quantity, parse_score
 from bot.services.clock import Clock
 from bot.services.dispatch import team_of_chat
-from bot.services.people import PersonContext
+from bot.services.people import PersonContext, shown_name
+from bot.services.strict import parse_id
 from bot.site import SiteConfig, Team
 from storage.database import Database
 
 router = Router(name=__name__)
 
-FOUND = re.compile(r"^lf:n:(\d{1,12})$")
-CONSUMABLES = re.compile(r"^cs:(o|c|i|s):(\d{1,12})(?::([a-z0-9_]{1,24}))?$")
-FEE = re.compile(r"^fee:(a|d):(\d{1,12})$")
-FEEDBACK = re.compile(r"^fb:(\d{1,12}):([0-9]{1,2}|t|c)$")
-LOST = re.compile(r"^lost:(p|h|ph):(\d{1,12})$")
+# The ids are read by parse_id (ASCII digits only): data the bot never wrote is refused there.
+FOUND = re.compile(r"^lf:n:([^:]{1,16})$")
+CONSUMABLES = re.compile(r"^cs:(o|c|i|s):([^:]{1,16})(?::([^:]{1,24}))?$")
+FEE = re.compile(r"^fee:(a|d):([^:]{1,16})$")
+FEEDBACK = re.compile(r"^fb:([^:]{1,16}):([^:]{1,2})$")
+LOST = re.compile(r"^lost:(p|h|ph):([^:]{1,16})$")
 
 LOST_ITEM = "lost_item"
 QUANTITY = "quantity"
@@ -62,7 +72,8 @@ def _service(site: SiteConfig, clock: Clock) -> AftercareService:
 
 
 def _mention(user_id: int, name: str | None) -> str:
-    return f'<a href="tg://user?id={user_id}">{escape(name or "…", quote=False)}</a>'
+    shown = shown_name(name or "") or "…"  # a Telegram name, cleaned as a stored one is
+    return f'<a href="tg://user?id={user_id}">{escape(shown, quote=False)}</a>'
 
 
 async def _ask(
@@ -156,12 +167,15 @@ async def _answer_refused(
     question: str | None,
 ) -> None:
     """Say why an answer was refused: with ``question``, ask it again; without, close the question."""
+    why = error_text(read, error)
+    if carries_no_words(message):  # a sticker, a voice message, a photo without caption…
+        why = text_needed() + "\n" + why
     if question is None:
         async with db.transaction() as session:
             await service.answered(session, prompt.chat_id, prompt.message_id)
-        await message.reply(error_text(read, error))
+        await message.reply(why)
     else:
-        await _reask(message, prompt, read, bot, db, service, error_text(read, error) + "\n" + question)
+        await _reask(message, prompt, read, bot, db, service, why + "\n" + question)
 
 
 def typed(message: Message) -> str | None:
@@ -198,7 +212,10 @@ async def item_found_pressed(
 ) -> None:
     read = reader(i18n, site)
     service = _service(site, clock)
-    booking_id = int(match.group(1))
+    booking_id = parse_id(match.group(1))
+    if booking_id is None:
+        await refuse_button(callback)
+        return
     chat_id = _chat_of(callback)
     team = await _group_team(db, site, chat_id)
     if not service.may_record(callback.from_user.id, team):
@@ -242,7 +259,8 @@ async def _lost_item_answer(
             )
         else:
             text = (
-                error_text(read, AftercareError("item_no_description"))
+                (text_needed() + "\n" if carries_no_words(message) else "")
+                + error_text(read, AftercareError("item_no_description"))
                 + "\n"
                 + _("📝 {name}, reply to this message with a description of the item.")
             )
@@ -310,7 +328,11 @@ async def consumables_pressed(
 ) -> None:
     read = reader(i18n, site)
     service = _service(site, clock)
-    action, booking_id, argument = match.group(1), int(match.group(2)), match.group(3)
+    action, booking_id, argument = match.group(1), parse_id(match.group(2)), match.group(3)
+    page = parse_id(argument, 3) if action == "c" and argument else 0
+    if booking_id is None or page is None:
+        await refuse_button(callback)
+        return
     message = callback.message
     chat_id = _chat_of(callback)
     team = await _group_team(db, site, chat_id)
@@ -325,7 +347,6 @@ async def consumables_pressed(
         await _refuse(callback, read, "meeting_not_found")
         return
     if action in ("o", "c"):
-        page = int(argument) if action == "c" and argument and argument.isdigit() else 0
         text, keyboard = catalogue_view(read, meeting, lines, page, sent=fee is not None)
         await answer_quietly(callback)
         if action == "o" and message is not None:
@@ -444,7 +465,10 @@ async def lost_pressed(
 ) -> None:
     read = reader(i18n, site)
     service = _service(site, clock)
-    action, number = match.group(1), int(match.group(2))
+    action, number = match.group(1), parse_id(match.group(2))
+    if number is None:
+        await refuse_button(callback)
+        return
     chat_id = _chat_of(callback)
     if action == "ph":
         async with db.transaction() as session:
@@ -534,7 +558,10 @@ async def fee_pressed(
 ) -> None:
     read = reader(i18n, site)
     service = _service(site, clock)
-    action, fee_id = match.group(1), int(match.group(2))
+    action, fee_id = match.group(1), parse_id(match.group(2))
+    if fee_id is None:
+        await refuse_button(callback)
+        return
     user_id = callback.from_user.id
     try:
         if action == "a":
@@ -624,13 +651,20 @@ async def feedback_pressed(
 ) -> None:
     read = reader(i18n, site)
     service = _service(site, clock)
-    booking_id, action = int(match.group(1)), match.group(2)
+    booking_id, action = parse_id(match.group(1)), match.group(2)
+    if booking_id is None:
+        await refuse_button(callback)
+        return
+    score = parse_id(action, 2)
+    if score is None and action not in ("t", "c"):
+        await refuse_button(callback)
+        return
     user_id = callback.from_user.id
     message = callback.message
     try:
-        if action.isdigit():
+        if score is not None:
             async with db.transaction() as session:
-                view, notices = await service.rate(session, booking_id, user_id, int(action))
+                view, notices = await service.rate(session, booking_id, user_id, score)
                 await delivery.deliver(session, notices)
             await answer_quietly(callback, _("Thank you!"))
             await show(
@@ -697,7 +731,7 @@ async def _feedback_answer(
             if prompt.kind == SCORE
             else _("📝 Reply to this message with your comment.")
         )
-        retry = error.code in ("score_not_number", "score_out_of_range", "comment_empty")
+        retry = error.code in ("score_not_number", "digits_only", "score_out_of_range", "comment_empty")
         await _answer_refused(message, prompt, read, bot, db, service, error, question if retry else None)
         return
     original = prompt.extra.get("message_id")

@@ -17,13 +17,14 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.handlers.replies import answer_quietly, drop_buttons, reader, show
+from bot.handlers.replies import answer_quietly, drop_buttons, reader, refuse_button, show
 from bot.notices import NoticeDelivery
 from bot.render.booking import approval_request_text
 from bot.render.errors import error_text
 from bot.render.text import Reader, user_text
-from bot.services.booking import MAX_NOTES, BookingError, BookingService, clean_text
+from bot.services.booking import MAX_NOTES, BookingError, BookingService
 from bot.services.people import PersonContext
+from bot.services.strict import clean_text, parse_id
 from bot.services.types import BookingStatus
 from bot.site import Role, SiteConfig
 from storage.database import Database
@@ -37,11 +38,12 @@ class RejectReason(StatesGroup):
 
 def _parse(data: str | None) -> tuple[int, int, str] | None:
     parts = (data or "").split(":")
-    if len(parts) != 4 or parts[0] != "apv" or not (parts[1].isdigit() and parts[2].isdigit()):
+    if len(parts) != 4 or parts[0] != "apv" or parts[3] not in ("a", "r"):
         return None
-    if parts[3] not in ("a", "r"):
+    booking_id, revision = parse_id(parts[1]), parse_id(parts[2])
+    if booking_id is None or revision is None:
         return None
-    return int(parts[1]), int(parts[2]), parts[3]
+    return booking_id, revision, parts[3]
 
 
 async def _decided_text(
@@ -69,7 +71,7 @@ async def approval_pressed(
     read = reader(i18n, site)
     parsed = _parse(callback.data)
     if parsed is None:
-        await answer_quietly(callback, _("This button is no longer valid."))
+        await refuse_button(callback)
         return
     booking_id, revision, decision = parsed
     if Role.approver not in person.roles:
@@ -150,7 +152,7 @@ async def reject_reason(
     if message.text is None or message.text.startswith("/"):
         await message.answer(_("Please type the reason as text, or /cancel."))
         return
-    reason = clean_text(message.text, MAX_NOTES + 1)
+    reason = clean_text(message.text, MAX_NOTES + 1, multiline=True)
     if not reason:
         await message.answer(_("Please type the reason as text, or /cancel."))
         return

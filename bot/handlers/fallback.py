@@ -24,7 +24,7 @@ from aiogram_dialog import DialogManager
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 
 from bot.handlers.booking import book_from_text
-from bot.handlers.replies import answer_quietly, drop_buttons
+from bot.handlers.replies import answer_quietly, drop_buttons, refuse_button
 from bot.services.clock import Clock
 from bot.services.people import PersonContext
 from bot.services.understanding import looks_like_booking_request
@@ -61,7 +61,8 @@ async def not_understood(
 
 @router.callback_query()
 async def stale_button(callback: CallbackQuery) -> None:
-    await answer_quietly(callback, _("This button is no longer valid."))
+    """Data no router reads: a forged press, or a button of an older version of the bot."""
+    await refuse_button(callback)
 
 
 @router.errors(ExceptionTypeFilter(UnknownIntent, OutdatedIntent, UnknownState))

@@ -34,6 +34,10 @@ def help_text(person: PersonContext, site: SiteConfig, read: Reader) -> str:
         lines.append(_("Approval requests for class C halls and special layouts arrive here with buttons."))
     if person.team_ids:
         lines.append(_("In your team's group: /mytasks lists the open tasks; press Done or Problem on each."))
+    if site.administered_departments(person.user_id):
+        lines.append(
+            _("/invite — a one-time invite link into your department; /invites — the live ones, to revoke.")
+        )
     if person.has(Role.supervisor, Role.manager, Role.dispatcher):
         lines.append(
             _("/today, /overdue, /tomorrow — the day's meetings and tasks; /week — the weekly briefing.")

@@ -8,7 +8,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.handlers.replies import answer_quietly, markup, show
+from bot.handlers.replies import answer_quietly, markup, refuse_button, show
 from bot.i18n import SUPPORTED
 from bot.notices import Keyboard
 from bot.services.people import PeopleService, PersonContext
@@ -56,7 +56,7 @@ async def language_chosen(
 ) -> None:
     code = (callback.data or "").removeprefix("lang:")
     if code not in SUPPORTED:
-        await answer_quietly(callback, _("This button is no longer valid."))
+        await refuse_button(callback)
         return
     text = await _switch(db, people_service, i18n, person.user_id, code)
     await answer_quietly(callback)

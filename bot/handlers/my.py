@@ -14,14 +14,16 @@ from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, StartMode
 
 from bot.dialogs.draft import CHANGE, BookingSG
-from bot.handlers.replies import answer_quietly, markup, reader, show
+from bot.handlers.replies import answer_quietly, markup, reader, refuse_button, show
 from bot.notices import Keyboard, NoticeDelivery
 from bot.render.booking import booking_heading, booking_line, booking_summary
 from bot.render.errors import error_text
 from bot.render.text import Reader, fit_message
 from bot.services.booking import BookingError, BookingService
 from bot.services.people import PersonContext
+from bot.services.strict import parse_id
 from bot.services.types import BookingStatus, BookingView
+from bot.services.visibility import Audience, audience_of_person
 from bot.site import Role, SiteConfig
 from storage.database import Database
 
@@ -47,7 +49,8 @@ def list_view(read: Reader, person: PersonContext, bookings: list[BookingView]) 
         return _("You have no upcoming bookings. Book a room with /book."), []
     heading = _("<b>Upcoming bookings</b>") if person.has(*SEES_ALL) else _("<b>Your upcoming bookings</b>")
     shown = bookings[:LIST_LIMIT]
-    lines = [heading, *(booking_line(read, view) for view in shown)]
+    audience = audience_of_person(person)
+    lines = [heading, *(booking_line(read, view, audience) for view in shown)]
     if len(bookings) > LIST_LIMIT:
         lines.append(_("… and {count} more.").format(count=len(bookings) - LIST_LIMIT))
     lines.append(_("Press a booking for its details, to change or to cancel it."))
@@ -55,7 +58,7 @@ def list_view(read: Reader, person: PersonContext, bookings: list[BookingView]) 
     return fit_message("\n".join(lines)), keyboard
 
 
-def detail_view(read: Reader, view: BookingView) -> tuple[str, Keyboard]:
+def detail_view(read: Reader, view: BookingView, audience: Audience) -> tuple[str, Keyboard]:
     keyboard: Keyboard = []
     if view.status in MANAGEABLE:
         keyboard.append(
@@ -65,7 +68,8 @@ def detail_view(read: Reader, view: BookingView) -> tuple[str, Keyboard]:
             ]
         )
     keyboard.append([{"text": _("‹ All my bookings"), "callback_data": _data(view.id, "l")}])
-    return booking_summary(read, view, heading=booking_heading(read, view)), keyboard
+    summary = booking_summary(read, view, heading=booking_heading(read, view), audience=audience)
+    return summary, keyboard
 
 
 @router.message(Command("my"), F.chat.type == "private")
@@ -85,11 +89,13 @@ async def my_bookings(
 
 def _parse(data: str | None) -> tuple[int, str, int | None] | None:
     parts = (data or "").split(":")
-    if len(parts) not in (3, 4) or parts[0] != "bk" or not parts[1].isdigit():
+    if len(parts) not in (3, 4) or parts[0] != "bk":
         return None
-    if len(parts) == 4 and not parts[3].isdigit():
+    booking_id = parse_id(parts[1])
+    revision = parse_id(parts[3]) if len(parts) == 4 else None
+    if booking_id is None or (len(parts) == 4 and revision is None):
         return None
-    return int(parts[1]), parts[2], int(parts[3]) if len(parts) == 4 else None
+    return booking_id, parts[2], revision
 
 
 @router.callback_query(F.data.startswith("bk:"))
@@ -106,7 +112,7 @@ async def booking_pressed(
     read = reader(i18n, site)
     parsed = _parse(callback.data)
     if parsed is None:
-        await answer_quietly(callback, _("This button is no longer valid."))
+        await refuse_button(callback)
         return
     booking_id, action, revision = parsed
     if action == "l":
@@ -123,9 +129,9 @@ async def booking_pressed(
         return
     if action == "v":
         await answer_quietly(callback)
-        await show(callback, *detail_view(read, view))
+        await show(callback, *detail_view(read, view, audience_of_person(person)))
     elif action == "c":
-        await _ask_cancel(callback, read, view)
+        await _ask_cancel(callback, read, view, audience_of_person(person))
     elif action == "y" and revision is not None:
         await _cancel(callback, read, view, revision, person, db, booking_service, delivery)
     elif action == "e":
@@ -141,7 +147,7 @@ async def booking_pressed(
         await answer_quietly(callback, _("This button is no longer valid."))
 
 
-async def _ask_cancel(callback: CallbackQuery, read: Reader, view: BookingView) -> None:
+async def _ask_cancel(callback: CallbackQuery, read: Reader, view: BookingView, audience: Audience) -> None:
     if view.status not in MANAGEABLE:
         error = BookingError("cannot_cancel", status=view.status.value)
         await answer_quietly(callback, error_text(read, error), alert=True)
@@ -157,6 +163,7 @@ async def _ask_cancel(callback: CallbackQuery, read: Reader, view: BookingView) 
         view,
         heading=booking_heading(read, view),
         footer=_("<b>Cancel this booking?</b> The teams will be told."),
+        audience=audience,
     )
     await answer_quietly(callback)
     await show(callback, text, keyboard)
@@ -185,8 +192,11 @@ async def _cancel(
             async with db.transaction() as session:
                 current = await booking_service.get(session, view.id)
             if current is not None:
-                await show(callback, *detail_view(read, current))
+                await show(callback, *detail_view(read, current, audience_of_person(person)))
         return
     await answer_quietly(callback, _("Booking cancelled."))
     heading = _("🚫 Booking #{number} is cancelled.").format(number=view.id)
-    await show(callback, booking_summary(read, outcome.booking, heading=heading, with_status=False))
+    summary = booking_summary(
+        read, outcome.booking, heading=heading, with_status=False, audience=audience_of_person(person)
+    )
+    await show(callback, summary)

@@ -8,6 +8,7 @@ import logging
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
 
 from bot.notices import Keyboard
 from bot.render.text import Reader
@@ -64,3 +65,30 @@ async def drop_buttons(callback: CallbackQuery) -> None:
     if isinstance(message, Message) and message.reply_markup is not None:
         with contextlib.suppress(TelegramBadRequest):
             await message.edit_reply_markup(reply_markup=None)
+
+
+def private_only() -> str:
+    """The one line a report or file command gets in a group: it is answered only in private."""
+    return _("I answer this only in a private chat: please ask me there.")
+
+
+async def ask_in_private(message: Message) -> None:
+    await message.answer(private_only())
+
+
+async def refuse_button(callback: CallbackQuery) -> None:
+    """A press whose data this bot never wrote (forged, or of an older version): it changes
+    nothing and gets the usual stale-button answer. One warning line, never a traceback, so a
+    flood of forged presses cannot bury the real errors."""
+    log.warning("button data refused from user %s: %r", callback.from_user.id, (callback.data or "")[:64])
+    await answer_quietly(callback, _("This button is no longer valid."))
+
+
+def carries_no_words(message: Message) -> bool:
+    """A photo, sticker, voice message, video or file without a caption: nothing to read."""
+    return message.text is None and not (message.caption or "").strip()
+
+
+def text_needed() -> str:
+    """The answer to a message without words where a typed answer is expected."""
+    return _("Please type some text: photos, stickers, voice messages and files cannot be read here.")

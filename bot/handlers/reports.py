@@ -1,12 +1,19 @@
 """/tomorrow (the digest on demand), /week (the weekly briefing) and /ics (a room's calendar).
 
+Reports and files are answered only in a private chat: typed in a group, each of these
+commands gets one line saying to ask in private, and nothing else (a group may hold people
+who are not registered, and a file is forwarded at will).
+
 * ``/tomorrow``: supervisors, managers, dispatchers and admins get the meetings up to the next
-  working day; team members get their team's tasks (in a team's group: that team's). Long
-  digests are shown one part at a time with ‹ › buttons (``dg:m:<page>``,
+  working day; team members get their team's tasks (a team's group gets its list from the
+  17:00 digest). Long digests are shown one part at a time with ‹ › buttons (``dg:m:<page>``,
   ``dg:t:<team>:<page>``).
 * ``/week [2026-W49 | 2026-12-03]``: supervisors, managers and admins; the chart and the
   spreadsheet are sent straight away (not through the text outbox).
 * ``/ics <room>``: anyone registered; without a room, the rooms as buttons (``ics:<room>``).
+
+What each of them shows of a meeting is :func:`bot.services.visibility.meeting_view`'s to
+decide; these are reports, so a confidential meeting shows as "confidential" in them.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.handlers.replies import answer_quietly, markup, reader, show
+from bot.handlers.replies import answer_quietly, ask_in_private, markup, private_only, reader, show
 from bot.jobs.weekly import send_briefing, week_figures
 from bot.notices import Keyboard
 from bot.render.calendar import calendar_wording
@@ -29,17 +36,17 @@ from bot.render.text import Reader
 from bot.services.calendar import CalendarService, find_room
 from bot.services.clock import Clock
 from bot.services.digest import DIGEST_ROLES, DigestService, covered_days, local_today
-from bot.services.dispatch import team_of_chat
 from bot.services.people import PersonContext
 from bot.services.reports import WeekError, parse_week
+from bot.services.visibility import Audience, Medium, audience_of_person
 from bot.site import Role, Room, SiteConfig
 from storage.database import Database
 
 router = Router(name=__name__)
 
-DIGEST_PAGE = re.compile(r"^dg:(m|t:([a-z0-9_]{1,24})):(\d{1,3})$")
+DIGEST_PAGE = re.compile(r"^dg:(m|t:([a-z0-9_]{1,24})):([0-9]{1,3})$")
 ROOM_PRESS = re.compile(r"^ics:([A-Za-z0-9_-]{1,32})$")
-ROOMS_PAGE_PRESS = re.compile(r"^icsp:(\d{1,3})$")
+ROOMS_PAGE_PRESS = re.compile(r"^icsp:([0-9]{1,3})$")
 ROOMS_PAGE = 10
 WEEK_ROLES = (Role.supervisor, Role.manager, Role.admin)
 SEES_MEETINGS = (*DIGEST_ROLES, Role.admin)
@@ -48,14 +55,24 @@ SEES_MEETINGS = (*DIGEST_ROLES, Role.admin)
 # ---------------------------------------------------------------------------- /tomorrow
 
 
+def _private(message: Message | None) -> bool:
+    return message is not None and message.chat.type == "private"
+
+
 async def _digest_pages(
-    db: Database, site: SiteConfig, clock: Clock, read: Reader, scope: str, team_id: str | None
+    db: Database,
+    site: SiteConfig,
+    clock: Clock,
+    read: Reader,
+    audience: Audience,
+    scope: str,
+    team_id: str | None,
 ) -> list[str]:
     service = DigestService(site, clock)
     days = covered_days(site, local_today(site, clock.now()))
     async with db.transaction() as session:
         if scope == "m":
-            return meetings_digest(read, await service.meetings(session, days))
+            return meetings_digest(read, await service.meetings(session, days), audience)
         assert team_id is not None
         return team_digest(read, team_id, await service.team_tasks(session, team_id, days))
 
@@ -71,10 +88,16 @@ def _digest_prefix(team_id: str | None) -> str:
 
 
 async def _answer_digest(
-    message: Message, db: Database, site: SiteConfig, clock: Clock, read: Reader, team_id: str | None
+    message: Message,
+    db: Database,
+    site: SiteConfig,
+    clock: Clock,
+    read: Reader,
+    audience: Audience,
+    team_id: str | None,
 ) -> None:
     """The first page of the meetings digest (``team_id`` None) or of a team's tasks."""
-    pages = await _digest_pages(db, site, clock, read, "m" if team_id is None else "t", team_id)
+    pages = await _digest_pages(db, site, clock, read, audience, "m" if team_id is None else "t", team_id)
     text, keyboard = _page(pages, read, _digest_prefix(team_id), 0)
     await message.answer(text, reply_markup=markup(keyboard))
 
@@ -83,17 +106,13 @@ async def _answer_digest(
 async def tomorrow(
     message: Message, person: PersonContext, site: SiteConfig, clock: Clock, i18n: I18n, db: Database
 ) -> None:
-    read = reader(i18n, site)
-    if message.chat.type != "private":
-        async with db.transaction() as session:
-            team = await team_of_chat(session, site, message.chat.id)
-        if team is None:
-            await message.answer(_("This group is not a team's group, so it has no task list."))
-            return
-        await _answer_digest(message, db, site, clock, read, team.id)
+    if not _private(message):
+        await ask_in_private(message)
         return
+    read = reader(i18n, site)
+    audience = audience_of_person(person, Medium.report)
     if person.has(*SEES_MEETINGS):
-        await _answer_digest(message, db, site, clock, read, None)
+        await _answer_digest(message, db, site, clock, read, audience, None)
         return
     if not person.team_ids:
         await message.answer(
@@ -101,7 +120,7 @@ async def tomorrow(
         )
         return
     for team_id in person.team_ids:
-        await _answer_digest(message, db, site, clock, read, team_id)
+        await _answer_digest(message, db, site, clock, read, audience, team_id)
 
 
 @router.callback_query(F.data.regexp(DIGEST_PAGE).as_("match"))
@@ -116,6 +135,9 @@ async def digest_page(
 ) -> None:
     read = reader(i18n, site)
     team_id, page = match.group(2), int(match.group(3))
+    if not isinstance(callback.message, Message) or not _private(callback.message):
+        await answer_quietly(callback, private_only(), alert=True)
+        return
     if team_id is None:
         allowed = person.has(*SEES_MEETINGS)
     else:
@@ -124,7 +146,8 @@ async def digest_page(
     if not allowed:
         await answer_quietly(callback, _("This list is not for you."), alert=True)
         return
-    pages = await _digest_pages(db, site, clock, read, "m" if team_id is None else "t", team_id)
+    audience = audience_of_person(person, Medium.report)
+    pages = await _digest_pages(db, site, clock, read, audience, "m" if team_id is None else "t", team_id)
     prefix = _digest_prefix(team_id)
     await answer_quietly(callback)
     await show(callback, *_page(pages, read, prefix, page))
@@ -144,6 +167,9 @@ async def week(
     i18n: I18n,
     db: Database,
 ) -> None:
+    if not _private(message):
+        await ask_in_private(message)
+        return
     read = reader(i18n, site)
     if not person.has(*WEEK_ROLES):
         await message.answer(_("The weekly briefing is for the supervisor and the manager."))
@@ -202,6 +228,9 @@ async def ics(
     i18n: I18n,
     db: Database,
 ) -> None:
+    if not _private(message):
+        await ask_in_private(message)
+        return
     read = reader(i18n, site)
     if not person.registered:
         await message.answer(_("Only registered people can see the rooms' calendars."))
@@ -232,12 +261,14 @@ async def ics_room_pressed(
 ) -> None:
     read = reader(i18n, site)
     room = site.room(match.group(1))
+    if not isinstance(callback.message, Message) or not _private(callback.message):
+        await answer_quietly(callback, private_only(), alert=True)
+        return
     if room is None or not person.registered:
         await answer_quietly(callback, _("This button is no longer valid."), alert=True)
         return
     await answer_quietly(callback)
-    chat_id = callback.message.chat.id if callback.message is not None else callback.from_user.id
-    await _send_feed(bot, chat_id, person, room, read, db, clock)
+    await _send_feed(bot, callback.message.chat.id, person, room, read, db, clock)
 
 
 @router.callback_query(F.data.regexp(ROOMS_PAGE_PRESS).as_("match"))

@@ -1,4 +1,5 @@
-"""/start: registration by invite deep link, the welcome, and the gate for unknown people.
+"""/start: joining by invite deep link (rules in bot/services/membership.py), the welcome, and
+the gate for unknown people.
 
 The gate stands first in the router list: a person the bot does not know can use /start and
 /language only; anything else they send in private gets the "how to join" message.
@@ -6,7 +7,6 @@ The gate stands first in the router list: a person the bot does not know can use
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from aiogram import F, Router, html
@@ -15,15 +15,16 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.handlers.replies import answer_quietly
-from bot.services.people import PeopleService, PersonContext
+from bot.handlers.replies import answer_quietly, reader
+from bot.notices import NoticeDelivery
+from bot.render.text import Reader
+from bot.services.membership import JoinResult, JoinStatus, MembershipService
+from bot.services.people import PersonContext
 from bot.site import Role, SiteConfig
 from storage.database import Database
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
-
-INVITE_CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 class Unregistered(Filter):
@@ -64,6 +65,52 @@ def welcome(person: PersonContext, site: SiteConfig, language: str) -> str:
     return "\n".join(lines)
 
 
+def join_reply(read: Reader, result: JoinResult) -> str:
+    """What a person is told after opening an invite link."""
+    department = read.department_name(result.department_id) if result.department_id else ""
+    ask_admin = _("Ask your department's administrator for a new invite link.")
+    match result.status:
+        case JoinStatus.joined:
+            return _("Welcome! You have joined {department}. Book a room with /book.").format(
+                department=department
+            )
+        case JoinStatus.already_member:
+            return _(
+                "You are already in {department}. Book a room with /book, see your bookings with /my."
+            ).format(department=department)
+        case JoinStatus.placed_by_site:
+            return _(
+                "Your department is set by the site's configuration, so an invite cannot change it. "
+                "If it is wrong, ask the administrator."
+            )
+        case JoinStatus.awaiting_approval:
+            return _(
+                "Your request to join {department} waits for its administrator's approval. "
+                "Nothing changes until then; you will be told the outcome."
+            ).format(department=department)
+        case JoinStatus.already_waiting:
+            return _("Your request to join {department} is still waiting for approval.").format(
+                department=department
+            )
+        case JoinStatus.rate_limited:
+            return _(
+                "Too many invite links that did not work. Try again in an hour, or ask your "
+                "department's administrator to add you."
+            )
+        case JoinStatus.expired:
+            return _("This invite link has expired.") + " " + ask_admin
+        case JoinStatus.used:
+            return _("This invite link has already been used.") + " " + ask_admin
+        case JoinStatus.retired:
+            return (
+                _("This invite link no longer works: each department's administrator issues invites now.")
+                + " "
+                + ask_admin
+            )
+        case _:
+            return _("This invite code is not known. Ask your department for a valid invite link.")
+
+
 @router.message(CommandStart())
 async def start(
     message: Message,
@@ -72,26 +119,15 @@ async def start(
     site: SiteConfig,
     i18n: I18n,
     db: Database,
-    people_service: PeopleService,
+    membership_service: MembershipService,
+    delivery: NoticeDelivery,
 ) -> None:
     code = (command.args or "").strip()
     if code:
-        department_id = None
-        if INVITE_CODE.match(code):
-            async with db.transaction() as session:
-                department_id = await people_service.join(session, person.user_id, code)
-        if department_id is None:
-            await message.answer(
-                _("This invite code is not known. Ask your department for a valid invite link.")
-            )
-            return
-        department = site.department(department_id)
-        name = department.name.get(i18n.current_locale) if department else department_id
-        await message.answer(
-            _("Welcome! You have joined {department}. Book a room with /book.").format(
-                department=html.quote(name)
-            )
-        )
+        async with db.transaction() as session:
+            result = await membership_service.redeem(session, person.user_id, code)
+            await delivery.deliver(session, result.notices)
+        await message.answer(join_reply(reader(i18n, site), result))
         return
     if not person.registered:
         await message.answer(how_to_join())

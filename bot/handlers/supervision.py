@@ -1,7 +1,9 @@
 """/today, /overdue (supervisor, manager, dispatcher) and /mytasks (team members).
 
-Long lists come as several messages, each within Telegram's 4096 characters. In a group a
-confidential meeting shows no title or unit.
+Long lists come as several messages, each within Telegram's 4096 characters. /today and
+/overdue are answered only in a private chat (in a group: one line saying so). What a list
+shows of each meeting is :func:`bot.services.visibility.meeting_view`'s to decide: in a group,
+or to staff, a confidential meeting shows no title or unit.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.handlers.replies import reader
+from bot.handlers.replies import ask_in_private, reader
 from bot.render.tasks import meetings_text
 from bot.services.clock import Clock
 from bot.services.dispatch import team_of_chat
 from bot.services.people import PersonContext
 from bot.services.tasks import TaskViews
+from bot.services.visibility import Audience, audience_of_person
 from bot.site import Role, SiteConfig
 from storage.database import Database
 
@@ -37,6 +40,9 @@ async def _send_all(message: Message, texts: list[str]) -> None:
 async def today(
     message: Message, person: PersonContext, db: Database, site: SiteConfig, clock: Clock, i18n: I18n
 ) -> None:
+    if message.chat.type != "private":
+        await ask_in_private(message)
+        return
     if not person.has(*OVERSEERS):
         await message.answer(_("/today is for the supervisor, the manager and the dispatchers."))
         return
@@ -51,7 +57,7 @@ async def today(
             _("📅 <b>Today, {day}</b>: {count} meeting(s)").format(day=read.day(day), count=len(meetings)),
             meetings,
             today=day,
-            hide=message.chat.type != "private",
+            audience=audience_of_person(person),
             empty=_("No meetings today."),
         )
     await _send_all(message, texts)
@@ -61,6 +67,9 @@ async def today(
 async def overdue(
     message: Message, person: PersonContext, db: Database, site: SiteConfig, clock: Clock, i18n: I18n
 ) -> None:
+    if message.chat.type != "private":
+        await ask_in_private(message)
+        return
     if not person.has(*OVERSEERS):
         await message.answer(_("/overdue is for the supervisor, the manager and the dispatchers."))
         return
@@ -75,7 +84,7 @@ async def overdue(
             _("⏰ <b>Late now</b>: {count} task(s)").format(count=count),
             meetings,
             today=views.today(),
-            hide=message.chat.type != "private",
+            audience=audience_of_person(person),
             empty=_("Nothing is late. 👍"),
         )
     await _send_all(message, texts)
@@ -113,8 +122,8 @@ async def my_tasks(
             _("📋 <b>Open and coming tasks</b> — {teams}").format(teams=names),
             meetings,
             today=views.today(),
-            # staff read a confidential meeting's room and time, never its title or unit (SPEC §2)
-            hide=in_group or not person.has(Role.supervisor, Role.manager, Role.dispatcher),
+            # a group is read as staff, whoever typed the command (docs/product.md §2)
+            audience=Audience.group() if in_group else audience_of_person(person),
             with_team=len(teams) > 1,
             empty=_("No open tasks. 👍"),
         )

@@ -6,7 +6,9 @@ press is answered as soon as the (short) transaction is over; the messages showi
 are re-rendered through the outbox.
 
 A problem's reason: preset reasons as buttons, or free text typed as a reply to the bot's
-question (ForceReply), which reaches the bot even with privacy mode on.
+question (ForceReply), which reaches the bot even with privacy mode on. A photo (or file)
+is taken when its caption says what is wrong; without words, the person is told to write it
+and the question stays open.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import re
 from html import escape
 
 from aiogram import Bot, F, Router
+from aiogram.enums import ContentType
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Filter
 from aiogram.fsm.context import FSMContext
@@ -25,14 +28,16 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.handlers.replies import answer_quietly, markup, reader
+from bot.handlers.replies import answer_quietly, markup, reader, refuse_button, text_needed
 from bot.notices import Keyboard, NoticeDelivery
 from bot.outgoing import queue
 from bot.render.digest import two_a_row
 from bot.render.tasks import escalation_callback, mention, reason_text, supervisor_buttons, task_callback
 from bot.services.clock import Clock
 from bot.services.dispatch import supervises
-from bot.services.tasks import PRESET_REASONS, ActionResult, TaskActions
+from bot.services.people import shown_name
+from bot.services.strict import clean_text, parse_id
+from bot.services.tasks import MAX_REASON, PRESET_REASONS, ActionResult, TaskActions
 from bot.site import SiteConfig
 from bot.workers import Workers
 from storage.database import Database
@@ -41,10 +46,24 @@ from storage.repositories.users import UserRepository
 
 router = Router(name=__name__)
 
-TASK_PRESS = re.compile(r"^t:(\d{1,12}):(d|p|o|r:([a-z]{1,16}))$")
-SUPERVISOR_PRESS = re.compile(r"^e:(\d{1,12}):(a|d|r|b|m:(\d{1,15}))$")
-REASON_PROMPT = re.compile(r"#(\d{1,12})")
+# The ids are read by parse_id (ASCII digits only): data the bot never wrote is refused there.
+TASK_PRESS = re.compile(r"^t:([^:]{1,16}):(d|p|o|r:([a-z]{1,16}))$")
+SUPERVISOR_PRESS = re.compile(r"^e:([^:]{1,16}):(a|d|r|b|m:([^:]{1,16}))$")
+REASON_PROMPT = re.compile(r"#([0-9]{1,12})")
 PROMPT_MARK = "✍️"
+# What may come instead of a typed reason: taken when its caption says what is wrong.
+MEDIA = frozenset(
+    {
+        ContentType.PHOTO,
+        ContentType.DOCUMENT,
+        ContentType.VIDEO,
+        ContentType.ANIMATION,
+        ContentType.AUDIO,
+        ContentType.VOICE,
+        ContentType.VIDEO_NOTE,
+        ContentType.STICKER,
+    }
+)
 
 
 class ProblemReason(StatesGroup):
@@ -141,7 +160,10 @@ async def task_press(
     workers: Workers,
     state: FSMContext,
 ) -> None:
-    task_id, action = int(match.group(1)), match.group(2)
+    task_id, action = parse_id(match.group(1)), match.group(2)
+    if task_id is None:
+        await refuse_button(callback)
+        return
     user = callback.from_user
     actions = TaskActions(site, clock)
     if action == "d":
@@ -205,8 +227,9 @@ async def _ask_free_text(callback: CallbackQuery, task_id: int, state: FSMContex
     await state.update_data(task_id=task_id, prompt_id=prompt.message_id, choices_id=message.message_id)
 
 
-def _escape_name(name: str) -> str:
-    return escape(name or "…", quote=False)
+def _escape_name(name: str | None) -> str:
+    """A presser's Telegram name, as the groups see it (cleaned as a stored name is)."""
+    return escape(shown_name(name or "") or "…", quote=False)
 
 
 async def plain_name(session: AsyncSession, site: SiteConfig, user_id: int) -> str:
@@ -243,7 +266,19 @@ class ReplyToReasonPrompt(Filter):
         found = REASON_PROMPT.search(text)
         if not text.startswith(PROMPT_MARK) or found is None:
             return False
-        return {"prompt_task_id": int(found.group(1))}
+        task_id = parse_id(found.group(1))
+        return False if task_id is None else {"prompt_task_id": task_id}
+
+
+class AnswersReasonPrompt(Filter):
+    """While a reason is awaited: a message that does not answer another of the bot's
+    questions (an after-care question asked in the same group, say)."""
+
+    async def __call__(self, message: Message, bot: Bot, state: FSMContext) -> bool:
+        replied = message.reply_to_message
+        if replied is None or replied.from_user is None or replied.from_user.id != bot.id:
+            return True
+        return replied.message_id == (await state.get_data()).get("prompt_id")
 
 
 async def _record_reason(
@@ -255,20 +290,39 @@ async def _record_reason(
     i18n: I18n,
     delivery: NoticeDelivery,
     workers: Workers,
-) -> None:
+) -> bool:
+    """Record the reason ``message`` gives: its text, or a photo's (or file's) caption. False
+    when it gives none (a photo without caption, a sticker, a voice message): the person is
+    told to write it, and the question stays open."""
     if message.from_user is None:
-        return
+        return True
+    words = message.text if message.text is not None else message.caption
+    reason = clean_text(words or "", MAX_REASON)
+    if not reason:
+        await message.reply(
+            text_needed()
+            + "\n"
+            + _(
+                "Reply to my question with what is wrong with task #{number}; a photo is taken "
+                "when its caption says what is wrong."
+            ).format(number=task_id)
+        )
+        return False
+    photo = message.photo[-1].file_id if message.photo else None
     actions = TaskActions(site, clock)
     result = await _run(
-        db, delivery, workers, actions.report_problem, task_id, message.from_user.id, message.text or ""
+        db, delivery, workers, actions.report_problem, task_id, message.from_user.id, reason, photo
     )
     if result.code == "reported":
         await message.reply(_("⚠️ Reported to the supervisor. Thank you."))
     else:
         await message.reply(await _refusal(db, site, i18n, result, task_id, message.from_user.id))
+    return True
 
 
-@router.message(ProblemReason.typing, F.text, ~F.text.startswith("/"))
+@router.message(
+    ProblemReason.typing, F.text | F.content_type.in_(MEDIA), ~F.text.startswith("/"), AnswersReasonPrompt()
+)
 async def reason_typed(
     message: Message,
     state: FSMContext,
@@ -280,11 +334,13 @@ async def reason_typed(
     workers: Workers,
 ) -> None:
     data = await state.get_data()
-    await state.clear()
-    task_id = int(data.get("task_id", 0))
+    task_id = int(data.get("task_id") or 0)
     if not task_id:
+        await state.clear()
         return
-    await _record_reason(message, task_id, db, site, clock, i18n, delivery, workers)
+    if not await _record_reason(message, task_id, db, site, clock, i18n, delivery, workers):
+        return  # still waiting for the reason
+    await state.clear()
     if message.bot is not None and data.get("choices_id"):
         with contextlib.suppress(TelegramAPIError):
             await message.bot.edit_message_reply_markup(
@@ -292,7 +348,9 @@ async def reason_typed(
             )
 
 
-@router.message(F.chat.type.in_({"group", "supergroup"}), F.text, ReplyToReasonPrompt())
+@router.message(
+    F.chat.type.in_({"group", "supergroup"}), F.text | F.content_type.in_(MEDIA), ReplyToReasonPrompt()
+)
 async def reason_replied(
     message: Message,
     prompt_task_id: int,
@@ -320,7 +378,11 @@ async def supervisor_press(
     delivery: NoticeDelivery,
     workers: Workers,
 ) -> None:
-    task_id, action = int(match.group(1)), match.group(2)
+    task_id, action = parse_id(match.group(1)), match.group(2)
+    assignee = parse_id(match.group(3), 15) if action.startswith("m:") else None
+    if task_id is None or (action.startswith("m:") and assignee is None):
+        await refuse_button(callback)
+        return
     user = callback.from_user
     actions = TaskActions(site, clock)
     if not supervises(site, user.id):
@@ -338,7 +400,7 @@ async def supervisor_press(
         await _picker(callback, task_id, action == "r", db, site, i18n)
         return
     else:
-        assignee = int(match.group(3))
+        assert assignee is not None  # refused above
         result = await _run(db, delivery, workers, actions.reassign, task_id, user.id, assignee)
     await answer_quietly(callback, _answer_text(result))
 

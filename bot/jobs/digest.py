@@ -15,6 +15,7 @@ from bot.render.text import Reader
 from bot.services.digest import DigestService, covered_days, digest_due, digest_recipients
 from bot.services.dispatch import team_chats
 from bot.services.types import Notice
+from bot.services.visibility import Medium, audience_of_chat
 from bot.site import SiteConfig
 
 if TYPE_CHECKING:
@@ -32,7 +33,8 @@ async def digest_notices(
     meetings = await service.meetings(session, days)
     for person in digest_recipients(site):
         reader = Reader(i18n, await language_of_chat(session, site, person), site)
-        for index, text in enumerate(meetings_digest(reader, meetings)):
+        audience = await audience_of_chat(session, site, person, Medium.report)
+        for index, text in enumerate(meetings_digest(reader, meetings, audience)):
             notices.append(
                 Notice("digest_part", person, {"text": text}, dedupe_key=f"digest:{today}:{person}:{index}")
             )

@@ -86,8 +86,16 @@ async def week_figures(db: Database, site: SiteConfig, clock: Clock, week: IsoWe
 
 
 async def queue_weekly(session: AsyncSession, site: SiteConfig, clock: Clock, week: IsoWeek) -> int:
-    """Claim the week and queue its briefing for every supervisor and manager; rows queued."""
-    if not await ReportService(site, clock).claim(session, week):
+    """Claim the week and queue its briefing for every supervisor and manager; rows queued.
+
+    A week without meetings is claimed and sends nothing: an empty chart and spreadsheet tell
+    nobody anything (a fresh installation's first Friday, a holiday week).
+    """
+    reports = ReportService(site, clock)
+    if not await reports.claim(session, week):
+        return 0
+    if not (await reports.week(session, week)).meetings:
+        log.info("weekly briefing %s: no meetings that week, nothing sent", week.label)
         return 0
     repo = FileDeliveryRepository(session)
     queued = 0
@@ -105,7 +113,9 @@ async def queue_weekly(session: AsyncSession, site: SiteConfig, clock: Clock, we
 async def run_weekly(workers: Workers) -> int:
     """Queue this week's briefing if it is due and not queued yet, then send what is waiting."""
     week = weekly_due(workers.site, workers.clock.now())
-    if week is not None:
+    async with workers.db.read() as session:
+        claimed = await ReportService(workers.site, workers.clock).claimed(session, week)
+    if not claimed:
         async with workers.db.transaction() as session:
             queued = await queue_weekly(session, workers.site, workers.clock, week)
         if queued:

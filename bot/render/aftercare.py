@@ -8,6 +8,9 @@ Button data (ids only; every press is checked against the database):
   ``cs:i:<booking>:<consumable>`` one item · ``cs:s:<booking>`` send the fee confirmation
 * ``fee:a:<fee>`` accept · ``fee:d:<fee>`` dispute
 * ``fb:<booking>:<1-5>`` a score · ``fb:<booking>:t`` type a score · ``fb:<booking>:c`` comment
+
+What a card shows of the meeting is :func:`bot.services.visibility.meeting_view`'s to decide,
+for the chat it goes to: the teams' groups read a confidential meeting as room and time only.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from collections.abc import Sequence
 from html import escape
 
 from bot.notices import Keyboard, RenderContext, Rendered, renderer
-from bot.render.booking import notice_reader, person_name
+from bot.render.booking import notice_audience, notice_reader, person_name
 from bot.render.digest import page_of, pager, team_name, two_a_row
 from bot.render.text import Reader, fit_message, user_text
 from bot.services.aftercare import (
@@ -29,6 +32,8 @@ from bot.services.aftercare import (
     fee_total,
 )
 from bot.services.types import Notice
+from bot.services.visibility import Audience, MeetingFacts, MeetingView, meeting_view, needs_approval
+from bot.site import SiteConfig
 
 CATALOGUE_PAGE = 8
 LOST_PAGE = 8
@@ -38,12 +43,24 @@ def money(reader: Reader, cents: int) -> str:
     return escape(f"{cents / 100:.2f} {reader.site.aftercare.currency.get(reader.language)}")
 
 
-def meeting_title(reader: Reader, meeting: MeetingRef, *, hide: bool) -> str:
-    """ "Room, time" and, unless hidden (a confidential meeting in a group), the title."""
+def shown(site: SiteConfig, meeting: MeetingRef, audience: Audience) -> MeetingView:
+    """What ``audience`` may see of the meeting."""
+    facts = MeetingFacts(
+        meeting.department_id,
+        meeting.title,
+        meeting.confidential,
+        needs_approval=needs_approval(site, meeting.room_id, meeting.layout),
+    )
+    return meeting_view(facts, audience)
+
+
+def meeting_title(reader: Reader, meeting: MeetingRef, audience: Audience) -> str:
+    """ "Room, time" and, if the reader may see it, the title."""
     where = f"{reader.room_name(meeting.room_id)}, {reader.span(meeting.start, meeting.end)}"
-    if hide and meeting.confidential:
+    title = shown(reader.site, meeting, audience).title
+    if title is None:
         return where
-    return f"{where} · «{user_text(meeting.title, 80)}»"
+    return f"{where} · «{user_text(title, 80)}»"
 
 
 def consumable_name(reader: Reader, consumable_id: str) -> tuple[str, str]:
@@ -105,6 +122,7 @@ def error_text(reader: Reader, error: AftercareError) -> str:
         "not_rated": _("Please choose a score first."),
         "already_commented": _("Your comment was already recorded. Thank you!"),
         "comment_empty": _("Please write your comment as text."),
+        "digits_only": _("Please type the number with the digits 0–9, for example 12."),
     }
     return texts.get(error.code, _("That did not work. Please try again."))
 
@@ -130,9 +148,10 @@ async def render_meeting_ended(ctx: RenderContext, notice: Notice) -> Rendered |
     meeting = await AftercareService(ctx.site, ctx.clock).meeting(ctx.session, booking_id)
     if meeting is None:
         return None
+    audience = await notice_audience(ctx, notice)
     text = "\n".join(
         [
-            _("🏁 <b>Meeting ended</b>: {meeting}").format(meeting=meeting_title(reader, meeting, hide=True)),
+            _("🏁 <b>Meeting ended</b>: {meeting}").format(meeting=meeting_title(reader, meeting, audience)),
             _("Found something left behind? Used any consumables? Record it with the buttons below."),
         ]
     )
@@ -142,7 +161,7 @@ async def render_meeting_ended(ctx: RenderContext, notice: Notice) -> Rendered |
 # ---------------------------------------------------------------------------- lost and found
 
 
-def item_text(reader: Reader, item: LostItemView, meeting: MeetingRef | None) -> str:
+def item_text(reader: Reader, item: LostItemView, meeting: MeetingRef | None, audience: Audience) -> str:
     _ = reader.gettext
     lines = [
         _("🧳 <b>Item #{number}</b>: {description}").format(
@@ -150,7 +169,7 @@ def item_text(reader: Reader, item: LostItemView, meeting: MeetingRef | None) ->
         )
     ]
     if meeting is not None:
-        lines.append(_("Meeting: {meeting}").format(meeting=meeting_title(reader, meeting, hide=False)))
+        lines.append(_("Meeting: {meeting}").format(meeting=meeting_title(reader, meeting, audience)))
     else:
         lines.append(_("Room: {room}").format(room=reader.room_name(item.room_id)))
     lines.append(_("Found at {time}").format(time=reader.moment(item.found_at)))
@@ -173,7 +192,7 @@ async def render_lost_item_found(ctx: RenderContext, notice: Notice) -> Rendered
     text = "\n".join(
         [
             _("🧳 <b>An item was found after your meeting.</b>"),
-            item_text(reader, item, meeting),
+            item_text(reader, item, meeting, await notice_audience(ctx, notice)),
             _("Found by {name}{team}.").format(name=finder, team=team),
             _("Please contact the service centre to collect it (item #{number}).").format(number=item.id),
         ]
@@ -219,10 +238,10 @@ def lost_list(reader: Reader, items: Sequence[LostItemView], total: int, page: i
 def catalogue_view(
     reader: Reader, meeting: MeetingRef, lines: Sequence[ConsumptionLine], page: int, sent: bool
 ) -> tuple[str, Keyboard]:
+    """The consumables panel, read as in a team's group (where it is posted) wherever it is shown."""
     _ = reader.gettext
-    text = [
-        _("📦 <b>Consumables used</b>: {meeting}").format(meeting=meeting_title(reader, meeting, hide=True))
-    ]
+    title = meeting_title(reader, meeting, Audience.group())
+    text = [_("📦 <b>Consumables used</b>: {meeting}").format(meeting=title)]
     if lines:
         text += consumption_lines(reader, lines)
         text.append(_("Total: <b>{amount}</b>").format(amount=money(reader, fee_total(lines))))
@@ -247,11 +266,20 @@ def catalogue_view(
     return fit_message("\n".join(text)), keyboard
 
 
-def fee_text(reader: Reader, fee: FeeView, meeting: MeetingRef | None, *, footer: str | None = None) -> str:
+def fee_text(
+    reader: Reader,
+    fee: FeeView,
+    meeting: MeetingRef | None,
+    *,
+    audience: Audience | None = None,
+    footer: str | None = None,
+) -> str:
+    """The fee confirmation as ``audience`` reads it; None: the organiser, who answers it."""
     _ = reader.gettext
     lines = [_("🧾 <b>Fee confirmation #{number}</b>").format(number=fee.id)]
     if meeting is not None:
-        lines.append(_("Meeting: {meeting}").format(meeting=meeting_title(reader, meeting, hide=False)))
+        reading = audience if audience is not None else Audience.organiser(meeting.department_id)
+        lines.append(_("Meeting: {meeting}").format(meeting=meeting_title(reader, meeting, reading)))
     lines.append(_("Items used:"))
     lines += consumption_lines(reader, fee.items)
     lines.append(_("Total: <b>{amount}</b>").format(amount=money(reader, fee.total_cents)))
@@ -286,7 +314,10 @@ async def render_fee_confirmation(ctx: RenderContext, notice: Notice) -> Rendere
         return None
     meeting = await service.meeting(ctx.session, fee.booking_id)
     footer = _("Please accept the fee, or dispute it with a reason.") if fee.status == "sent" else None
-    return Rendered(fee_text(reader, fee, meeting, footer=footer), fee_keyboard(reader, fee) or None)
+    audience = await notice_audience(ctx, notice)
+    return Rendered(
+        fee_text(reader, fee, meeting, audience=audience, footer=footer), fee_keyboard(reader, fee) or None
+    )
 
 
 @renderer("fee_disputed")
@@ -300,7 +331,8 @@ async def render_fee_disputed(ctx: RenderContext, notice: Notice) -> Rendered | 
     meeting = await service.meeting(ctx.session, fee.booking_id)
     organiser = await person_name(ctx.session, ctx.site, fee.organiser_id)
     heading = _("❗ <b>A fee confirmation was disputed</b> by {name}.").format(name=organiser)
-    return Rendered(heading + "\n" + fee_text(reader, fee, meeting))
+    audience = await notice_audience(ctx, notice)
+    return Rendered(heading + "\n" + fee_text(reader, fee, meeting, audience=audience))
 
 
 # ---------------------------------------------------------------------------- feedback
@@ -325,7 +357,9 @@ async def render_feedback_request(ctx: RenderContext, notice: Notice) -> Rendere
     text = "\n".join(
         [
             _("⭐ <b>How was our service?</b>"),
-            _("Meeting: {meeting}").format(meeting=meeting_title(reader, meeting, hide=False)),
+            _("Meeting: {meeting}").format(
+                meeting=meeting_title(reader, meeting, await notice_audience(ctx, notice))
+            ),
             _("Please rate the service from 1 (poor) to 5 (excellent)."),
         ]
     )
@@ -366,11 +400,11 @@ async def render_feedback_low(ctx: RenderContext, notice: Notice) -> Rendered | 
         heading = _("⚠️ <b>Low satisfaction score: {score}/5</b> from {name}").format(
             score=feedback.score, name=organiser
         )
-    lines = [
-        heading,
-        _("Meeting: {meeting}").format(meeting=meeting_title(reader, meeting, hide=False)),
-        _("Unit: {unit}").format(unit=reader.department_name(meeting.department_id)),
-    ]
+    audience = await notice_audience(ctx, notice)
+    unit = shown(ctx.site, meeting, audience).department_id
+    lines = [heading, _("Meeting: {meeting}").format(meeting=meeting_title(reader, meeting, audience))]
+    if unit is not None:
+        lines.append(_("Unit: {unit}").format(unit=reader.department_name(unit)))
     if feedback.comment:
         lines.append(_("Comment: {comment}").format(comment=user_text(feedback.comment, 800)))
     return Rendered(fit_message("\n".join(lines)))

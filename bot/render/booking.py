@@ -13,6 +13,7 @@ from bot.render.errors import status_name
 from bot.render.text import SAFE_LIMIT, Reader, fit_message, user_text
 from bot.services.booking import to_view
 from bot.services.types import BookingStatus, BookingView, Notice
+from bot.services.visibility import Audience, audience_of_chat, booking_facts, meeting_view
 from bot.site import DetailKind, SiteConfig
 from storage.repositories.bookings import BookingRepository
 from storage.repositories.users import UserRepository
@@ -71,22 +72,24 @@ def _summary(
     reader: Reader,
     view: BookingView,
     limits: dict[str, int],
-    hide_confidential: bool,
+    audience: Audience,
     with_status: bool,
     marks: Mapping[str, str] | None = None,
 ) -> str:
     _ = reader.gettext
     room = reader.site.room(view.room_id)
-    hidden = hide_confidential and view.confidential
+    visible = meeting_view(booking_facts(reader.site, view), audience)
     lines = _MarkedLines(marks or {})
-    if hidden:
-        lines.append(_("Title: {title}").format(title=_("(confidential)")))
+    if visible.title is None:
+        if view.confidential:
+            lines.append(_("Title: {title}").format(title=_("(confidential)")))
     else:
         lines.add(
-            "title", _("Title: {title}").format(title=f"<b>{user_text(view.title, limits['title'])}</b>")
+            "title", _("Title: {title}").format(title=f"<b>{user_text(visible.title, limits['title'])}</b>")
         )
+    if visible.department_id is not None:
         lines.add(
-            "unit", _("Organising unit: {unit}").format(unit=reader.department_name(view.department_id))
+            "unit", _("Organising unit: {unit}").format(unit=reader.department_name(visible.department_id))
         )
     lines.add("time", _("Time: {when}").format(when=reader.span(view.start, view.end)))
     if room is not None:
@@ -107,21 +110,21 @@ def _summary(
     lines.add(
         "confidential", _("Confidential: {answer}").format(answer=_("yes") if view.confidential else _("no"))
     )
-    if not hidden:
+    if visible.contact_name is not None and visible.contact_phone is not None:
         lines.add(
             "contact",
             _("Contact: {name}, {phone}").format(
-                name=user_text(view.contact_name, limits["name"]),
-                phone=user_text(view.contact_phone, limits["name"]),
+                name=user_text(visible.contact_name, limits["name"]),
+                phone=user_text(visible.contact_phone, limits["name"]),
             ),
         )
-    if view.services:
+    if visible.services:
         lines.add("services", _("Services:"))
-        lines += _services_lines(reader, view.services, limits["detail"])
+        lines += _services_lines(reader, visible.services, limits["detail"])
     else:
         lines.append(_("Services: none"))
-    if view.notes and not hidden:
-        lines.append(_("Notes: {notes}").format(notes=user_text(view.notes, limits["notes"])))
+    if visible.notes:
+        lines.append(_("Notes: {notes}").format(notes=user_text(visible.notes, limits["notes"])))
     if with_status:
         lines.append(
             _("Status: {status}").format(
@@ -141,33 +144,41 @@ def booking_summary(
     *,
     heading: str | None = None,
     footer: str | None = None,
-    hide_confidential: bool = False,
+    audience: Audience | None = None,
     with_status: bool = True,
     limit: int = SAFE_LIMIT,
     marks: Mapping[str, str] | None = None,
 ) -> str:
     """The booking as the service notice lists it, escaped, in the reader's language and zone.
 
+    ``audience`` is who reads it (:func:`bot.services.visibility.meeting_view` decides what
+    they see); None: the booking's own department, which sees it all (the requester, and
+    those who act for them: the dispatcher who books it, the approver who decides it).
     ``heading`` and ``footer`` are HTML the caller has already escaped. The result is at most
     ``limit`` characters, so that it fits one Telegram message with what the caller adds.
     ``marks`` puts a sign before some lines (keys: title, unit, time, room, attendees, layout,
     level, confidential, contact, services), e.g. ✓ for what was read from a typed request.
     """
     extra = len(heading or "") + len(footer or "") + 4
+    reading = audience if audience is not None else Audience.organiser(view.department_id)
     for limits in (_ROOMY, _TIGHT):
-        body = _summary(reader, view, limits, hide_confidential, with_status, marks)
+        body = _summary(reader, view, limits, reading, with_status, marks)
         if len(body) + extra <= limit:
             break
     text = "\n\n".join(part for part in (heading, body, footer) if part)
     return fit_message(text, limit)
 
 
-def booking_line(reader: Reader, view: BookingView) -> str:
-    """One line for a list: number, time, room, status and the title."""
+def booking_line(reader: Reader, view: BookingView, audience: Audience | None = None) -> str:
+    """One line for a list: number, time, room, status and the title (when ``audience``, by
+    default the booking's own department, may see it)."""
     icon = STATUS_ICONS.get(view.status, "")
+    reading = audience if audience is not None else Audience.organiser(view.department_id)
+    title = meeting_view(booking_facts(reader.site, view), reading).title
+    shown = user_text(title, 60) if title is not None else reader.gettext("confidential")
     return (
         f"{icon} <b>#{view.id}</b> {reader.short_span(view.start, view.end)} · "
-        f"{reader.room_name(view.room_id)} · {user_text(view.title, 60)}"
+        f"{reader.room_name(view.room_id)} · {shown}"
     )
 
 
@@ -190,6 +201,11 @@ async def person_name(session: AsyncSession, site: SiteConfig, user_id: int) -> 
 def notice_reader(ctx: RenderContext) -> Reader:
     """The reader a notice is rendered for."""
     return Reader(ctx.i18n, ctx.language, ctx.site)
+
+
+async def notice_audience(ctx: RenderContext, notice: Notice) -> Audience:
+    """Who reads the chat a notice goes to: what they may see of a meeting follows from it."""
+    return await audience_of_chat(ctx.session, ctx.site, notice.chat_id)
 
 
 async def notice_booking(ctx: RenderContext, notice: Notice) -> BookingView | None:

@@ -3,6 +3,10 @@
 A digest that is longer than one Telegram message is cut between meetings (or days) into
 numbered parts; the scheduled digest sends every part (``digest_part`` notices, each with
 its own dedupe key), ``/tomorrow`` shows one part at a time with ‹ › buttons.
+
+A digest is a report (its text is kept in the outbox): what it shows of each meeting is
+:func:`bot.services.visibility.meeting_view`'s for the reader in a report, so a confidential
+meeting reads "confidential" with its time, room and people, whoever gets it.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from bot.render.tasks import split_messages, team_name
 from bot.render.text import MESSAGE_LIMIT, Reader, user_text
 from bot.services.digest import DayMeetings, DayTasks, MeetingItem, TaskItem
 from bot.services.types import Notice
+from bot.services.visibility import Audience, MeetingFacts, meeting_view
 from bot.site import SiteConfig, TaskKind
 
 T = TypeVar("T")
@@ -66,16 +71,19 @@ def _approval(reader: Reader, meeting: MeetingItem) -> str:
     return f"{icon} {status_name(reader, meeting.status)}"
 
 
-def meeting_block(reader: Reader, meeting: MeetingItem) -> str:
+def meeting_block(reader: Reader, meeting: MeetingItem, audience: Audience) -> str:
     _ = reader.gettext
     when = f"{reader.time(meeting.start)}–{reader.time(meeting.end)}"
-    if meeting.confidential:
-        unit = "🔒 " + _("confidential")
+    visible = meeting_view(
+        MeetingFacts(meeting.department_id, meeting.title, meeting.confidential), audience.in_report()
+    )
+    if visible.department_id is None or visible.title is None:
+        unit = "🔒 " + _("confidential") if meeting.confidential else _("Booked")
     else:
-        unit = reader.department_name(meeting.department_id)
+        unit = reader.department_name(visible.department_id)
     lines = [f"<b>{when}</b> · {reader.room_name(meeting.room_id)} · {unit}"]
-    if not meeting.confidential:
-        lines.append(f"   {user_text(meeting.title, 120)}")
+    if visible.title is not None:
+        lines.append(f"   {user_text(visible.title, 120)}")
     lines.append(
         "   "
         + _("{count} people · reception level {level} · {state}").format(
@@ -90,8 +98,9 @@ def meeting_block(reader: Reader, meeting: MeetingItem) -> str:
     return "\n".join(lines)
 
 
-def meetings_digest(reader: Reader, days: Sequence[DayMeetings]) -> list[str]:
-    """The supervisors' digest: one block per day and per meeting; numbered parts."""
+def meetings_digest(reader: Reader, days: Sequence[DayMeetings], audience: Audience) -> list[str]:
+    """The supervisors' digest as ``audience`` may read it: one block per day and per meeting;
+    numbered parts."""
     _ = reader.gettext
     dates = [d.day for d in days]
     total = sum(len(d.meetings) for d in days)
@@ -112,7 +121,7 @@ def meetings_digest(reader: Reader, days: Sequence[DayMeetings]) -> list[str]:
             else:
                 title += "\n" + _("No meetings.")
             blocks.append(title)
-        blocks += [meeting_block(reader, meeting) for meeting in day.meetings]
+        blocks += [meeting_block(reader, meeting, audience) for meeting in day.meetings]
     return number_parts(split_blocks(blocks))
 
 

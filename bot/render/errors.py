@@ -74,6 +74,10 @@ def error_text(reader: Reader, error: BookingError) -> str:
         ),
         "bad_number": _("Please type a whole number."),
         "text_empty": _("Please type some text."),
+        "text_needed": _(
+            "Please type some text: photos, stickers, voice messages and files cannot be read here."
+        ),
+        "digits_only": _("Please type the number with the digits 0–9, for example 12."),
         "use_buttons": _("Please use the buttons below, or type /cancel to stop."),
     }
     if code in simple:

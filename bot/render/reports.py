@@ -2,12 +2,21 @@
 
 The chart is drawn off-screen (matplotlib's Agg canvas, no pyplot state) at a size that
 reads on a phone, with every label in the reader's language. Chinese needs a font with CJK
-glyphs: :func:`cjk_font` finds one (``HUIWU_CJK_FONT``, else the Debian packages
-fonts-wqy-microhei / fonts-wqy-zenhei / fonts-noto-cjk, else any installed font that has
-them); without one the chart is still drawn, with a warning in the log.
+glyphs: :func:`cjk_font` finds one (``HUIWU_CJK_FONT``, else Noto Sans SC from the project's
+own dependency ``pylopdf-fonts-zh-cn`` — SIL Open Font License 1.1 — so a fresh machine needs
+no system font, else the Debian packages fonts-wqy-microhei / fonts-noto-cjk, else any
+installed font that has them); without one the chart is still drawn, with a warning in the log.
 
 The spreadsheet (openpyxl) has one sheet per table: summary, meetings, by room, by class,
 services, teams, late tasks, escalations, problems, feedback, consumables.
+
+**Confidential meetings.** The briefing is read as :data:`BRIEFING_READER` — a supervisor or
+manager with no department, reading a report — whoever asked for it, so every copy is the
+same. A file gets forwarded, so even the supervisor's copy shows a confidential meeting's
+title AND unit (and its feedback's unit and comment) only as "(confidential)"; the meeting
+is still counted everywhere, and the summary says how many there were. The chart and the
+caption show only counts and the site's names (rooms, classes, services, teams).
+:func:`bot.services.visibility.meeting_view` decides, as it does for every other view.
 """
 
 from __future__ import annotations
@@ -26,6 +35,8 @@ from typing import Any
 from bot.render.digest import task_name
 from bot.render.text import Reader, shorten
 from bot.services.reports import WeekFigures
+from bot.services.visibility import Audience, Medium, MeetingFacts, MeetingView, meeting_view
+from bot.site import Role
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +51,8 @@ CJK_FONT_FILES = (
 )
 PROBE = "会议周报满意度"
 CHART_DPI = 100
+BRIEFING_READER = Audience(frozenset({Role.supervisor, Role.manager}), medium=Medium.report)
+"""Who the briefing is rendered for: every copy alike (see the module's docstring)."""
 _DRAWING = threading.Lock()
 
 
@@ -53,12 +66,21 @@ def _has_glyphs(path: str) -> bool:
     return all(ord(ch) in charmap for ch in PROBE)
 
 
+def packaged_cjk_font() -> str:
+    """Noto Sans SC as installed with the project (empty when the package is missing)."""
+    try:
+        import pylopdf_fonts_zh_cn
+    except ImportError:
+        return ""
+    return str(pylopdf_fonts_zh_cn.sans_path())
+
+
 @lru_cache(maxsize=1)
 def cjk_font() -> str | None:
     """The family name of a font with Chinese glyphs, registered with matplotlib; or None."""
     from matplotlib import font_manager
 
-    candidates = [os.environ.get("HUIWU_CJK_FONT", ""), *CJK_FONT_FILES]
+    candidates = [os.environ.get("HUIWU_CJK_FONT", ""), packaged_cjk_font(), *CJK_FONT_FILES]
     for path in candidates:
         if path and Path(path).is_file() and _has_glyphs(path):
             font_manager.fontManager.addfont(path)
@@ -293,15 +315,21 @@ def _local(reader: Reader, moment: datetime | None) -> datetime | None:
     return reader.local(moment).replace(tzinfo=None) if moment is not None else None
 
 
+def _briefing_view(department_id: str, title: str, confidential: bool) -> MeetingView:
+    return meeting_view(MeetingFacts(department_id, title, confidential), BRIEFING_READER)
+
+
 def sheets(reader: Reader, figures: WeekFigures) -> list[tuple[str, list[str], list[list[Any]]]]:
     """Every table of the briefing: (sheet title, header, rows)."""
     _ = reader.gettext
+    masked = _("(confidential)")
     average = figures.feedback_average
     summary: list[list[Any]] = [
         [_("Week"), figures.week.label],
         [_("From"), figures.week.monday],
         [_("To"), figures.week.sunday],
         [_("Meetings"), len(figures.meetings)],
+        [_("Confidential meetings"), sum(1 for m in figures.meetings if m.confidential)],
         [_("Attendees"), figures.attendees],
         [_("Tasks due"), figures.tasks],
         [_("Confirmed on time"), figures.on_time],
@@ -314,20 +342,22 @@ def sheets(reader: Reader, figures: WeekFigures) -> list[tuple[str, list[str], l
         [_("Consumables amount"), figures.consumables_cents / 100],
         [_("Generated at"), _local(reader, figures.generated_at)],
     ]
-    meetings = [
-        [
-            m.booking_id,
-            _local(reader, m.start),
-            _local(reader, m.end),
-            room_label(reader, m.room_id),
-            m.room_class,
-            department_label(reader, m.department_id),
-            _("(confidential)") if m.confidential else m.title,
-            m.attendees,
-            ", ".join(service_label(reader, s) for s in m.services),
-        ]
-        for m in figures.meetings
-    ]
+    meetings = []
+    for m in figures.meetings:
+        view = _briefing_view(m.department_id, m.title, m.confidential)
+        meetings.append(
+            [
+                m.booking_id,
+                _local(reader, m.start),
+                _local(reader, m.end),
+                room_label(reader, m.room_id),
+                m.room_class,
+                department_label(reader, view.department_id) if view.department_id else masked,
+                view.title if view.title is not None else masked,
+                m.attendees,
+                ", ".join(service_label(reader, s) for s in m.services),
+            ]
+        )
     by_room = [
         [
             room_label(reader, r.key),
@@ -379,17 +409,20 @@ def sheets(reader: Reader, figures: WeekFigures) -> list[tuple[str, list[str], l
         _("Confirmed at"),
         _("On behalf"),
     ]
-    feedback = [
-        [
-            f.booking_id,
-            _local(reader, f.start),
-            room_label(reader, f.room_id),
-            department_label(reader, f.department_id),
-            f.score,
-            f.comment or "",
-        ]
-        for f in figures.feedback
-    ]
+    feedback = []
+    for f in figures.feedback:
+        # the organiser's comment may name the meeting: it goes with the unit
+        view = _briefing_view(f.department_id, "", f.confidential)
+        feedback.append(
+            [
+                f.booking_id,
+                _local(reader, f.start),
+                room_label(reader, f.room_id),
+                department_label(reader, view.department_id) if view.department_id else masked,
+                f.score,
+                masked if view.hidden and f.comment else (f.comment or ""),
+            ]
+        )
     consumables = []
     for c in figures.consumables:
         name, unit = consumable_label(reader, c.consumable_id)

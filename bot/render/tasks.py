@@ -1,8 +1,10 @@
 """Tasks as text: the card in a team's group, reminders, escalations, change notices, views.
 
 Every renderer reads the task's current state from the database, so re-rendering a message
-(an edit after Done, a cancel, a move) always shows the latest. Groups never see the title,
-unit or notes of a confidential meeting. Times are in the site's zone.
+(an edit after Done, a cancel, a move) always shows the latest. What a message shows of the
+meeting is decided by :func:`bot.services.visibility.meeting_view` for the chat it goes to (a
+team's group never sees the title, unit, notes, banner or names of a confidential meeting).
+Times are in the site's zone.
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.notices import Keyboard, RenderContext, Rendered, renderer
-from bot.render.booking import notice_booking, notice_reader, person_name
+from bot.render.booking import notice_audience, notice_booking, notice_reader, person_name
 from bot.render.text import MESSAGE_LIMIT, Reader, shorten, user_text
 from bot.services.booking import to_view
 from bot.services.dispatch import OPEN, TaskState, TaskStatus, team_chats
 from bot.services.planning import TaskChange
 from bot.services.tasks import MeetingTasks, TaskLine
 from bot.services.types import BookingView, Notice
+from bot.services.visibility import Audience, MeetingView, booking_facts, meeting_view
 from bot.site import DetailKind, SiteConfig, TaskKind
 from storage.models import Task
 from storage.repositories.bookings import BookingRepository
@@ -92,10 +95,17 @@ def role_name(reader: Reader, role: str | None) -> str:
     return {"supervisor": _("supervisor"), "manager": _("manager")}.get(role or "", escape(role or ""))
 
 
-def placeholders(reader: Reader, view: BookingView, task: Task | None, hide: bool) -> dict[str, str]:
-    """Values of the template placeholders (escaped); title and unit empty when hidden."""
+def shown(reader: Reader, view: BookingView, audience: Audience) -> MeetingView:
+    """What ``audience`` may see of the booking."""
+    return meeting_view(booking_facts(reader.site, view), audience)
+
+
+def placeholders(reader: Reader, view: BookingView, task: Task | None, audience: Audience) -> dict[str, str]:
+    """Values of the template placeholders (escaped); title, unit and banner empty when the
+    reader may not see them."""
     site = reader.site
-    banner = (view.services.get("banner") or {}).get("text")
+    visible = shown(reader, view, audience)
+    banner = visible.banner
     microphones = (view.services.get("microphones") or {}).get("count")
     if microphones in (None, "") and "microphones" in view.services:
         service = site.service("microphones")
@@ -107,11 +117,11 @@ def placeholders(reader: Reader, view: BookingView, task: Task | None, hide: boo
         "start": reader.time(view.start),
         "end": reader.time(view.end),
         "attendees": str(view.attendees),
-        "title": "" if hide and view.confidential else user_text(view.title, 120),
-        "unit": "" if hide and view.confidential else reader.department_name(view.department_id),
+        "title": user_text(visible.title, 120) if visible.title is not None else "",
+        "unit": reader.department_name(visible.department_id) if visible.department_id else "",
         "level": str(view.reception_level),
         "layout": reader.layout_name(view.layout),
-        "banner": user_text(str(banner), 120) if banner else "",
+        "banner": user_text(banner, 120) if banner else "",
         "microphones": escape(str(microphones)) if microphones not in (None, "") else "",
         "services": "、".join(reader.service_name(s) for s in view.services)
         if reader.zh
@@ -120,21 +130,22 @@ def placeholders(reader: Reader, view: BookingView, task: Task | None, hide: boo
     }
 
 
-def task_text(reader: Reader, view: BookingView, task: Task, hide: bool) -> str:
+def task_text(reader: Reader, view: BookingView, task: Task, audience: Audience) -> str:
     template = next((t for t in reader.site.task_templates if t.id == task.template_id), None)
     if template is None:
         return escape(task.template_id)
     # the site's text is escaped first; the values filled in are escaped already
     return escape(template.text.get(reader.language), quote=False).format_map(
-        placeholders(reader, view, task, hide)
+        placeholders(reader, view, task, audience)
     )
 
 
-def meeting_line(reader: Reader, view: BookingView, hide: bool) -> str:
+def meeting_line(reader: Reader, view: BookingView, audience: Audience) -> str:
     _ = reader.gettext
-    if hide and view.confidential:
-        return _("🔒 Confidential meeting")
-    return f"{user_text(view.title, 80)} — {reader.department_name(view.department_id)}"
+    visible = shown(reader, view, audience)
+    if visible.title is None or visible.department_id is None:
+        return _("🔒 Confidential meeting") if view.confidential else _("Booked")
+    return f"{user_text(visible.title, 80)} — {reader.department_name(visible.department_id)}"
 
 
 async def _task_and_booking(ctx: RenderContext, notice: Notice) -> tuple[Task, BookingView] | None:
@@ -212,15 +223,16 @@ async def render_task_card(ctx: RenderContext, notice: Notice) -> Rendered | Non
     task, view = loaded
     reader = notice_reader(ctx)
     _ = reader.gettext
+    audience = await notice_audience(ctx, notice)
     icon = KIND_ICONS.get(TaskKind(task.kind), "📋")
     name = template_name(ctx.site, task.template_id, reader.language)
-    what = task_text(reader, view, task, hide=True)
+    what = task_text(reader, view, task, audience)
     where = _where(reader, view)
     lines = [
         f"{icon} <b>{name}</b> · {team_name(ctx.site, task.team_id, reader.language)} · #{task.id}",
         where,
     ]
-    lines.append(meeting_line(reader, view, hide=True))
+    lines.append(meeting_line(reader, view, audience))
     lines.append(f"👉 {what}")
     short = [f"{icon} <b>{name}</b> #{task.id} · {reader.room_name(view.room_id)} {reader.time(view.start)}"]
     short.append(what)
@@ -252,7 +264,8 @@ async def render_task_reminder(ctx: RenderContext, notice: Notice) -> Rendered |
     where = _where(reader, view)
     due = _("It was due at {time}.").format(time=reader.time(task.due_at)) if task.due_at else ""
     ask = _("{leader}, please see to it and press Done.").format(leader=leader) if leader else ""
-    lines = [head, where, f"👉 {task_text(reader, view, task, hide=True)}", f"{due} {ask}".strip()]
+    what = task_text(reader, view, task, await notice_audience(ctx, notice))
+    lines = [head, where, f"👉 {what}", f"{due} {ask}".strip()]
     short = [head + f" · {reader.room_name(view.room_id)} {reader.time(view.start)}", f"{due} {ask}".strip()]
     await _add_state(reader, ctx.session, task, view, lines, short)
     return Rendered("\n".join(lines), task_buttons(reader, task), merge_text="\n".join(short))
@@ -273,7 +286,7 @@ async def render_task_reassigned(ctx: RenderContext, notice: Notice) -> Rendered
         task=name, number=task.id, name=assignee
     )
     lines = [head, _where(reader, view)]
-    lines.append(f"👉 {task_text(reader, view, task, hide=True)}")
+    lines.append(f"👉 {task_text(reader, view, task, await notice_audience(ctx, notice))}")
     await _add_state(reader, ctx.session, task, view, lines)
     return Rendered("\n".join(lines), task_buttons(reader, task), merge_text="\n".join([head, *lines[-1:]]))
 
@@ -291,15 +304,17 @@ def supervisor_buttons(reader: Reader, task: Task) -> Keyboard | None:
     ]
 
 
-async def _supervisor_body(reader: Reader, session: AsyncSession, task: Task, view: BookingView) -> list[str]:
+async def _supervisor_body(
+    reader: Reader, session: AsyncSession, task: Task, view: BookingView, audience: Audience
+) -> list[str]:
     _ = reader.gettext
     site = reader.site
     lines = [
         f"{team_name(site, task.team_id, reader.language)}: "
         f"<b>{template_name(site, task.template_id, reader.language)}</b> #{task.id}",
         _where(reader, view),
-        meeting_line(reader, view, hide=False),
-        f"👉 {task_text(reader, view, task, hide=False)}",
+        meeting_line(reader, view, audience),
+        f"👉 {task_text(reader, view, task, audience)}",
     ]
     if task.due_at is not None:
         lines.append(_("⏰ Due: {time}").format(time=reader.time(task.due_at)))
@@ -328,7 +343,8 @@ async def render_task_escalation(ctx: RenderContext, notice: Notice) -> Rendered
     head = _("🔺 <b>Escalation to the {role}</b>: a task is not confirmed").format(
         role=role_name(reader, role)
     )
-    lines = [head, *await _supervisor_body(reader, ctx.session, task, view)]
+    audience = await notice_audience(ctx, notice)
+    lines = [head, *await _supervisor_body(reader, ctx.session, task, view, audience)]
     if notice.params.get("late"):
         lines.append(_("(This alert comes late: the bot was not running when it was due.)"))
     await _add_state(reader, ctx.session, task, view, lines)
@@ -343,7 +359,9 @@ async def render_task_problem(ctx: RenderContext, notice: Notice) -> Rendered | 
     task, view = loaded
     reader = notice_reader(ctx)
     _ = reader.gettext
-    lines = [_("⚠️ <b>Problem reported</b>"), *await _supervisor_body(reader, ctx.session, task, view)]
+    audience = await notice_audience(ctx, notice)
+    body = await _supervisor_body(reader, ctx.session, task, view, audience)
+    lines = [_("⚠️ <b>Problem reported</b>"), *body]
     await _add_state(reader, ctx.session, task, view, lines)
     return Rendered("\n".join(lines), supervisor_buttons(reader, task))
 
@@ -398,7 +416,7 @@ async def render_tasks_changed(ctx: RenderContext, notice: Notice) -> Rendered |
         _("🔁 <b>Meeting changed</b>: {room} · {when}").format(
             room=reader.room_name(view.room_id), when=reader.span(view.start, view.end)
         ),
-        meeting_line(reader, view, hide=True),
+        meeting_line(reader, view, await notice_audience(ctx, notice)),
     ]
     lines += [_field_line(reader, change) for change in notice.params.get("fields", [])]
     changes: Sequence[TaskChange] = notice.params.get("tasks", [])
@@ -423,7 +441,7 @@ async def render_tasks_cancelled(ctx: RenderContext, notice: Notice) -> Rendered
         head = _("🚫 <b>Meeting cancelled</b>: {room} · {when}")
     lines = [
         head.format(room=reader.room_name(view.room_id), when=reader.span(view.start, view.end)),
-        meeting_line(reader, view, hide=True),
+        meeting_line(reader, view, await notice_audience(ctx, notice)),
     ]
     changes: Sequence[TaskChange] = notice.params.get("tasks", [])
     if changes:
@@ -536,7 +554,7 @@ async def meetings_text(
     meetings: Sequence[MeetingTasks],
     *,
     today: date,
-    hide: bool,
+    audience: Audience,
     with_team: bool = True,
     empty: str = "",
 ) -> list[str]:
@@ -548,7 +566,7 @@ async def meetings_text(
         view = meeting.booking
         lines = [
             f"<b>{reader.time(view.start)}–{reader.time(view.end)} · {reader.room_name(view.room_id)}</b>",
-            meeting_line(reader, view, hide=hide),
+            meeting_line(reader, view, audience),
         ]
         if reader.local(view.start).date() != today:
             lines[0] = f"<b>{reader.short_span(view.start, view.end)} · {reader.room_name(view.room_id)}</b>"

@@ -104,6 +104,7 @@ def problem_text(reader: Reader, code: str, field: str, said: str) -> str:
         "two_dates": _("You gave more than one date."),
         "date_weekday_mismatch": _("The date and the weekday do not match."),
         "date_passed": _("That day has already passed this year."),
+        "no_such_date": _("That date does not exist. Please check the day and the month."),
         "in_past": _("That time has already passed."),
         "too_far": _("Rooms can be booked at most one year ahead."),
         "several_days": _("One booking is for one day: please book each day on its own."),

@@ -1,4 +1,4 @@
-"""After the meeting (SPEC.md §6): lost and found, consumables and the fee confirmation, feedback.
+"""After the meeting (docs/product.md §6): lost and found, consumables and the fee confirmation, feedback.
 
 Rules decided here:
 
@@ -26,8 +26,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.booking import MAX_NOTES, clean_text
+from bot.services.booking import MAX_NOTES
 from bot.services.clock import Clock
+from bot.services.strict import clean_text, has_foreign_digits, parse_count
 from bot.services.types import Notice
 from bot.site import Anchor, Role, SiteConfig, Team
 from storage.models import Booking
@@ -122,6 +123,7 @@ class MeetingRef:
     department_id: str
     confidential: bool
     requester_id: int
+    layout: str = ""
 
 
 def _meeting(booking: Booking) -> MeetingRef:
@@ -134,6 +136,7 @@ def _meeting(booking: Booking) -> MeetingRef:
         booking.department_id,
         booking.confidential,
         booking.requester_id,
+        booking.layout,
     )
 
 
@@ -173,17 +176,18 @@ def _feedback_view(row: Feedback) -> FeedbackView:
     return FeedbackView(row.booking_id, row.organiser_id, row.score, row.comment)
 
 
-_DIGITS = str.maketrans("０１２３４５６７８９－", "0123456789-")
+def _foreign_digits_or(code: str, text: str) -> AftercareError:
+    return AftercareError("digits_only" if has_foreign_digits(text) else code)
 
 
 def parse_quantity(text: str | None) -> int:
     """A whole positive number of units ("3", "３", "3 瓶"); AftercareError otherwise."""
-    cleaned = (text or "").strip().translate(_DIGITS)
+    cleaned = (text or "").strip()
     head = cleaned.split()[0] if cleaned.split() else ""
     number = head.rstrip("个瓶包本支节束条份件盒")
-    if not number or not number.lstrip("-+").isdigit():
-        raise AftercareError("quantity_not_number")
-    value = int(number)
+    value = parse_count(number, max_digits=12, signed=True)
+    if value is None:
+        raise _foreign_digits_or("quantity_not_number", number)
     if value <= 0:
         raise AftercareError("quantity_not_positive")
     if value > MAX_QUANTITY:
@@ -193,17 +197,17 @@ def parse_quantity(text: str | None) -> int:
 
 def parse_score(text: str | None) -> tuple[int, str]:
     """A typed score and optional comment ("4", "4 很满意", "４分"); AftercareError otherwise."""
-    cleaned = (text or "").strip().translate(_DIGITS)
+    cleaned = (text or "").strip()
     if not cleaned:
         raise AftercareError("score_not_number")
     head, _, rest = cleaned.partition(" ")
     number = head.removesuffix("分").removesuffix("星").removesuffix("/5")
-    if not number.lstrip("-+").isdigit():
-        raise AftercareError("score_not_number")
-    score = int(number)
+    score = parse_count(number, max_digits=12, signed=True)
+    if score is None:
+        raise _foreign_digits_or("score_not_number", number)
     if not 1 <= score <= 5:
         raise AftercareError("score_out_of_range")
-    return score, clean_text(rest, MAX_NOTES)
+    return score, clean_text(rest, MAX_NOTES, multiline=True)
 
 
 def fee_total(lines: Sequence[ConsumptionLine]) -> int:
@@ -291,7 +295,7 @@ class AftercareService:
         description: str | None,
         photo_file_id: str | None,
     ) -> tuple[LostItemView, list[Notice]]:
-        text = clean_text(description or "", MAX_DESCRIPTION)
+        text = clean_text(description or "", MAX_DESCRIPTION, multiline=True)
         if not text:
             raise AftercareError("item_no_description")
         repo = AftercareRepository(session)
@@ -446,7 +450,7 @@ class AftercareService:
         self, session: AsyncSession, fee_id: int, user_id: int, accept: bool, reason: str | None = None
     ) -> tuple[FeeView, list[Notice]]:
         await self.check_fee_decision(session, fee_id, user_id)
-        cleaned = clean_text(reason or "", MAX_NOTES)
+        cleaned = clean_text(reason or "", MAX_NOTES, multiline=True)
         if not accept and not cleaned:
             raise AftercareError("dispute_no_reason")
         repo = AftercareRepository(session)
@@ -488,7 +492,7 @@ class AftercareService:
         if not 1 <= score <= 5:
             raise AftercareError("score_out_of_range")
         repo = AftercareRepository(session)
-        cleaned = clean_text(comment or "", MAX_NOTES) or None
+        cleaned = clean_text(comment or "", MAX_NOTES, multiline=True) or None
         if not await repo.rate(booking_id, score, cleaned, self.clock.now()):
             raise AftercareError("already_rated")
         row = await repo.feedback(booking_id)
@@ -514,7 +518,7 @@ class AftercareService:
             raise AftercareError("not_rated")
         if view.comment:
             raise AftercareError("already_commented")
-        cleaned = clean_text(text or "", MAX_NOTES)
+        cleaned = clean_text(text or "", MAX_NOTES, multiline=True)
         if not cleaned:
             raise AftercareError("comment_empty")
         repo = AftercareRepository(session)

@@ -1,4 +1,4 @@
-"""Booking rules (SPEC.md §2): notice, overlap with turnover buffer, capacity, approval."""
+"""Booking rules (docs/product.md §2): notice, overlap with turnover buffer, capacity, approval."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.clock import Clock
+from bot.services.strict import clean_text, has_foreign_digits, parse_count
 from bot.services.types import (
     ACTIVE_STATUSES,
     BookingStatus,
@@ -72,11 +73,10 @@ class BookingChanges:
 
 
 def parse_attendees(text: str) -> int:
-    cleaned = text.strip().translate(str.maketrans("０１２３４５６７８９", "0123456789"))
-    cleaned = cleaned.removesuffix("人").strip()
-    if not cleaned.isdigit() or len(cleaned) > 6:
-        raise BookingError("attendees_not_number")
-    count = int(cleaned)
+    cleaned = text.strip().removesuffix("人")
+    count = parse_count(cleaned, max_digits=6)
+    if count is None:
+        raise BookingError("digits_only" if has_foreign_digits(cleaned) else "attendees_not_number")
     if count < 1:
         raise BookingError("attendees_too_few")
     if count > MAX_ATTENDEES:
@@ -136,15 +136,12 @@ def _snapshot(view: BookingView) -> dict[str, Any]:
     return data
 
 
-def clean_text(value: str, limit: int) -> str:
-    """Keep what people typed, minus control characters, within the length a message can show."""
-    kept = "".join(ch for ch in value if ch == "\n" or ch >= " ").strip()
-    return kept[:limit]
-
-
 def _clean_services(services: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {
-        key: {k: (clean_text(v, MAX_DETAIL) if isinstance(v, str) else v) for k, v in details.items()}
+        key: {
+            k: (clean_text(v, MAX_DETAIL, multiline=True) if isinstance(v, str) else v)
+            for k, v in details.items()
+        }
         for key, details in services.items()
     }
 
@@ -257,7 +254,7 @@ class BookingService:
                 title=clean_text(request.title, MAX_TITLE),
                 contact_name=clean_text(request.contact_name, MAX_FIELD),
                 contact_phone=clean_text(request.contact_phone, MAX_FIELD),
-                notes=clean_text(request.notes, MAX_NOTES),
+                notes=clean_text(request.notes, MAX_NOTES, multiline=True),
                 services=_clean_services(request.services),
                 created_at=now,
                 updated_at=now,
@@ -331,7 +328,7 @@ class BookingService:
             raise BookingError("in_past")
         booking.status = (BookingStatus.confirmed if approve else BookingStatus.rejected).value
         booking.decided_by_id = approver_id
-        booking.decision_reason = clean_text(reason, MAX_NOTES) or None
+        booking.decision_reason = clean_text(reason, MAX_NOTES, multiline=True) or None
         booking.revision += 1
         booking.updated_at = now
         await session.flush()

@@ -1,10 +1,12 @@
 """Each room's schedule as an iCalendar feed (RFC 5545), for ``/ics <room>``.
 
 The feed holds the room's bookings from :data:`PAST` ago to :data:`AHEAD` ahead (pending ones
-TENTATIVE). What an event says depends on who asks: the title and unit for the organising
-department and for the centre's staff roles; for anyone else, and for a confidential meeting
-seen by anyone outside its department and the supervising roles, only that the room is
-taken. The words are chosen by the caller (``Wording``), in the reader's language.
+TENTATIVE). What an event says depends on who asks, as
+:func:`bot.services.visibility.meeting_view` decides for a file (a calendar is synced and
+forwarded): the title and unit of an ordinary meeting for the organising department, the
+centre's roles and the teams' staff; of a confidential meeting for its own department only.
+Anyone else is told only that the room is taken. The words are chosen by the caller
+(``Wording``), in the reader's language.
 """
 
 from __future__ import annotations
@@ -16,14 +18,13 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.clock import Clock
-from bot.site import Role, Room, SiteConfig
+from bot.services.visibility import Medium, MeetingFacts, audience_of, meeting_view, needs_approval
+from bot.site import Room, SiteConfig
 from storage.repositories.aftercare import AftercareRepository
 
 PAST = timedelta(days=30)
 AHEAD = timedelta(days=180)
 FEED_STATUSES = ("pending", "confirmed", "in_progress", "finished")
-SEE_ALL = (Role.dispatcher, Role.supervisor, Role.manager, Role.admin)
-SEE_OPEN = (*SEE_ALL, Role.approver)
 
 
 @dataclass(frozen=True)
@@ -65,26 +66,24 @@ class CalendarService:
         self.site = site
         self.clock = clock
 
-    def sees_details(
-        self, viewer_id: int | None, viewer_department: str | None, department_id: str, confidential: bool
-    ) -> bool:
-        roles = self.site.roles_of(viewer_id) if viewer_id is not None else frozenset()
-        if viewer_department is not None and viewer_department == department_id:
-            return True
-        if confidential:
-            return bool(roles & set(SEE_ALL))
-        return bool(roles & set(SEE_OPEN)) or (viewer_id is not None and bool(self.site.teams_of(viewer_id)))
-
     async def entries(
         self, session: AsyncSession, room_id: str, viewer_id: int | None, viewer_department: str | None
     ) -> list[CalendarEntry]:
+        """The room's bookings as the viewer may read them in a file (None: nobody in particular)."""
         now = self.clock.now()
         rows = await AftercareRepository(session).bookings_of_room(
             room_id, now - PAST, now + AHEAD, FEED_STATUSES
         )
+        audience = audience_of(self.site, viewer_id, viewer_department, Medium.report)
         entries = []
         for row in rows:
-            visible = self.sees_details(viewer_id, viewer_department, row.department_id, row.confidential)
+            facts = MeetingFacts(
+                row.department_id,
+                row.title,
+                row.confidential,
+                needs_approval=needs_approval(self.site, row.room_id, row.layout),
+            )
+            visible = meeting_view(facts, audience)
             entries.append(
                 CalendarEntry(
                     booking_id=row.id,
@@ -92,8 +91,8 @@ class CalendarService:
                     status=row.status,
                     start=row.start_at,
                     end=row.end_at,
-                    title=row.title if visible else None,
-                    department_id=row.department_id if visible else None,
+                    title=visible.title,
+                    department_id=visible.department_id,
                     attendees=row.attendees,
                     confidential=row.confidential,
                 )

@@ -1,4 +1,4 @@
-"""The daily digest (SPEC.md §5): tomorrow's meetings for the supervisors, each team's tasks.
+"""The daily digest (docs/product.md §5): tomorrow's meetings for the supervisors, each team's tasks.
 
 Rules decided here:
 

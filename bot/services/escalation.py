@@ -1,4 +1,4 @@
-"""Timers (SPEC.md §4): pushing tasks at their time, reminding, escalating; bookings' progress.
+"""Timers (docs/product.md §4): pushing tasks at their time, reminding, escalating; bookings' progress.
 
 Every timer is ``tasks.next_at``. One tick claims the tasks that came due (see
 ``TaskRepository.claim_due``) and, in the same transaction, takes one step for each and

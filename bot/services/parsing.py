@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.services.booking import BookingError
+from bot.services.strict import has_foreign_digits, parse_count, parse_id
 
 _WIDE = str.maketrans("０１２３４５６７８９：．／－＋（）　", "0123456789:./-+() ")
 MAX_TYPED = 64  # a time, date or phone number never needs more
@@ -36,10 +37,12 @@ def parse_time(text: str) -> time:
     cleaned = cleaned.replace("点半", ":30").replace("點半", ":30").replace("时半", ":30")
     cleaned = re.sub(r"[点點时時h]", ":", cleaned)
     cleaned = cleaned.replace("分", "").replace(".", ":").replace(" ", "").rstrip(":")
-    match = re.fullmatch(r"(\d{1,2})(?::(\d{1,2}))?", cleaned) or re.fullmatch(r"(\d{1,2})(\d{2})", cleaned)
+    match = re.fullmatch(r"([0-9]{1,2})(?::([0-9]{1,2}))?", cleaned) or re.fullmatch(
+        r"([0-9]{1,2})([0-9]{2})", cleaned
+    )
     if match is None:
         raise BookingError("bad_time")
-    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)  # [0-9] only: int() reads them exactly
     if match.group(2) is not None and len(match.group(2)) == 1:
         raise BookingError("bad_time")  # "9:3" is more likely a typo than 09:03
     if afternoon and 1 <= hour < 12:
@@ -64,7 +67,9 @@ _DATE_WORDS = {
 def parse_date(text: str, today: date) -> date:
     """ "2026-12-03", "2026/12/3", "12-3", "12/3", "12月3日", "2026年12月3日", "明天" → a date.
 
-    A date without a year is the next such date from ``today`` on.
+    A date without a year is the next such date from ``today`` on. A day that does not exist
+    ("2/30", "2026-04-31"; "2/29" when the next February has no 29th) is refused, never moved
+    to another month or year.
     """
     cleaned = _normalise(text)
     if not cleaned or len(cleaned) > MAX_TYPED:
@@ -73,34 +78,25 @@ def parse_date(text: str, today: date) -> date:
         return today + timedelta(days=_DATE_WORDS[cleaned])
     cleaned = re.sub(r"[年月.\-/]", "-", cleaned).replace("日", "").replace("号", "").replace(" ", "")
     parts = [part for part in cleaned.split("-") if part]
-    if not all(part.isdigit() for part in parts) or len(parts) not in (2, 3):
+    numbers = [number for number in (parse_id(part, 4) for part in parts) if number is not None]
+    if len(numbers) != len(parts) or len(parts) not in (2, 3):
         raise BookingError("bad_date")
-    numbers = [int(part) for part in parts]
     if len(numbers) == 3:
         year, month, day = numbers
         if year < 100:
             year += 2000
         return _make_date(year, month, day)
     month, day = numbers
-    candidate = _make_date(today.year, month, day, today=today)
-    if candidate < today:
-        candidate = _make_date(today.year + 1, month, day)
-    return candidate
+    year = today.year if (month, day) >= (today.month, today.day) else today.year + 1
+    return _make_date(year, month, day)
 
 
-def _make_date(year: int, month: int, day: int, today: date | None = None) -> date:
+def _make_date(year: int, month: int, day: int) -> date:
     if not (1 <= month <= 12 and 1 <= day <= 31):
         raise BookingError("bad_date")
     try:
         return date(year, month, day)
     except ValueError:
-        if today is not None and month == 2 and day == 29:
-            # 29 February without a year: the next leap year's, if this year has none
-            for year_ahead in range(year + 1, year + 5):
-                try:
-                    return date(year_ahead, month, day)
-                except ValueError:
-                    continue
         raise BookingError("no_such_date", day=day, month=month) from None
 
 
@@ -111,17 +107,16 @@ def parse_phone(text: str) -> str:
     cleaned = " ".join(_normalise(text).split())
     if len(cleaned) > MAX_TYPED or not _PHONE.fullmatch(cleaned):
         raise BookingError("bad_phone")
-    digits = sum(ch.isdigit() for ch in cleaned)
+    digits = sum("0" <= ch <= "9" for ch in cleaned)
     if digits < 3 or digits > 24:
         raise BookingError("bad_phone")
     return cleaned
 
 
 def parse_number(text: str, minimum: int | None, maximum: int | None) -> int:
-    cleaned = _normalise(text)
-    if not cleaned.isdigit() or len(cleaned) > 6:
-        raise BookingError("bad_number")
-    value = int(cleaned)
+    value = parse_count(text, max_digits=6)
+    if value is None:
+        raise BookingError("digits_only" if has_foreign_digits(text) else "bad_number")
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
         raise BookingError("number_out_of_range", minimum=minimum, maximum=maximum)
     return value

@@ -1,4 +1,5 @@
-"""Who someone is to the bot: roles from the site file, department from registration."""
+"""Who someone is to the bot: roles and places from the site file, else the department joined
+by invite (bot/services/membership.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.strict import clean_text
 from bot.site import Role, SiteConfig
 from storage.models import User
 from storage.repositories.users import UserRepository
@@ -33,6 +35,15 @@ class PersonContext:
         return bool(self.roles & set(roles))
 
 
+MAX_NAME = 128  # the users table's first_name column
+
+
+def shown_name(first_name: str) -> str:
+    """A Telegram name as it is stored and shown to groups and supervisors: one line, without
+    the invisible characters that could make it look like another name or reverse the text."""
+    return clean_text(first_name, MAX_NAME)
+
+
 class PeopleService:
     def __init__(self, site: SiteConfig) -> None:
         self.site = site
@@ -41,7 +52,7 @@ class PeopleService:
         self, session: AsyncSession, user_id: int, first_name: str, username: str | None, now: datetime
     ) -> PersonContext:
         """Who this is; their record is created, or its name updated, as needed."""
-        user = await UserRepository(session).upsert(user_id, first_name, username, now)
+        user = await UserRepository(session).upsert(user_id, shown_name(first_name), username, now)
         return self._context(user)
 
     async def recognise(
@@ -50,14 +61,17 @@ class PeopleService:
         """Who this is, by reading only; None when their record is missing or out of date
         (then :meth:`identify` in a writing transaction)."""
         user = await UserRepository(session).get(user_id)
-        if user is None or not UserRepository.is_current(user, first_name, username):
+        if user is None or not UserRepository.is_current(user, shown_name(first_name), username):
             return None
         return self._context(user)
 
     def _context(self, user: User) -> PersonContext:
         user_id = user.id
         person = self.site.person(user_id)
-        department = user.department_id or (person.department if person else None)
+        # The site file's own assignment always wins: a person it places in a department or a
+        # team keeps that place, whatever department an invite once gave them.
+        placed = self.site.placed_by_site(user_id)
+        department = self.site.placed_department(user_id) if placed else user.department_id
         roles = set(person.roles) if person else set()
         if department is not None:
             roles.add(Role.requester)
@@ -69,18 +83,6 @@ class PeopleService:
             roles=frozenset(roles),
             team_ids=tuple(team.id for team in self.site.teams_of(user_id)),
         )
-
-    async def join(self, session: AsyncSession, user_id: int, invite_code: str) -> str | None:
-        """Join the department of an invite code; its id, or None for an unknown code."""
-        department = self.site.department_by_invite(invite_code)
-        if department is None:
-            return None
-        user = await UserRepository(session).get(user_id)
-        if user is None:
-            return None
-        user.department_id = department.id
-        await session.flush()
-        return department.id
 
     async def set_language(self, session: AsyncSession, user_id: int, language: str) -> None:
         user = await UserRepository(session).get(user_id)

@@ -1,4 +1,4 @@
-"""Task planning (SPEC.md §3): a booking's task templates become timed tasks, re-planned on change.
+"""Task planning (docs/product.md §3): a booking's task templates become timed tasks, re-planned on change.
 
 Rules decided here (see also docs):
 

@@ -13,6 +13,8 @@ What is counted (decided here, documented in the report):
 * **Escalations**: those tasks that went up the chain (an ``escalated`` task event), with the
   highest role reached. **Problems**: those tasks with a problem report, with its reason.
 * **Feedback**: scores given for the week's meetings: count, average, each score.
+* **Confidential meetings** are counted like the others; what the briefing shows of them is
+  for bot/render/reports.py and :mod:`bot.services.visibility` to decide.
 * **Consumables**: what the week's meetings used, with amounts.
 """
 
@@ -32,8 +34,9 @@ from bot.site import SiteConfig
 from storage.repositories.aftercare import MEETING_STATUSES, AftercareRepository, ClockRunRepository
 
 WEEKLY_JOB = "weekly"
-_WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
-_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+# [0-9], not \d: "٢٠٢٦-W49" is no week (bot/services/strict.py)
+_WEEK = re.compile(r"^([0-9]{4})-?W([0-9]{1,2})$", re.IGNORECASE)
+_DATE = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
 
 
 class WeekError(ValueError):
@@ -90,13 +93,18 @@ def parse_week(text: str | None, today: date) -> IsoWeek:
     raise WeekError(value)
 
 
-def weekly_due(site: SiteConfig, now: datetime) -> IsoWeek | None:
-    """The week whose briefing is due at ``now``: from its weekday and time to its end."""
+def weekly_due(site: SiteConfig, now: datetime) -> IsoWeek:
+    """The week whose briefing is due at ``now``: this week from its weekday and time on,
+    before that the week that just ended.
+
+    The briefing is claimed once per week (:meth:`ReportService.claim`), so this only says
+    which week a missed briefing may still be caught up for: a bot that was down at Friday
+    17:00 sends it when it comes back, at most once, and never for an older week.
+    """
     local = now.astimezone(site.zone)
-    weekday = local.isoweekday()
-    moment = (weekday, local.hour, local.minute)
+    moment = (local.isoweekday(), local.hour, local.minute)
     if moment < (site.weekly.weekday, *site.weekly.hour_minute):
-        return None
+        return IsoWeek.of(local.date() - timedelta(days=7))
     return IsoWeek.of(local.date())
 
 
@@ -156,6 +164,7 @@ class FeedbackRow:
     start: datetime
     score: int
     comment: str | None
+    confidential: bool = False
 
 
 @dataclass(frozen=True)
@@ -218,6 +227,10 @@ class ReportService:
     async def claim(self, session: AsyncSession, week: IsoWeek) -> bool:
         return await ClockRunRepository(session).claim(WEEKLY_JOB, week.label, self.clock.now())
 
+    async def claimed(self, session: AsyncSession, week: IsoWeek) -> bool:
+        """Whether the week's briefing was already claimed (a read: no write lock needed)."""
+        return await ClockRunRepository(session).exists(WEEKLY_JOB, week.label)
+
     def _room_class(self, room_id: str) -> str:
         room = self.site.room(room_id)
         return room.room_class if room else "?"
@@ -265,6 +278,7 @@ class ReportService:
                     booking.start_at,
                     row.score,
                     row.comment,
+                    booking.confidential,
                 )
             )
 

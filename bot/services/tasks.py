@@ -31,6 +31,7 @@ from bot.services.dispatch import (
     team_chats,
 )
 from bot.services.escalation import EscalationPolicy
+from bot.services.strict import clean_text
 from bot.services.types import BookingView, Notice
 from bot.site import Role, SiteConfig, TaskKind
 from storage.models import Task
@@ -54,11 +55,6 @@ class ActionResult:
     @property
     def changed(self) -> bool:
         return self.code in ("done", "reported", "acknowledged", "reassigned")
-
-
-def clean_reason(text: str) -> str:
-    kept = " ".join("".join(ch if ch >= " " else " " for ch in text).split())
-    return kept[:MAX_REASON]
 
 
 class TaskActions:
@@ -111,15 +107,17 @@ class TaskActions:
         return ActionResult("allowed", task.id)
 
     async def report_problem(
-        self, session: AsyncSession, task_id: int, user_id: int, reason: str
+        self, session: AsyncSession, task_id: int, user_id: int, reason: str, photo_file_id: str | None = None
     ) -> ActionResult:
+        """``reason`` is a preset (``preset:<key>``) or what the person typed; a photo that
+        came with a typed reason is kept in the task's history (``photo_file_id``)."""
         checked = await self.may_report(session, task_id, user_id)
         if checked.code != "allowed":
             return checked
         task = await self._load(session, task_id)
         assert task is not None
         now = self.clock.now()
-        reason = reason if reason.startswith("preset:") else clean_reason(reason)
+        reason = reason if reason.startswith("preset:") else clean_text(reason, MAX_REASON)
         task.status = TaskStatus.problem
         task.problem_reason = reason or "-"
         task.problem_by_id = user_id
@@ -136,7 +134,10 @@ class TaskActions:
             wait = self.policy.wait_after(task.stage)
             task.next_at = now + wait if wait is not None else None
         supervisors = self.site.people_with(Role.supervisor)
-        await TaskRepository(session).event(task, "problem", now, user_id, reason=reason, alerted=supervisors)
+        photo = {"photo": photo_file_id} if photo_file_id else {}
+        await TaskRepository(session).event(
+            task, "problem", now, user_id, reason=reason, alerted=supervisors, **photo
+        )
         await session.flush()
         outgoing = await refresh_messages(session, task)
         outgoing += [

@@ -2,7 +2,8 @@
 escalations come due; after each restart everything that came due while it was down is sent,
 once, marked late, and nothing is sent twice.
 
-Real clock, a site whose offsets are seconds; the emulator runs in this test's process.
+The real clock shifted to a pretended moment (tests/support/wallclock.py), a site whose offsets
+are seconds; the emulator runs in this test's process.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,6 @@ from bot.i18n import build_i18n
 from bot.notices import NoticeDelivery
 from bot.outgoing import queue
 from bot.services.booking import BookingRequest, BookingService
-from bot.services.clock import SystemClock
 from bot.services.planning import TaskPlanner
 from bot.site import load_site
 from emulator.client import EmulatorClient
@@ -33,6 +33,7 @@ from emulator.server import EmulatorServer
 from storage.database import Database, create_engine
 from storage.models import OutboxMessage, Task, TaskEvent
 from tests.e2e.conftest import ROOT, TOKEN, register_site_people
+from tests.support.wallclock import PretendClock
 
 SERVICE, AV, SUPERVISOR, MANAGER = -1001, -1002, 2201, 2301
 WAIT = 0.05  # minutes: 3 s between the chain's steps
@@ -190,6 +191,7 @@ def count(messages: list[dict], task_id: int, marker: str) -> int:  # type: igno
     return found
 
 
+@pytest.mark.wallclock
 async def test_sigkill_and_restart_lose_nothing_and_double_nothing(
     tmp_path: Path, emulator: tuple[EmulatorServer, EmulatorClient]
 ) -> None:
@@ -199,6 +201,7 @@ async def test_sigkill_and_restart_lose_nothing_and_double_nothing(
     site = load_site(site_path)
     await register_site_people(emu, site)
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'huiwu.db'}"
+    clock = PretendClock()
     env = dict(
         os.environ,
         BOT_TOKEN=TOKEN,
@@ -208,6 +211,7 @@ async def test_sigkill_and_restart_lose_nothing_and_double_nothing(
         TICK_SECONDS="0.2",
         SENDER_IDLE_SECONDS="0.05",
         LOG_LEVEL="INFO",
+        **clock.environment(),
     )
     bot = Bot(env, tmp_path / "bot.log")
     db = Database(create_engine(database_url))
@@ -224,7 +228,6 @@ async def test_sigkill_and_restart_lose_nothing_and_double_nothing(
 
         await until(migrated, 60, "the bot to migrate its database")
         # the booking, as the booking dialog would make it: the meeting starts in 40 s, lasts 10 s
-        clock = SystemClock()
         delivery = NoticeDelivery(site, clock, build_i18n("zh"))
         planner = TaskPlanner(site, clock)
 
@@ -233,7 +236,7 @@ async def test_sigkill_and_restart_lose_nothing_and_double_nothing(
             await queue(session, delivery, outcome.outgoing)
             return outcome.notices
 
-        start = (datetime.now(UTC) + timedelta(seconds=40)).replace(microsecond=0)
+        start = (clock.now() + timedelta(seconds=40)).replace(microsecond=0)
         async with db.transaction() as session:
             await BookingService(site, clock, planner=plan).create(
                 session,
@@ -269,7 +272,7 @@ async def test_sigkill_and_restart_lose_nothing_and_double_nothing(
 
         await until(card_of_first, 30, "the first card")
         bot.kill()  # 1: down across the first task's reminder and chain, the second's push
-        await asyncio.sleep(max(0.0, (start - timedelta(seconds=19) - datetime.now(UTC)).total_seconds()))
+        await asyncio.sleep(max(0.0, (start - timedelta(seconds=19) - clock.now()).total_seconds()))
         bot.start()
 
         async def chain_of_second_done() -> bool:
@@ -277,7 +280,7 @@ async def test_sigkill_and_restart_lose_nothing_and_double_nothing(
 
         await until(chain_of_second_done, 40, "the second task's chain")
         bot.kill()  # 2: down across the meeting's end: the third task's push and its chain
-        await asyncio.sleep(max(0.0, (start + timedelta(seconds=17) - datetime.now(UTC)).total_seconds()))
+        await asyncio.sleep(max(0.0, (start + timedelta(seconds=17) - clock.now()).total_seconds()))
         bot.start()
 
         async def chain_of_third_done() -> bool:

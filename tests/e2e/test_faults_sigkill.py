@@ -1,7 +1,8 @@
 """SIGKILL at random moments: nothing lost, nothing doubled beyond the send-record instant.
 
 `huiwu run` runs as a subprocess in polling mode against the Bot API emulator (in this test's
-process), with the real clock, Redis for the dialog state and a site whose task offsets are
+process), with the real clock shifted to a pretended moment (tests/support/wallclock.py:
+HUIWU_TEST_NOW, default a working-day morning), Redis for the dialog state and a site whose task offsets are
 seconds. Three requesters book meetings the way people do (``/book <one sentence>``, the
 reception level, Confirm); the teams press Done on half of the task cards as they arrive and
 leave the other half to be reminded and escalated to the supervisor and the manager. Meanwhile
@@ -45,7 +46,7 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -58,8 +59,9 @@ from storage.database import Database, create_engine
 from storage.models import Booking, OutboxMessage, Task, TaskEvent
 from tests.databases import USE_POSTGRES, database_url_for
 from tests.e2e.conftest import ROOT, TOKEN, register_site_people
+from tests.support.wallclock import SITE_ZONE, PretendClock
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.wallclock]
 
 JSON = dict[str, Any]
 
@@ -144,13 +146,6 @@ due_offset_minutes = -0.7
 """
 
 
-def noon_zone(now: datetime) -> str:
-    """A zone where it is about noon now: "今天 HH:MM" never crosses midnight."""
-    offset = 12 - now.hour
-    offset = offset - 24 if offset > 14 else offset + 24 if offset < -12 else offset
-    return "UTC" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
-
-
 def site_text(zone: str) -> str:
     rooms = "\n".join(
         f'[[rooms]]\nid = "r{n}"\nname = {{ zh = "{name}", en = "Room {n}" }}\nclass = "A"\n'
@@ -222,6 +217,7 @@ class BotProcess:
 class Run:
     """What the people and the killer did, for the checks and the summary line."""
 
+    clock: PretendClock = field(default_factory=PretendClock)
     started: float = field(default_factory=time.monotonic)
     kills: list[float] = field(default_factory=list)
     kill_seqs: list[int] = field(default_factory=list)  # the emulator's event seq at each kill
@@ -290,7 +286,7 @@ async def test_random_sigkills_lose_nothing_and_double_at_most_one_message_per_k
     server, emu = emulator
     seed = int(os.environ.get("HUIWU_SIGKILL_SEED") or random.SystemRandom().randrange(2**31))
     print(f"\nsigkill test: seed={seed} (HUIWU_SIGKILL_SEED={seed} repeats the kill schedule)")
-    zone = noon_zone(datetime.now(UTC))
+    zone = SITE_ZONE.key
     site_path = tmp_path / "site.toml"
     site_path.write_text(site_text(zone), encoding="utf-8")
     from bot.site import load_site
@@ -319,6 +315,7 @@ async def test_random_sigkills_lose_nothing_and_double_at_most_one_message_per_k
             SEND_TIMEOUT_SECONDS="5",
             HTTP_PORT="off",
             LOG_LEVEL="INFO",
+            **run.clock.environment(),
         )
         env.pop("HUIWU_TEST_DATABASE", None)
         bot = BotProcess(env, tmp_path / "bot.log")
@@ -512,7 +509,7 @@ async def book(
 ) -> None:
     """One booking, as a person makes it: the sentence, the reception level, Confirm."""
     confirmed_once = False
-    start = datetime.now(UTC)
+    start = run.clock.now()
     for attempt in range(8):
         if attempt:
             run.retries["booking"] += 1
@@ -520,8 +517,8 @@ async def book(
             run.lost_confirms += 1  # the answer to Confirm died with the bot; "my bookings" has it
             run.note(f"{title}: made, though its answer never came")
             return
-        if start - datetime.now(UTC) < timedelta(seconds=45):  # the same meeting, unless too close
-            start = (datetime.now(UTC) + timedelta(seconds=75 + 60)).replace(second=0, microsecond=0)
+        if start - run.clock.now() < timedelta(seconds=45):  # the same meeting, unless too close
+            start = (run.clock.now() + timedelta(seconds=75 + 60)).replace(second=0, microsecond=0)
         local = start.astimezone(zone)
         sentence = (
             f"/book 今天{local:%H:%M}到{local + timedelta(minutes=1):%H:%M} {room} 5人 "

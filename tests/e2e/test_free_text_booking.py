@@ -200,3 +200,19 @@ async def test_a_dispatcher_books_a_whole_request_in_one_message(harness: Harnes
         DISPATCHER,
         "张处长",
     )
+
+
+async def test_a_date_that_does_not_exist_is_asked_never_moved_to_another_month(harness: Harness) -> None:
+    h = harness
+    year = h.at(0, 9).year + 1  # a year ahead of the harness's clock: only the 30th is wrong
+    since = await h.emu.current_seq()
+    await h.ask(WANG, f"第一会议室 {year}年2月30日 下午2点到4点 10人", "会议在哪一天")
+    said = await said_since(h, WANG, since)
+    read = next(text for text in said if "我从您的消息中读到" in text)
+    assert f"“{year}年2月30日”：该日期不存在，请核对月份和日期。" in read
+    assert "✓ 会议室：第一会议室" in read and "✓ 参会人数：10人" in read
+    assert not any("12月30日" in text for text in said)  # never 30 December
+    # the wizard's own date question refuses it too, then takes a real day
+    assert "不存在" in (await h.ask(WANG, "2月30日", "不存在"))["text"]
+    layout = await h.ask(WANG, f"{year}-02-26", "布置为哪种会议形式")
+    assert "座谈式" in labels(layout)

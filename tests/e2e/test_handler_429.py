@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from tests.e2e.booking_steps import ALICE, english_to_summary
 from tests.e2e.conftest import Harness
+from tests.e2e.invite_steps import issue_invite
 
 STRANGER = 9001
 
 
 async def test_a_welcome_answered_429_is_sent_again(harness: Harness) -> None:
     await harness.emu.create_user(STRANGER, "新同事", language_code="zh-hans")
+    code = await issue_invite(harness, "finance")
     await harness.emu.fail_with_retry_after(1, method="sendMessage", chat_id=STRANGER, count=2)
-    reply = await harness.ask(STRANGER, "/start join-finance", lambda m: bool(m["text"]))
+    reply = await harness.ask(STRANGER, f"/start {code}", lambda m: bool(m["text"]))
     assert "/book" in reply["text"]
 
 

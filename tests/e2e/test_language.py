@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.e2e.booking_steps import ALICE, WANG
 from tests.e2e.conftest import Harness
+from tests.e2e.invite_steps import issue_invite
 
 NEWCOMER = 9002
 
@@ -11,7 +12,7 @@ NEWCOMER = 9002
 async def test_telegram_language_decides_until_chosen(harness: Harness) -> None:
     h = harness
     await h.emu.create_user(NEWCOMER, "Lee", language_code="zh-hant")
-    await h.ask(NEWCOMER, "/start join-office", "欢迎")
+    await h.ask(NEWCOMER, f"/start {await issue_invite(h, 'office')}", "欢迎")
     await h.ask(NEWCOMER, "/help", "使用说明")
     await h.ask(NEWCOMER, "/language", "请选择语言")
     await h.click(NEWCOMER, "English", "Language set to English.")

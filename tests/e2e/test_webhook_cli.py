@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from bot.site import load_site
 from bot.web import SECRET_HEADER
@@ -19,6 +20,7 @@ from emulator.server import EmulatorServer
 from tests.e2e.booking_steps import ALICE
 from tests.e2e.conftest import EXAMPLE_SITE, TOKEN, register_site_people
 from tests.e2e.scaleout import SECRET, WEBHOOK_URL
+from tests.support.wallclock import PretendClock
 from tests.unit.test_settings import ENVIRONMENT
 
 STARTUP_SECONDS = 60.0
@@ -45,6 +47,7 @@ async def wait_for_health(http: aiohttp.ClientSession, url: str, process: asynci
     raise AssertionError("huiwu did not become healthy")
 
 
+@pytest.mark.wallclock
 async def test_run_webhook_process(tmp_path: Path) -> None:
     webhook_port, http_port = free_port(), free_port()
     async with EmulatorServer(token=TOKEN) as server:
@@ -63,6 +66,7 @@ async def test_run_webhook_process(tmp_path: Path) -> None:
             HTTP_PORT=str(http_port),
             LOG_FORMAT="json",
             LOG_LEVEL="DEBUG",
+            **PretendClock().environment(),
         )
         # a file, not a pipe: a DEBUG log would fill a pipe nobody reads and block the bot
         log_file = (tmp_path / "huiwu.log").open("wb")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import example as known_case
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -92,8 +93,43 @@ MARKUP = [
     "101",
     "Meeting Room 1",
 ]
+# Digits int() and str.isdigit() take but the bot must not (superscripts, Arabic-Indic,
+# Devanagari, circled), full-width ones it takes on purpose, and the invisible characters
+# that spoof a display: bidirectional overrides, isolates and marks, zero-width characters.
+OTHER_DIGITS = "\u00b2\u00b3\u00b9\u0660\u0661\u0665\u0669\u06f5\u0967\u2460\uff10\uff11\uff12\uff15"
+INVISIBLE = (
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c\u200b\u200c\u200d\u2060\ufeff"
+)
+DIGIT_SCRIPTS = [
+    str.maketrans("0123456789", "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669"),
+    str.maketrans("0123456789", "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"),
+    str.maketrans("0123456789", "\uff10\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19"),
+    str.maketrans("0123456789", "\u0966\u0967\u0968\u0969\u096a\u096b\u096c\u096d\u096e\u096f"),
+]
+
+
+def sprinkled(texts: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """``texts`` with invisible characters put between their characters."""
+    return st.builds(
+        lambda text, marks: "".join(
+            ch + mark for ch, mark in zip(text, marks + [""] * len(text), strict=False)
+        ),
+        texts,
+        st.lists(st.sampled_from(["", "", *INVISIBLE]), max_size=12),
+    )
+
+
+def in_other_digits(texts: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """``texts`` with their ASCII digits written in another script."""
+    return st.builds(lambda text, table: text.translate(table), texts, st.sampled_from(DIGIT_SCRIPTS))
+
+
+TYPED_NUMBERS = ["12", "12人", "10:00", "2026-12-03", "12月3日", "30", "3 瓶", "4 很好", "010-6512 3456"]
 TEXTS = st.one_of(
     st.lists(st.sampled_from(MARKUP), min_size=1, max_size=6).map(" ".join),
+    in_other_digits(st.sampled_from(TYPED_NUMBERS)),
+    sprinkled(st.sampled_from(MARKUP + TYPED_NUMBERS)),
+    st.text(alphabet="0123456789" + OTHER_DIGITS + INVISIBLE + " 人点:-", min_size=1, max_size=20),
     st.text(min_size=1, max_size=200),
     st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=60),
     st.sampled_from(["x" * 4096, "<b>" * 1365, "😀" * 2048, "会" * 4096, "&" * 4096]),
@@ -199,6 +235,10 @@ def test_random_text_from_anyone_anywhere(tmp_path: Path) -> None:
             prefix=st.sampled_from([None, None, "/book", "/my", "/start", "/cancel"]),
             text=TEXTS,
         )
+        # other scripts' digits where the wizard reads a date, and a spoofed typed request
+        @known_case(who=(WANG, WANG), prefix="/book", text="12-\u00b2")
+        @known_case(who=(ALICE, ALICE), prefix="/book", text="2026-12-0\u0663")
+        @known_case(who=(WANG, WANG), prefix=None, text="\u202e明天上午10点\u200b 第一会议室 \u0661\u0662人")
         def example(who: tuple[int, int], prefix: str | None, text: str) -> None:
             user, chat = who
             answered.append(run(answered_text(h, user, chat, prefix, text)))
@@ -256,7 +296,9 @@ def callback_data(bookings: list[int], tasks: list[int]) -> st.SearchStrategy[st
         st.sampled_from(["lang:en", "lang:zh", "lang:xx", "", ":", "::::", "t:", "bk:", "apv:::"]),
         st.text(min_size=1, max_size=64),
     )
-    return formats.filter(lambda data: 0 < len(data.encode()) <= 64)
+    return st.one_of(formats, in_other_digits(formats), sprinkled(formats)).filter(
+        lambda data: 0 < len(data.encode()) <= 64
+    )
 
 
 def test_forged_buttons_from_people_without_the_right(tmp_path: Path) -> None:
@@ -281,6 +323,11 @@ def test_forged_buttons_from_people_without_the_right(tmp_path: Path) -> None:
 
         @FUZZ
         @given(who=st.sampled_from(sorted(anchors)), data=callback_data(bookings, tasks))
+        # "²" passes str.isdigit() and fails int(); "١" is read by int() as 1
+        @known_case(who=(ALICE, ALICE), data="bk:1:y:\u00b2")
+        @known_case(who=(ALICE, ALICE), data="apv:\u00b2:1:a")
+        @known_case(who=(SECURITY_LEADER, SECURITY), data="t:\u0661:d")
+        @known_case(who=(ALICE, ALICE), data="fb:\u0661:5")
         def example(who: tuple[int, int], data: str) -> None:
             run(press(*who, data))
             pressed.append(data)

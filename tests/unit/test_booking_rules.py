@@ -1,4 +1,4 @@
-"""Booking rules (SPEC §2) against a real SQLite database: notice, overlap, buffer, capacity,
+"""Booking rules (docs/product.md §2) against a real SQLite database: notice, overlap, buffer, capacity,
 times and zones, the concurrent confirm, approval, change and cancel."""
 
 from __future__ import annotations

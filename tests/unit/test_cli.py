@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
 from pathlib import Path
 
@@ -272,3 +273,22 @@ def test_the_installed_command_refuses_a_malformed_token(tmp_path: Path) -> None
     lines = _lines(result.stderr)
     assert len(lines) == 1 and lines[0].startswith("BOT_TOKEN is malformed")
     assert "not-a-token" not in result.stderr
+
+
+def test_the_weekly_spreadsheet_is_written_on_a_fresh_checkout(tmp_path: Path) -> None:
+    """No database yet: the command migrates one, as `huiwu run` would, and writes an empty
+    but valid workbook readable by its owner only."""
+    from openpyxl import load_workbook
+
+    result = _huiwu(
+        "report", "week", "--week", "2026-W49", "--out", "week.xlsx",
+        env=_subprocess_env(SITE_CONFIG=str(EXAMPLE)),
+        cwd=tmp_path,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert "week.xlsx: weekly briefing 2026-W49 — 0 meetings" in result.stdout
+    workbook = load_workbook(tmp_path / "week.xlsx")
+    assert len(workbook.sheetnames) > 1
+    assert stat.S_IMODE((tmp_path / "week.xlsx").stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "data" / "huiwu.db").stat().st_mode) == 0o600

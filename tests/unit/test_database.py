@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import stat
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot.services.clock import ManualClock
 from bot.services.people import PeopleService
 from bot.site import SiteConfig
-from storage.database import Database
+from storage.database import Database, create_engine
 from storage.models import User
 
 NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
@@ -64,3 +66,31 @@ async def test_a_person_is_recognised_by_reading_only_while_their_record_is_curr
     async with db.read() as session:
         again = await people.recognise(session, 1001, first_name, username)
     assert (again == first) if known else (again is None)
+
+
+@pytest.mark.sqlite_only
+async def test_the_database_and_its_wal_files_are_private_to_the_owner(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    engine = create_engine(f"sqlite+aiosqlite:///{folder / 'huiwu.db'}")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("CREATE TABLE notes (body TEXT)"))
+            await connection.execute(text("INSERT INTO notes VALUES ('confidential')"))
+            await connection.commit()
+            created = sorted(path.name for path in folder.iterdir())
+            modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in folder.iterdir()}
+    finally:
+        await engine.dispose()
+    assert created == ["huiwu.db", "huiwu.db-shm", "huiwu.db-wal"]
+    assert modes == dict.fromkeys(created, 0o600)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+
+
+@pytest.mark.sqlite_only
+async def test_a_database_left_readable_by_an_older_version_is_made_private(tmp_path: Path) -> None:
+    database = tmp_path / "huiwu.db"
+    database.touch(mode=0o644)
+    database.chmod(0o644)
+    engine = create_engine(f"sqlite+aiosqlite:///{database}")
+    await engine.dispose()
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600

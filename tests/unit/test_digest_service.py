@@ -22,10 +22,12 @@ from bot.services.digest import (
     digest_recipients,
     next_working_day,
 )
-from bot.site import Digest, SiteConfig, load_site
+from bot.services.visibility import Audience, Medium
+from bot.site import Digest, Role, SiteConfig, load_site
 
 SITE = Path(__file__).resolve().parents[2] / "examples" / "site.toml"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+SUPERVISOR = Audience(frozenset({Role.supervisor}), medium=Medium.report)
 
 
 @pytest.fixture
@@ -102,7 +104,7 @@ def test_a_long_digest_is_cut_between_meetings_and_numbered(site: SiteConfig) ->
     day = date(2026, 12, 2)
     start = datetime(2026, 12, 2, 8, tzinfo=SHANGHAI)
     meetings = [_meeting(n, start + timedelta(minutes=20 * n)) for n in range(40)]
-    parts = meetings_digest(reader, [DayMeetings(day, meetings)])
+    parts = meetings_digest(reader, [DayMeetings(day, meetings)], SUPERVISOR)
     assert len(parts) >= 2
     assert all(len(part) <= 4096 for part in parts)
     assert parts[0].endswith(f"(1/{len(parts)})") and parts[-1].endswith(f"({len(parts)}/{len(parts)})")
@@ -126,7 +128,7 @@ def test_confidential_and_pending_meetings(site: SiteConfig) -> None:
         _meeting(2, start, room_id="r203", status="confirmed", title="Hall <b>show</b>"),
         _meeting(3, start, room_id="vc1", status="pending", services=()),
     ]
-    (text,) = meetings_digest(reader, [DayMeetings(date(2026, 12, 2), meetings)])
+    (text,) = meetings_digest(reader, [DayMeetings(date(2026, 12, 2), meetings)], SUPERVISOR)
     assert "Secret" not in text and "🔒 confidential" in text
     assert "Hall &lt;b&gt;show&lt;/b&gt;" in text and "approved" in text  # class C, confirmed
     assert "awaiting approval" in text and "Services: none" in text

@@ -1,4 +1,4 @@
-"""Timers and escalation (SPEC §4): push, reminder, supervisor, manager; presses; restarts."""
+"""Timers and escalation (docs/product.md §4): push, reminder, supervisor, manager; presses; restarts."""
 
 from __future__ import annotations
 

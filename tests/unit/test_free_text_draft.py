@@ -102,3 +102,24 @@ def test_texts_in_both_languages(site: SiteConfig, i18n: I18n) -> None:
     assert "≈ Time: Wed 2 Dec 2026 14:00–16:00" in text and "✓ Room: Meeting Room 1" in text
     assert "I still need the number of attendees, the layout." in text
     assert "A request I understand looks like this" in text
+
+
+def test_a_date_that_does_not_exist_is_asked_with_a_clear_note(site: SiteConfig, i18n: I18n) -> None:
+    data = start_data(
+        understand("第一会议室 2027年2月30日 下午2点到4点 10人", site, NOW), site, person(Role.requester)
+    )
+    free = data[FREE]
+    assert "date" not in free["read"] and "date" not in free["choices"]  # never 30 December
+    assert free["read"]["start"] == "14:00" and free["read"]["room_id"] == "r101"
+    assert [code for code, _field, _text in free["problems"]] == ["no_such_date"]
+    zh, en = Reader(i18n, "zh", site), Reader(i18n, "en", site)
+    assert problem_text(zh, *free["problems"][0]) == "“2027年2月30日”：该日期不存在，请核对月份和日期。"
+    assert "That date does not exist" in problem_text(en, "no_such_date", "date", "feb 30")
+
+
+def test_notes_typed_in_the_message_go_to_the_draft(site: SiteConfig) -> None:
+    text = "明天下午2点到4点 第一会议室 备注：请提前30分钟开门 10人 要茶水"
+    free = start_data(understand(text, site, NOW), site, person(Role.requester))[FREE]
+    assert free["read"]["notes"] == "请提前30分钟开门"
+    assert free["read"]["attendees"] == 10 and free["read"]["services"] == {"tea": {}}
+    assert free["read"]["end"] == "16:00" and not free["minutes"]  # the 30 minutes are the notes'

@@ -81,6 +81,13 @@ def test_dates(text: str, expected: date) -> None:
     [
         ("2027-02-30", "no_such_date"),
         ("2/30", "no_such_date"),
+        ("2026年2月30日", "no_such_date"),
+        ("4月31日", "no_such_date"),
+        ("2027-04-31", "no_such_date"),
+        ("2/29", "no_such_date"),  # the next February, 2027's, has no 29th: never 2028's
+        ("30 February", "bad_date"),
+        ("Feb 30", "bad_date"),
+        ("13/1", "bad_date"),
         ("2026-13-01", "bad_date"),
         ("next week", "bad_date"),
         ("", "bad_date"),
@@ -92,6 +99,11 @@ def test_bad_dates(text: str, code: str) -> None:
     with pytest.raises(BookingError) as caught:
         parse_date(text, TODAY)
     assert caught.value.code == code
+
+
+def test_29_february_without_a_year_is_the_next_february_s() -> None:
+    assert parse_date("2/29", date(2027, 3, 1)) == date(2028, 2, 29)
+    assert parse_date("2月29日", date(2028, 1, 10)) == date(2028, 2, 29)
 
 
 def test_a_past_date_is_parsed_and_left_to_the_rules() -> None:

@@ -1,4 +1,4 @@
-"""Task planning (SPEC §3) from the example site's templates, and re-planning on change/cancel."""
+"""Task planning (docs/product.md §3) from the example site's templates, and re-planning on change/cancel."""
 
 from __future__ import annotations
 

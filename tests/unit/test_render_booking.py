@@ -20,6 +20,7 @@ from bot.render.text import MESSAGE_LIMIT, Reader
 from bot.services.booking import BookingError, BookingRequest, BookingService
 from bot.services.clock import ManualClock
 from bot.services.types import BookingStatus, BookingView
+from bot.services.visibility import Audience
 from bot.site import SiteConfig
 from storage.database import Database
 from storage.models import OutboxMessage
@@ -99,7 +100,7 @@ def test_summary_fits_one_message_whatever_was_typed(site: SiteConfig, i18n: I18
 
 def test_confidential_summary_hides_title_for_staff(site: SiteConfig, i18n: I18n) -> None:
     text = booking_summary(
-        Reader(i18n, "en", site), view(confidential=True, notes="secret"), hide_confidential=True
+        Reader(i18n, "en", site), view(confidential=True, notes="secret"), audience=Audience.group()
     )
     assert "Budget review" not in text and "secret" not in text and "Finance" not in text
     assert "Confidential: yes" in text

@@ -66,11 +66,14 @@ def test_parse_week() -> None:
     assert (week.monday, week.sunday) == (date(2026, 11, 30), date(2026, 12, 6))
 
 
-def test_weekly_due_from_friday_17_to_the_end_of_the_week(site: SiteConfig) -> None:
-    assert weekly_due(site, datetime(2026, 12, 4, 16, 59, tzinfo=SHANGHAI)) is None
+def test_weekly_due_from_friday_17_and_caught_up_only_for_the_week_that_just_ended(site: SiteConfig) -> None:
+    assert weekly_due(site, datetime(2026, 12, 4, 16, 59, tzinfo=SHANGHAI)) == IsoWeek(2026, 48)
     assert weekly_due(site, datetime(2026, 12, 4, 17, 0, tzinfo=SHANGHAI)) == IsoWeek(2026, 49)
     assert weekly_due(site, datetime(2026, 12, 6, 23, 59, tzinfo=SHANGHAI)) == IsoWeek(2026, 49)
-    assert weekly_due(site, datetime(2026, 12, 7, 9, 0, tzinfo=SHANGHAI)) is None  # Monday: not yet
+    # the bot was down all weekend: Monday catches up the week that just ended, never an older one
+    assert weekly_due(site, datetime(2026, 12, 7, 9, 0, tzinfo=SHANGHAI)) == IsoWeek(2026, 49)
+    assert weekly_due(site, datetime(2026, 12, 11, 16, 59, tzinfo=SHANGHAI)) == IsoWeek(2026, 49)
+    assert weekly_due(site, datetime(2026, 12, 11, 17, 0, tzinfo=SHANGHAI)) == IsoWeek(2026, 50)
 
 
 async def test_figures_of_the_seeded_week(figures: WeekFigures) -> None:
@@ -111,7 +114,7 @@ async def test_the_chart_is_a_png_and_every_glyph_renders(
     figures: WeekFigures, site: SiteConfig, language: str
 ) -> None:
     if language == "zh":
-        assert cjk_font() is not None, "no font with Chinese glyphs: install fonts-wqy-microhei"
+        assert cjk_font() == "Noto Sans SC", "the project's own CJK font (pylopdf-fonts-zh-cn) comes first"
     reader = Reader(build_i18n("zh"), language, site)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -88,10 +88,17 @@ def test_example_site_lookups_follow_the_file() -> None:
     assert site.room_class_of(hall).buffer == timedelta(minutes=30)
     banquet = site.layout("banquet")
     assert banquet is not None and banquet.needs_approval
-    finance = site.department_by_invite("join-finance")
-    assert finance is not None and finance.id == "finance"
-    assert site.department("finance") == finance
-    assert site.department_by_invite("nope") is None
+    finance = site.department("finance")
+    assert finance is not None and finance.admins == (1001,)
+    # invites are issued with /invite: the example has no standing codes
+    assert site.department_by_invite("join-finance") is None
+    assert site.site.invite_valid_days == 7
+    assert [d.id for d in site.administered_departments(1001)] == ["finance"]
+    assert [d.id for d in site.administered_departments(2301)] == ["finance", "office", "planning"]
+    assert site.administered_departments(2101) == []
+    assert site.placed_department(1001) == "finance" and site.placed_by_site(1001)
+    assert site.placed_department(3101) is None and site.placed_by_site(3101)  # the AV team's leader
+    assert not site.placed_by_site(2101) and not site.placed_by_site(999)
     assert site.team_by_chat(-1001) == site.team("service")
     assert [t.id for t in site.teams_of(3001)] == ["service"]
     assert site.people_with(Role.supervisor) == [2201]
@@ -194,6 +201,14 @@ def _delete(*path: Any) -> Mutation:
         for part in path[:-1]:
             target = target[part]
         del target[path[-1]]
+
+    return mutate
+
+
+def _both(*mutations: Mutation) -> Mutation:
+    def mutate(data: Data) -> None:
+        for mutation in mutations:
+            mutation(data)
 
     return mutate
 
@@ -364,13 +379,51 @@ PROBLEMS: list[tuple[str, Mutation, str]] = [
     ),
     (
         "duplicate person",
-        _set("people", 1, "id", value=1001),
-        "people[1].id: duplicate person 1001 (already people[0])",
+        _set("people", 3, "id", value=2001),
+        "people[3].id: duplicate person 2001 (already people[2])",
     ),
     (
         "duplicate invite code",
-        _set("departments", 2, "invite_code", value="join-finance"),
+        _both(
+            _set("departments", 0, "invite_code", value="join-finance"),
+            _set("departments", 2, "invite_code", value="join-finance"),
+        ),
         "departments[2].invite_code: 'join-finance' is already the invite code of departments[0]",
+    ),
+    (
+        "invites valid for no time",
+        _set("site", "invite_valid_days", value=0),
+        "site.invite_valid_days: must be > 0",
+    ),
+    (
+        "invites valid for over a year",
+        _set("site", "invite_valid_days", value=400),
+        "site.invite_valid_days: must be <= 365",
+    ),
+    (
+        "department admin not a user id",
+        _set("departments", 0, "admins", value=["wang"]),
+        "departments[0].admins[0]: must be a whole number",
+    ),
+    (
+        "department admin nobody knows",
+        _set("departments", 2, "admins", value=[4242]),
+        "departments[2].admins[0]: 4242 is not in [[people]] (list them with department = 'planning')",
+    ),
+    (
+        "department admin of another department",
+        _set("departments", 1, "admins", value=[1002, 1001]),
+        "departments[1].admins[1]: people[0] (1001) has department 'finance', not 'office'",
+    ),
+    (
+        "department admin without a department",
+        _set("departments", 2, "admins", value=[2301]),
+        "departments[2].admins[0]: people[6] (2301) has no department, not 'planning'",
+    ),
+    (
+        "department admin listed twice",
+        _set("departments", 0, "admins", value=[1001, 1001]),
+        "departments[0].admins[1]: 1001 is listed twice",
     ),
     (
         "unknown department",
@@ -524,6 +577,8 @@ def test_the_mutations_hit_what_their_paths_say() -> None:
     assert data["rooms"][3]["id"] == "r203"
     assert data["services"][3]["id"] == "tea" and data["services"][7]["id"] == "microphones"
     assert data["people"][5]["roles"] == ["supervisor"]
+    assert [p["id"] for p in data["people"][:7:6]] == [1001, 2301]
+    assert [d["id"] for d in data["departments"]] == ["finance", "office", "planning"]
     assert [t["id"] for t in data["task_templates"]][:5] == [
         "notice_c",
         "inspection",
@@ -590,6 +645,7 @@ def test_several_reference_problems_are_reported_together() -> None:
     data = example_data()
     data["rooms"][0]["class"] = "Z"
     data["rooms"][1]["id"] = "r101"
+    data["departments"][0]["invite_code"] = "join-finance"
     data["departments"][1]["invite_code"] = "join-finance"
     data["task_templates"][1]["team"] = "kitchen"
     data["task_templates"][1]["due_offset_minutes"] = -2000

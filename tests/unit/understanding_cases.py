@@ -8,7 +8,7 @@ typos, with parts missing, with contradictions. Every request is read at NOW, Tu
 
 - ``date`` "2026-12-02"; ``start``/``end`` "14:00" (the site's clock); ``duration`` minutes
 - ``attendees``, ``room`` (room id), ``layout``, ``level``, ``title``, ``confidential``,
-  ``department``, ``contact_name``, ``contact_phone``
+  ``department``, ``contact_name``, ``contact_phone``, ``notes``
 - ``services`` {service id: {detail key: value}} (details not listed must stay unset)
 - ``declined`` [service ids said not to be wanted]
 - ``problems`` [problem codes that must be reported; no other code may be]
@@ -641,6 +641,186 @@ ZH_CASES = [
         },
         "a space next to a Latin word is the title's own",
     ),
+    # ---- dates that do not exist are asked, never moved to another month or year ----------
+    Case(
+        "第一会议室 2026年2月30日 下午2点到4点 10人",
+        {"start": "14:00", "end": "16:00", "room": "r101", "attendees": 10, "problems": ["no_such_date"]},
+        "jionlp quirk: 2月30日 is 30 December",
+    ),
+    Case(
+        "2027年2月30日上午9点到11点 203会议厅 50人",
+        {"start": "09:00", "end": "11:00", "room": "r203", "attendees": 50, "problems": ["no_such_date"]},
+    ),
+    Case(
+        "4月31日下午3点 接待室 6人",
+        {
+            "start": "15:00",
+            "room": "r102",
+            "layout": "discussion",
+            "attendees": 6,
+            "problems": ["no_such_date"],
+        },
+        "jionlp quirk: 4月31日 is 31 December",
+    ),
+    Case(
+        "二月三十日下午两点到四点 第一会议室",
+        {"start": "14:00", "end": "16:00", "room": "r101", "problems": ["no_such_date"]},
+    ),
+    Case(
+        "2026-13-01 下午2点 第一会议室 8人",
+        {"start": "14:00", "room": "r101", "attendees": 8, "problems": ["no_such_date"]},
+        "jionlp reads 2026 alone as the whole year",
+    ),
+    Case(
+        "明天后天都可以 203会议厅 10人",
+        {"room": "r203", "attendees": 10},
+        "jionlp quirk: 「明天后」 is an open span ending at inf (it crashed the reader)",
+    ),
+    Case(
+        "明天下午2点以后 第一会议室 8人",
+        {"room": "r101", "attendees": 8},
+        "jionlp quirk: 「2点以后」 is an open span: no date, no time",
+    ),
+    Case(
+        "2月29日上午9点 203会议厅",
+        {"start": "09:00", "room": "r203", "problems": ["no_such_date"]},
+        "jionlp quirk: the next February has no 29th, so it is 29 December",
+    ),
+    # ---- every detail cue ends where the request goes on -------------------------------------
+    Case(
+        "接待室 明天上午10点到11点 6人 铭牌：A<B、C&D",
+        {
+            "date": "2026-12-02",
+            "start": "10:00",
+            "end": "11:00",
+            "room": "r102",
+            "layout": "discussion",
+            "attendees": 6,
+            "services": {"nameplates": {"names": "A<B、C&D"}},
+        },
+        "a list of names goes on over 、; < and & are kept",
+    ),
+    Case(
+        "周四上午9点到11点 接待室 桌牌：张伟、李娜 8人 要茶水",
+        {
+            "date": "2026-12-03",
+            "start": "09:00",
+            "end": "11:00",
+            "room": "r102",
+            "layout": "discussion",
+            "attendees": 8,
+            "services": {"nameplates": {"names": "张伟、李娜"}, "tea": {}},
+        },
+        "the list ends at a space before the count",
+    ),
+    Case(
+        "明天下午2点到4点 第一会议室 席卡：张伟，李娜，王强，10人，要投影仪",
+        {
+            "date": "2026-12-02",
+            "start": "14:00",
+            "end": "16:00",
+            "room": "r101",
+            "attendees": 10,
+            "services": {"nameplates": {"names": "张伟，李娜，王强"}, "projector": {}},
+        },
+        "names go on over commas; the count after them does not",
+    ),
+    Case(
+        "明天下午2点到4点 第一会议室 会标：年度工作会议 10人 需要投影仪",
+        {
+            "date": "2026-12-02",
+            "start": "14:00",
+            "end": "16:00",
+            "room": "r101",
+            "attendees": 10,
+            "services": {"banner": {"text": "年度工作会议"}, "projector": {}},
+        },
+        "a space ends a banner text as it ends a title",
+    ),
+    Case(
+        "明天下午2点到4点 203会议厅 横幅：安全生产动员大会　80人　要茶水",
+        {
+            "date": "2026-12-02",
+            "start": "14:00",
+            "end": "16:00",
+            "room": "r203",
+            "attendees": 80,
+            "services": {"banner": {"text": "安全生产动员大会"}, "tea": {}},
+        },
+        "the ideographic space too",
+    ),
+    Case(
+        "会标：年度工作会议；明天下午2点到4点，第一会议室，10人",
+        {
+            "date": "2026-12-02",
+            "start": "14:00",
+            "end": "16:00",
+            "room": "r101",
+            "attendees": 10,
+            "services": {"banner": {"text": "年度工作会议"}},
+        },
+    ),
+    Case(
+        "明天上午9点到11点 203会议厅 会标「第十二届职工代表大会」 100人 要茶水",
+        {
+            "date": "2026-12-02",
+            "start": "09:00",
+            "end": "11:00",
+            "room": "r203",
+            "attendees": 100,
+            "services": {"banner": {"text": "第十二届职工代表大会"}, "tea": {}},
+        },
+        "a quoted banner keeps reading as before",
+    ),
+    Case(
+        "会议名称：季度经营分析会。明天下午两点到四点 第一会议室 15人",
+        {
+            "date": "2026-12-02",
+            "start": "14:00",
+            "end": "16:00",
+            "room": "r101",
+            "attendees": 15,
+            "title": "季度经营分析会",
+        },
+    ),
+    Case(
+        "明天下午2点到4点 第一会议室 备注：请提前30分钟开门 10人 要茶水",
+        {
+            "date": "2026-12-02",
+            "start": "14:00",
+            "end": "16:00",
+            "room": "r101",
+            "attendees": 10,
+            "notes": "请提前30分钟开门",
+            "services": {"tea": {}},
+        },
+        "the notes are kept as typed; their 30 minutes are not the meeting's length",
+    ),
+    Case(
+        "联系人：王敏 电话：13812345678 10人 明天下午2点到4点 第一会议室",
+        {
+            "date": "2026-12-02",
+            "start": "14:00",
+            "end": "16:00",
+            "room": "r101",
+            "attendees": 10,
+            "contact_name": "王敏",
+            "contact_phone": "13812345678",
+        },
+        "a phone number does not take the count after it",
+    ),
+    Case(
+        "明天下午2点到4点 第一会议室 联系人：王敏，电话：0571-87654321。12人",
+        {
+            "date": "2026-12-02",
+            "start": "14:00",
+            "end": "16:00",
+            "room": "r101",
+            "attendees": 12,
+            "contact_name": "王敏",
+            "contact_phone": "0571-87654321",
+        },
+    ),
 ]
 
 EN_CASES = [
@@ -1214,6 +1394,147 @@ EN_CASES = [
         },
         "'needs' without an article is the title's own",
     ),
+    # ---- dates that do not exist are asked, never moved to another month or year ----------
+    Case(
+        "Room 101 on 30 February 2027, 2-4pm, 10 people",
+        {"start": "14:00", "end": "16:00", "room": "r101", "attendees": 10, "problems": ["no_such_date"]},
+        "dateparser finds no date in 30 February: said so, not silently dropped",
+    ),
+    Case(
+        "Feb 30 2-4pm hall 203, 50 people",
+        {"start": "14:00", "end": "16:00", "room": "r203", "attendees": 50, "problems": ["no_such_date"]},
+    ),
+    Case(
+        "Reception room 31 April 10-11am for 6",
+        {
+            "start": "10:00",
+            "end": "11:00",
+            "room": "r102",
+            "layout": "discussion",
+            "attendees": 6,
+            "problems": ["no_such_date"],
+        },
+    ),
+    Case(
+        "2026-13-01 2-4pm room 101 for 8",
+        {"start": "14:00", "end": "16:00", "room": "r101", "attendees": 8, "problems": ["no_such_date"]},
+        "dateparser reads month 13 as some other day in the past",
+    ),
+    Case(
+        "2/30 2-4pm room 101, 8 people",
+        {"start": "14:00", "end": "16:00", "room": "r101", "attendees": 8, "problems": ["no_such_date"]},
+        "dateparser reads 2/30 as the year 2030",
+    ),
+    Case(
+        "Feb 29 9am hall 203",
+        {"start": "09:00", "room": "r203", "problems": ["no_such_date"]},
+        "the next February has no 29th",
+    ),
+    # ---- a range whose start cannot take the end's am/pm is asked ----------------------------
+    Case(
+        "Room 101 tomorrow 4-2pm for 10",
+        {"date": "2026-12-02", "room": "r101", "attendees": 10, "problems": ["end_before_start"]},
+        "4 cannot be 4pm before 2pm, and 4am is no meeting hour: asked, never 04:00-14:00",
+    ),
+    Case(
+        "Hall 203 tomorrow 10am-9, 50 people",
+        {"date": "2026-12-02", "room": "r203", "attendees": 50, "problems": ["end_before_start"]},
+        "9 is before 10am, and 9pm is no office hour: asked, never 10:00-21:00",
+    ),
+    Case(
+        "Room 101 tomorrow 9-1pm for 6",
+        {"date": "2026-12-02", "start": "09:00", "end": "13:00", "room": "r101", "attendees": 6},
+        "a morning start may cross noon to an afternoon end",
+    ),
+    # ---- every detail cue ends where the request goes on -------------------------------------
+    Case(
+        "Reception room tomorrow 10-11am, 6 people, nameplates: A<B, C&D",
+        {
+            "date": "2026-12-02",
+            "start": "10:00",
+            "end": "11:00",
+            "room": "r102",
+            "layout": "discussion",
+            "attendees": 6,
+            "services": {"nameplates": {"names": "A<B, C&D"}},
+        },
+        "a list of names goes on over commas; < and & are kept",
+    ),
+    Case(
+        "Reception room Thursday 9-11am name cards: Mr Zhang, Ms Li and Dr Wang, 8 people, tea",
+        {
+            "date": "2026-12-03",
+            "start": "09:00",
+            "end": "11:00",
+            "room": "r102",
+            "layout": "discussion",
+            "attendees": 8,
+            "services": {"nameplates": {"names": "Mr Zhang, Ms Li and Dr Wang"}, "tea": {}},
+        },
+        "the list ends where the request goes on",
+    ),
+    Case(
+        "Hall 203 tomorrow 9-11am banner: Annual Safety Meeting 80 people with tea",
+        {
+            "date": "2026-12-02",
+            "start": "09:00",
+            "end": "11:00",
+            "room": "r203",
+            "attendees": 80,
+            "services": {"banner": {"text": "Annual Safety Meeting"}, "tea": {}},
+        },
+        "a banner text after a colon ends before the count",
+    ),
+    Case(
+        "Title: Budget review tomorrow 2-4pm room 101 for 10",
+        {
+            "date": "2026-12-02",
+            "start": "14:00",
+            "end": "16:00",
+            "room": "r101",
+            "attendees": 10,
+            "title": "Budget review",
+        },
+        "a title ends where the date begins",
+    ),
+    Case(
+        "Room 101 tomorrow 2-4pm, notes: open the door 30 minutes early; 10 people, tea",
+        {
+            "date": "2026-12-02",
+            "start": "14:00",
+            "end": "16:00",
+            "room": "r101",
+            "attendees": 10,
+            "notes": "open the door 30 minutes early",
+            "services": {"tea": {}},
+        },
+        "the notes are kept as typed; their 30 minutes are not the meeting's length",
+    ),
+    Case(
+        "Room 101 tomorrow 2-4pm contact: Mary Jones phone 138 1234 5678 10 people",
+        {
+            "date": "2026-12-02",
+            "start": "14:00",
+            "end": "16:00",
+            "room": "r101",
+            "attendees": 10,
+            "contact_name": "Mary Jones",
+            "contact_phone": "138 1234 5678",
+        },
+        "a phone number does not take the count after it",
+    ),
+    Case(
+        "contact: Mary Jones Friday 10-11am hall 203 for 40",
+        {
+            "date": "2026-12-04",
+            "start": "10:00",
+            "end": "11:00",
+            "room": "r203",
+            "attendees": 40,
+            "contact_name": "Mary Jones",
+        },
+        "a contact's name ends before the weekday",
+    ),
 ]
 
 CASES = ZH_CASES + EN_CASES
@@ -1272,6 +1593,7 @@ SCALARS = {
     "department": "department_id",
     "contact_name": "contact_name",
     "contact_phone": "contact_phone",
+    "notes": "notes",
 }
 
 

@@ -20,6 +20,10 @@ what is done about it (each has a case in tests/unit/understanding_cases.py):
    are corrected first against a short list of date words (difflib, ratio ≥ 0.8).
 6. Relative days carry the base's clock time ("tomorrow" is tomorrow 09:00): only the date
    is used.
+7. A day that does not exist is no date at all ("30 February", "Feb 30", "31 April"), or
+   another one ("2026-13-01" is a day in the past, "2/30" the year 2030). Dates written with
+   numbers are checked here before dateparser sees them: a day that does not exist is
+   reported (``no_such_date``) and the date is asked.
 
 Times of day ("2-4pm", "from 9 to 11am", "11-1pm", "at 10", "14:30", "noon") and durations
 ("for two hours", "90 minutes", "an hour and a half") are read here, with the same office
@@ -37,6 +41,7 @@ from typing import Any
 from .moments import (
     AM,
     H24,
+    NO_SUCH_DATE,
     NOON,
     PM,
     ClockReading,
@@ -46,10 +51,11 @@ from .moments import (
     bare_weekday,
     clock,
     end_clock,
+    real_date,
     yearless,
 )
 from .result import Problem
-from .text import EN_NUMBER, en_number, mask
+from .text import EN_NUMBER, MONTH_NAME, en_number, mask
 
 _dateparser: Any = None
 _import_lock = threading.Lock()
@@ -158,10 +164,7 @@ def fix_words(text: str) -> str:
     )
 
 
-_MONTH = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
-    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
-)
+_MONTH = MONTH_NAME
 _WEEKDAY = "|".join(WEEKDAYS)
 _ORD = r"(?:st|nd|rd|th)"
 _DATE_SHAPES = [
@@ -261,6 +264,29 @@ def _parse(phrase: str, local_now: datetime, prefer: str = "current_period") -> 
     return parsed.date() if parsed is not None else None
 
 
+def _month_number(word: str) -> int:
+    return 1 + MONTHS.index(next(m for m in MONTHS if m.startswith(word.rstrip(".")[:3])))
+
+
+def _no_such_date(kind: str, text: str, today: date) -> bool:
+    """Whether a date written with numbers names a day that does not exist (quirk 7)."""
+    numbers = [int(n) for n in re.findall(r"\d+", text)]
+    if kind == "month_day":
+        month = _month_number(re.search(_MONTH, text).group(0))  # type: ignore[union-attr]
+        day = next(n for n in numbers if n < 100) if any(n < 100 for n in numbers) else 0
+        year = next((n for n in numbers if n >= 1000), None)
+        return not real_date(year, month, day, today)
+    if kind == "iso":
+        return not real_date(numbers[0], numbers[1], numbers[2], today)
+    if kind == "numeric":  # neither month/day nor day/month is a day
+        year = None
+        if len(numbers) == 3:
+            year = numbers[2] + (2000 if numbers[2] < 100 else 0)
+        first, second = numbers[0], numbers[1]
+        return not real_date(year, first, second, today) and not real_date(year, second, first, today)
+    return False
+
+
 def _weekday(match: re.Match[str], today: date, local_now: datetime, problems: list[Problem]) -> DayMention:
     text = match.group(0)
     prefix = re.sub(r"\s+", " ", match.group("prefix") or "")
@@ -281,6 +307,13 @@ def _weekday(match: re.Match[str], today: date, local_now: datetime, problems: l
     else:  # "next X" where X is today's weekday or passed, "coming X": the same day either way
         mention = DayMention(text, day=today + timedelta(days=ahead or 7), weekday=weekday, weekday_only=True)
     day_of_month = match.group("dom1") or match.group("dom2")
+    if (
+        day_of_month
+        and match.group("month")
+        and not real_date(None, _month_number(match.group("month")), int(day_of_month), today)
+    ):
+        problems.append(Problem(NO_SUCH_DATE, "date", text))
+        return DayMention(text, vague=True)
     if day_of_month and match.group("month"):  # "monday 7th december": the date, checked by the weekday
         day = _parse(f"{day_of_month} {match.group('month')}", local_now)
         if day is not None:
@@ -313,6 +346,9 @@ def _day(
         return DayMention(text, vague=True)
     if kind == "weekday":
         return _weekday(match, today, local_now, problems)
+    if _no_such_date(kind, text, today):
+        problems.append(Problem(NO_SUCH_DATE, "date", text))
+        return None
     phrase = text
     if kind == "from_today":  # dateparser reads "a week from today" as a week ago
         phrase = f"in {match.group('n')} {match.group('unit')}"
@@ -364,6 +400,13 @@ def _side(match: re.Match[str], p: str) -> tuple[int, int, str | None, bool]:
     return hour, minute, ap, sure
 
 
+# A range with am/pm on one side only may cross noon: from a morning hour to an afternoon end
+# ("9-1pm"), or to an afternoon office hour ("10am-2"). 7 is a morning start only here, where
+# the pm end rules out 7pm.
+MORNING_STARTS = (7, 11)
+AFTERNOON_ENDS = (1, 6)
+
+
 def _range(match: re.Match[str], period: str | None) -> Slot | None:
     ha, ma, apa, _ = _side(match, "a")
     hb, mb, apb, _ = _side(match, "b")
@@ -376,16 +419,21 @@ def _range(match: re.Match[str], period: str | None) -> Slot | None:
     if apa in (AM, PM) and apb in (AM, PM):
         start, end = clock(_hour24(ha, apa), ma, H24), clock(_hour24(hb, apb), mb, H24)
     elif apb in (AM, PM) and ha <= 12:
+        # the start takes the end's am/pm ("2-4pm"), or crosses noon from a morning hour
+        # ("11-1pm", "9-1pm"); otherwise ("4-2pm") the start stays after the end and
+        # ``moments`` asks (end_before_start) rather than guess 04:00
         end_hour = _hour24(hb, apb)
         same = _hour24(ha, apb)
-        other = _hour24(ha, AM if apb == PM else PM)
-        start_hour = same if (same, ma) < (end_hour, mb) else other
+        crosses_noon = apb == PM and MORNING_STARTS[0] <= ha <= MORNING_STARTS[1]
+        start_hour = ha if (same, ma) >= (end_hour, mb) and crosses_noon else same
         start, end = clock(start_hour, ma, H24), clock(end_hour, mb, H24)
     elif apa in (AM, PM) and hb <= 12:
+        # the end takes the start's am/pm ("2pm-4"), or crosses noon to an afternoon office
+        # hour ("10am-2", "11am-12"); otherwise ("10am-9") it stays before the start: asked
         start_hour = _hour24(ha, apa)
         same = _hour24(hb, apa)
-        other = _hour24(hb, AM if apa == PM else PM)
-        end_hour = same if (same, mb) > (start_hour, ma) else other
+        crosses_noon = apa == AM and (hb == 12 or AFTERNOON_ENDS[0] <= hb <= AFTERNOON_ENDS[1])
+        end_hour = _hour24(hb, PM) if (same, mb) <= (start_hour, ma) and crosses_noon else same
         start, end = clock(start_hour, ma, H24), clock(end_hour, mb, H24)
     else:
         start = clock(ha, ma, period)

@@ -11,6 +11,8 @@ what that means for the booking, with the same rules for both languages:
 - a date typed without a year is the next such date, unless it passed less than two months
   ago ("11月28日" on 1 December is more likely a slip than next November: asked);
 - a weekday alone is the next such day; the weekday of today is asked (today or next week?);
+- a date that does not exist (「2月30日」, "31 April", "2026-13-01") is reported and the date
+  is asked: it is never moved to another month or year;
 - anything that contradicts itself is left unset and reported.
 """
 
@@ -97,6 +99,21 @@ def end_clock(hour: int, minute: int, period: str | None, start_period: str | No
 
 
 # ---- dates ----------------------------------------------------------------------------
+NO_SUCH_DATE = "no_such_date"
+
+
+def real_date(year: int | None, month: int, day: int, today: date) -> bool:
+    """Whether the day exists. Without a year, in the year of its next occurrence: 「2月29日」
+    said in December 2026 is no day of February 2027."""
+    if year is None and 1 <= month <= 12:
+        year = today.year if (month, day) >= (today.month, today.day) else today.year + 1
+    try:
+        date(year or today.year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
 def yearless(day: date, today: date, text: str, problems: list[Problem]) -> DayMention:
     """A month and day without a year: the next one, unless it has just passed."""
     mention = DayMention(text, yearless=True)
@@ -130,6 +147,8 @@ def _unique(values: list) -> list:  # type: ignore[type-arg]
 
 def _resolve_date(findings: TimeFindings, today: date, result: Understanding) -> None:
     """Every mention narrows the possible days; one day left is the date."""
+    if any(problem.code == NO_SUCH_DATE for problem in findings.problems):
+        return  # the day typed does not exist: asked, whatever else was said
     named = [m for m in findings.days if m.day is not None or m.candidates]
     if not named:
         return

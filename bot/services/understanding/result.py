@@ -54,6 +54,7 @@ class Understanding:
     department_id: str | None = None
     contact_name: str | None = None
     contact_phone: str | None = None
+    notes: str | None = None  # after "备注：", "notes:"; as typed
     # service id -> its details ({"count": 4}, {"text": "年度工作会议"}, or {} when none was said)
     services: dict[str, dict[str, Any]] = field(default_factory=dict)
     declined_services: tuple[str, ...] = ()  # "不要鲜花", "no flowers"

@@ -163,6 +163,11 @@ _EN_TENS = {
 }
 _SMALL_WORDS = "|".join(sorted((w for w in _EN_SMALL if w not in ("a", "an")), key=len, reverse=True))
 _TENS_WORDS = "|".join(_EN_TENS)
+# An English month name or its short form, lower case ("feb", "february", "sept").
+MONTH_NAME = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
 # A number as people type it: digits, or words up to ninety-nine ("twelve", "twenty-five").
 EN_NUMBER = rf"(?:\d{{1,5}}|(?:{_TENS_WORDS})(?:[- ](?:{_SMALL_WORDS}))?|{_SMALL_WORDS}|a hundred)"
 

@@ -36,6 +36,12 @@ tests/unit/understanding_cases.py):
    「茶水每半小时续一次」 turns the whole request into a recurring time. Intervals (每…小时/
    分钟) are blanked out; the tea refill detail reads them (``entities``).
 15. 「下周末」「这周末」 is the Sunday alone; a weekend is not one date (asked).
+16. A day that does not exist becomes another one: 「2026年2月30日」 and 「4月31日」 are 30 and
+   31 December (「2月29日」 in a year without one is 29 December), 「2026-13-01」 is the whole
+   of 2026. Such dates are found here first, reported (``no_such_date``) and blanked out, so
+   the date is asked.
+17. An open span ends at "inf" (「明天以后」「明天后天都可以」「下午2点以后」), which is no date:
+   such a span is read as no date and no time (asked).
 
 jionlp's import takes about a second and prints a banner; it is imported once, lazily,
 with its output swallowed (``warm_up`` does it ahead of time).
@@ -53,6 +59,7 @@ from typing import Any
 
 from .moments import (
     AM,
+    NO_SUCH_DATE,
     NOON,
     PM,
     ClockReading,
@@ -62,6 +69,7 @@ from .moments import (
     bare_weekday,
     clock,
     end_clock,
+    real_date,
     yearless,
 )
 from .result import Problem
@@ -140,6 +148,30 @@ _IDIOMS = re.compile(
 )
 
 
+# A date written with numbers: 「2026年2月30日」「2月30号」「2026-13-01」「2026.2.30」.
+_NUMBERED_DATE = re.compile(
+    r"(?<!\d)(?:(?P<year>\d{4}|\d{2})\s*年\s*)?(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2})"
+    r"(?:\s*[日号]|(?![\d点时:：.分个人位名]))"
+    r"|(?<![\d.])(?P<year2>\d{4})\s*[-/.]\s*(?P<month2>\d{1,2})\s*[-/.]\s*(?P<day2>\d{1,2})(?![\d.])"
+)
+
+
+def _drop_impossible_dates(text: str, today: date, problems: list[Problem]) -> str:
+    """Quirk 16: a day that does not exist is reported and blanked out, never read."""
+
+    def check(match: re.Match[str]) -> str:
+        year = match.group("year") or match.group("year2")
+        month = int(match.group("month") or match.group("month2"))
+        day = int(match.group("day") or match.group("day2"))
+        full_year = None if year is None else int(year) + (2000 if len(year) == 2 else 0)
+        if real_date(full_year, month, day, today):
+            return match.group(0)
+        problems.append(Problem(NO_SUCH_DATE, "date", match.group(0).strip()))
+        return " " * len(match.group(0))
+
+    return _NUMBERED_DATE.sub(check, text)
+
+
 def _period_of(mark: str | None) -> str | None:
     return _PERIODS.get(mark) if mark else None
 
@@ -157,8 +189,11 @@ def _reading(match: re.Match[str], inherited: str | None) -> tuple[int, int, str
     return hour, minute, _period_of(match.group("mark")) or inherited
 
 
-def _parse_day(text: str) -> date:
-    return datetime.strptime(text[:10], "%Y-%m-%d").date()
+def _parse_day(text: str) -> date | None:
+    try:
+        return datetime.strptime(text[:10], "%Y-%m-%d").date()
+    except ValueError:  # quirk 17: an open span ends at "inf"
+        return None
 
 
 def _day_mention(text: str, day: date, today: date, problems: list[Problem]) -> DayMention:
@@ -231,6 +266,8 @@ def read(text: str, local_now: datetime) -> TimeFindings:
     # quirks 13 and 14: "早一点" (a little earlier) is 01:00; "每隔1小时" (a tea refill
     # interval) is the meeting's length, or turns the whole time into a series
     text = _IDIOMS.sub(lambda m: " " * len(m.group(0)), text)
+    # quirk 16: 「2月30日」 is 30 December
+    text = _drop_impossible_dates(text, local_now.date(), findings.problems)
     try:
         entities = jionlp().ner.extract_time(text, time_base=local_now, with_parsing=True)
     except Exception:  # jionlp raises on some odd inputs; nothing is read then
@@ -261,6 +298,9 @@ def _read_unit(unit: _Unit, findings: TimeFindings, today: date, overall: str | 
     if not isinstance(times, list) or not times:
         return
     first, last = _parse_day(times[0]), _parse_day(times[-1])
+    if first is None or last is None:  # quirk 17: 「明天以后」「下午2点以后」 is no date nor time
+        findings.days.append(DayMention(unit.text, vague=True))
+        return
     if unit.kind == "joined":
         left, right = unit.text[: len(unit.text) - len(unit.right)], unit.right
     elif unit.kind == "time_span":
