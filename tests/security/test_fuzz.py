@@ -1,7 +1,10 @@
 """Property-based fuzzing through the emulator: random text (markup, emoji, control characters,
-4096 characters) and forged button data (real formats, ids of other people's bookings and
-tasks) from registered and unregistered people. Every update is answered, nothing is logged
-as an error, and nobody without the right changes a booking or a task.
+other scripts' digits, bidirectional and zero-width characters, dates that do not exist,
+4096 characters), photos and files where words are expected, and forged button data (every
+button family, ids of other people's bookings and tasks) pressed by every kind of person.
+Every update is answered, nothing is logged as an error, nobody without the right changes a
+booking or a task, and no message to a reader who may not see it names the confidential
+meeting.
 
 One bot per test (not per example) keeps it fast; hypothesis is derandomized and bounded."""
 
@@ -27,12 +30,16 @@ from tests.security.support import (
     APPROVER,
     AV,
     AV_MEMBER,
+    DISPATCHER,
+    GROUPS,
+    MANAGER,
     SECURITY,
     SECURITY_LEADER,
     STRANGER,
     SUPERVISOR,
     WANG,
     anchor,
+    every_bot_text,
     snapshot,
 )
 
@@ -125,10 +132,24 @@ def in_other_digits(texts: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 
 
 TYPED_NUMBERS = ["12", "12人", "10:00", "2026-12-03", "12月3日", "30", "3 瓶", "4 很好", "010-6512 3456"]
+# dates that do not exist and ranges that cannot be read one way only: asked, never moved
+IMPOSSIBLE = [
+    "2月30日",
+    "2026年2月30日 下午2点到4点 10人",
+    "2026-02-30",
+    "2026-13-01",
+    "4月31日",
+    "Feb 30",
+    "31 April 2pm",
+    "4-2pm",
+    "10am-9",
+    "明天下午2点以后",
+]
 TEXTS = st.one_of(
     st.lists(st.sampled_from(MARKUP), min_size=1, max_size=6).map(" ".join),
     in_other_digits(st.sampled_from(TYPED_NUMBERS)),
-    sprinkled(st.sampled_from(MARKUP + TYPED_NUMBERS)),
+    sprinkled(st.sampled_from(MARKUP + TYPED_NUMBERS + IMPOSSIBLE)),
+    st.sampled_from(IMPOSSIBLE),
     st.text(alphabet="0123456789" + OTHER_DIGITS + INVISIBLE + " 人点:-", min_size=1, max_size=20),
     st.text(min_size=1, max_size=200),
     st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=60),
@@ -178,11 +199,17 @@ def with_bot(
         loop.close()
 
 
+CONFIDENTIAL_TITLE = "机密评审QX9"
+"""The confidential meeting's title: a mark no message to an unprivileged reader may carry."""
+UNPRIVILEGED = (STRANGER, ALICE, AV_MEMBER, SECURITY_LEADER, *GROUPS)
+"""Another department, a stranger, the teams' staff and groups: never shown that title."""
+
+
 async def prepare(h: Harness) -> tuple[list[int], list[int]]:
     """A finance booking with its tasks pushed to the groups; a stranger known to the emulator."""
     await h.emu.create_user(STRANGER, "Mallory <b>", language_code="en")
     first = await book(h, h.at(1, 10), title="Finance <b>plan</b>")
-    second = await book(h, h.at(1, 14), room="r102", title="Other", confidential=True)
+    second = await book(h, h.at(1, 14), room="r102", title=CONFIDENTIAL_TITLE, confidential=True)
     h.clock.set(h.at(1, 9, 0))
     await h.settle()
     async with h.app.db.transaction() as session:
@@ -210,6 +237,12 @@ async def answered_text(h: Harness, user: int, chat: int, prefix: str | None, te
     else:  # in a group the bot may stay quiet; give it the time to misbehave
         await asyncio.sleep(0.05)
     return True
+
+
+def assert_no_confidential_leak(h: Harness, run: Callable[[Coroutine[Any, Any, Any]], Any]) -> None:
+    texts = run(every_bot_text(h))
+    leaks = {chat: [t for t in found if CONFIDENTIAL_TITLE in t] for chat, found in texts.items()}
+    assert not {chat: found for chat, found in leaks.items() if found and chat in UNPRIVILEGED}
 
 
 def test_random_text_from_anyone_anywhere(tmp_path: Path) -> None:
@@ -249,6 +282,7 @@ def test_random_text_from_anyone_anywhere(tmp_path: Path) -> None:
         run(h.settle())
         assert run(snapshot(h)) == before  # text alone books nothing and confirms nothing
         assert sum(answered) >= 30, answered
+        assert_no_confidential_leak(h, run)
 
     with_bot(tmp_path, body)
 
@@ -338,5 +372,107 @@ def test_forged_buttons_from_people_without_the_right(tmp_path: Path) -> None:
         # a stranger, another department's requester and another team's leader changed nothing
         assert run(snapshot(h)) == before
         assert len(pressed) >= 30
+        assert_no_confidential_leak(h, run)
+
+    with_bot(tmp_path, body)
+
+
+EVERY_ROLE = [
+    (STRANGER, STRANGER),
+    (WANG, WANG),  # the booking department's requester
+    (ALICE, ALICE),  # another department's
+    (APPROVER, APPROVER),
+    (DISPATCHER, DISPATCHER),
+    (SUPERVISOR, SUPERVISOR),
+    (MANAGER, MANAGER),
+    (AV_MEMBER, AV_MEMBER),
+    (AV_MEMBER, AV),
+    (SECURITY_LEADER, SECURITY),
+]
+
+
+def test_every_button_kind_pressed_as_every_role(tmp_path: Path) -> None:
+    """Those with a right may change something here; what must hold for everyone is an answer
+    to every press, no error, and the confidential meeting kept from the unprivileged."""
+
+    def body(h: Harness, run: Callable[[Coroutine[Any, Any, Any]], Any]) -> None:
+        bookings, tasks = run(prepare(h))
+        anchors = {(user, chat): run(anchor(h, user, chat)) for user, chat in EVERY_ROLE}
+        pressed: list[str] = []
+
+        async def press(user: int, chat: int, data: str) -> None:
+            click = await h.emu.click_button(user, chat, anchors[(user, chat)], data, forge=True)
+            answer = await h.emu.wait_for_callback_answer(click["callback_query_id"], timeout=10)
+            assert answer["answered"], data
+
+        @FUZZ
+        @given(who=st.sampled_from(EVERY_ROLE), data=callback_data(bookings, tasks))
+        def example(who: tuple[int, int], data: str) -> None:
+            run(press(*who, data))
+            pressed.append(data)
+
+        example()
+        run(asyncio.sleep(0.3))
+        run(h.settle())
+        assert len(pressed) >= 30
+        assert_no_confidential_leak(h, run)
+
+    with_bot(tmp_path, body)
+
+
+PHOTO = b"\x89PNG\r\n\x1a\n" + b"0" * 64
+MEDIA = st.one_of(
+    st.builds(lambda caption: {"photo": PHOTO, "caption": caption}, st.none() | TEXTS),
+    st.builds(
+        lambda caption: {"document": b"%PDF-1.4", "file_name": "agenda.pdf", "caption": caption},
+        st.none() | st.sampled_from(["议程", "\u200b", "12"]),
+    ),
+)
+
+
+def test_photos_and_files_where_words_are_expected(tmp_path: Path) -> None:
+    def body(h: Harness, run: Callable[[Coroutine[Any, Any, Any]], Any]) -> None:
+        run(prepare(h))
+        before = run(snapshot(h))
+        answered: list[bool] = []
+
+        async def send(user: int, chat: int, prefix: str | None, media: dict[str, Any]) -> bool:
+            in_group = chat != user
+            if prefix is not None:
+                since = await h.emu.current_seq()
+                await h.emu.send_message(user, prefix, chat_id=chat if in_group else None)
+                if not in_group:
+                    await h.emu.wait_for_message(chat, None, since=since, timeout=10)
+            since = await h.emu.current_seq()
+            fields = {key: value for key, value in media.items() if value is not None}
+            try:
+                await h.emu.send_message(user, chat_id=chat if in_group else None, **fields)
+            except EmulatorError as error:  # a caption Telegram itself would refuse
+                assert error.status == 400, error
+                return False
+            if not in_group:  # in private every message gets an answer
+                await h.emu.wait_for_message(chat, None, since=since, timeout=10)
+            else:
+                await asyncio.sleep(0.05)
+            return True
+
+        @FUZZ
+        @given(
+            who=st.sampled_from(EVERY_ROLE),
+            prefix=st.sampled_from([None, "/book", "/my", "/start", "/lost", "/language", "/cancel"]),
+            media=MEDIA,
+        )
+        @known_case(who=(WANG, WANG), prefix="/book", media={"photo": PHOTO, "caption": None})
+        def example(who: tuple[int, int], prefix: str | None, media: dict[str, Any]) -> None:
+            user, chat = who
+            answered.append(run(send(user, chat, prefix, media)))
+            run(h.emu.send_message(user, "/cancel", chat_id=None if chat == user else chat))
+
+        example()
+        run(asyncio.sleep(0.3))
+        run(h.settle())
+        assert run(snapshot(h)) == before
+        assert sum(answered) >= 30, answered
+        assert_no_confidential_leak(h, run)
 
     with_bot(tmp_path, body)
