@@ -48,21 +48,15 @@ class InviteRepository:
 
         One conditional UPDATE, so of two people opening one invite at once only one gets it.
         """
-        result = await self.session.execute(
-            update(Invite)
-            .where(
-                Invite.id == invite_id,
-                Invite.used_at.is_(None),
-                Invite.revoked_at.is_(None),
-                Invite.expires_at > now,
-            )
-            .values(used_by_id=user_id, used_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        return bool(getattr(result, "rowcount", 0))
+        return await self._update_if_live(invite_id, now, used_by_id=user_id, used_at=now)
 
     async def revoke(self, invite_id: int, user_id: int, now: datetime) -> bool:
         """False when the invite was used, revoked or expired meanwhile."""
+        return await self._update_if_live(invite_id, now, revoked_by_id=user_id, revoked_at=now)
+
+    async def _update_if_live(self, invite_id: int, now: datetime, **values: object) -> bool:
+        """Set ``values`` on the invite if it is still unused, unrevoked and unexpired; whether
+        it was (one conditional UPDATE: of two concurrent callers only one succeeds)."""
         result = await self.session.execute(
             update(Invite)
             .where(
@@ -71,7 +65,7 @@ class InviteRepository:
                 Invite.revoked_at.is_(None),
                 Invite.expires_at > now,
             )
-            .values(revoked_by_id=user_id, revoked_at=now)
+            .values(**values)
             .execution_options(synchronize_session=False)
         )
         return bool(getattr(result, "rowcount", 0))

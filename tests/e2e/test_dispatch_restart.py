@@ -259,16 +259,20 @@ async def test_sigkill_and_restart_lose_nothing_and_double_nothing(
             tasks = {t.template_id: t.id for t in (await session.scalars(select(Task))).all()}
         first, second, third = tasks["first"], tasks["second"], tasks["third"]
 
-        async def card_of_first() -> bool:
-            if count(await emu.bot_messages(SERVICE), first, "第一项任务") != 1:
-                return False
-            # and recorded as sent: a kill between the send and its record may double it
-            # (at-least-once there, see bot/services/outbox.py), which this test does not count
+        async def nothing_in_flight() -> bool:
+            """Every message sent is recorded as sent: a kill between the send and its record
+            may double it (at-least-once there, see bot/services/outbox.py), which this test
+            does not count, so it kills only when nothing is in flight."""
             async with db.transaction() as session:
                 in_flight = await session.scalar(
                     select(OutboxMessage.id).where(OutboxMessage.status == "sending").limit(1)
                 )
             return in_flight is None
+
+        async def card_of_first() -> bool:
+            if count(await emu.bot_messages(SERVICE), first, "第一项任务") != 1:
+                return False
+            return await nothing_in_flight()
 
         await until(card_of_first, 30, "the first card")
         bot.kill()  # 1: down across the first task's reminder and chain, the second's push
@@ -276,7 +280,9 @@ async def test_sigkill_and_restart_lose_nothing_and_double_nothing(
         bot.start()
 
         async def chain_of_second_done() -> bool:
-            return count(await emu.bot_messages(MANAGER), second, "升级至") == 1
+            if count(await emu.bot_messages(MANAGER), second, "升级至") != 1:
+                return False
+            return await nothing_in_flight()
 
         await until(chain_of_second_done, 40, "the second task's chain")
         bot.kill()  # 2: down across the meeting's end: the third task's push and its chain
