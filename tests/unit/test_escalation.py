@@ -239,7 +239,8 @@ async def test_two_claimers_never_double(
     try:
         clock.set(local(3, 18))  # everything of the day came due at once
         counts = await asyncio.gather(first.workers.tick_once(), second.workers.tick_once())
-        assert counts[0] > 0 and counts[1] >= 0
+        # either claimer may take the whole batch (SKIP LOCKED): together they took it
+        assert counts[0] >= 0 and counts[1] >= 0 and counts[0] + counts[1] > 0
         rows = await first.outbox(kind="send")
         keys = [r.dedupe_key for r in rows if r.dedupe_key]
         assert len(keys) == len(set(keys))
