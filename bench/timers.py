@@ -1,8 +1,11 @@
 """Scale benchmarks of the database timers: lateness, restart catch-up, memory.
 
-    uv run python bench/timers.py lateness [--tasks 100000] [--speed 1] [--window 120]
-    uv run python bench/timers.py catchup  [--tasks 100000]
+    uv run python bench/timers.py lateness [--tasks 100000] [--speed 1] [--window 120] [--database postgres]
+    uv run python bench/timers.py catchup  [--tasks 100000] [--database postgres]
     uv run python bench/timers.py memory   [--tasks 100000] [--seconds 30]
+
+``--database postgres``: a fresh PostgreSQL database on 127.0.0.1 (bench/_support.py), dropped
+afterwards; SQLite (a temporary file) otherwise.
 
 Seeding: one real booking is made through the booking service (so its tasks are planned by
 the real planner); one of its confirmable AV tasks is then cloned ``--tasks`` times (new
@@ -12,13 +15,16 @@ outbox rows, commit) as the tick loop runs it.
 
 * lateness — ``--tasks`` pending tasks with push times spread evenly over one hour of the
   bot's clock. The bot's clock runs ``--speed`` times faster than real time from the start
-  of the hour; the tick runs at its real interval (``tick_seconds``, default 1 s) for
-  ``--window`` real seconds. Lateness of a task = (moment its push was handed to the outbox
+  of the hour; the bot's own tick loop (``Workers.tick_loop``: it sleeps until the earliest
+  timer, at most ``tick_seconds``) runs for ``--window`` real seconds. Lateness of a task = (moment its push was handed to the outbox
   − its push time), in real seconds (bot-clock lateness ÷ speed). Speed 1 is the real load
   (28 pushes a second for 100,000 an hour); speed 6 puts the hour into 10 minutes.
 * catchup — ``--tasks`` rows whose push time passed (10 min ago … 1 min ago); the time from
   the start of the process's work (build_app, migrations, first tick) until every one is
-  handed to the outbox.
+  handed to the outbox. Then where the time went: the tick's own statements and Python
+  (claim, steps, state and event writes) against the delivery queue (outbox rows, links),
+  and the CPU time this process used meanwhile (SQLite's work included, PostgreSQL's not):
+  on a shared machine it is closer than the wall time to what a quiet one would take.
 * memory — see bench/memory.py: a child process runs the bot (``--tasks`` pending rows, for
   ``--seconds``) against the emulator in this one; its current and peak RSS.
 
@@ -31,12 +37,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
-import platform
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -47,14 +54,12 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
+from bench._support import machine, postgres_database  # noqa: E402
 from bot.app import App, build_app  # noqa: E402
-from bot.outgoing import queue  # noqa: E402
 from bot.services.booking import BookingRequest  # noqa: E402
 from bot.services.clock import ManualClock  # noqa: E402
-from bot.services.escalation import TickResult  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.site import load_site  # noqa: E402
-from bot.workers import TICK_BATCH  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.models import OutboxMessage, Task  # noqa: E402
 
@@ -150,43 +155,46 @@ async def seed(app: App, clock_now: datetime, pushes: list[datetime]) -> None:
             await session.execute(insert(Task), rows[first : first + 5000])
 
 
-async def tick_until(app: App, deadline: float) -> None:
-    """``Workers.tick_once``, batch by batch, but giving up at the end of the window (an
-    overloaded tick would otherwise never return)."""
-    async with app.db.transaction() as session:
-        await app.workers.timers.progress_bookings(session, TickResult())
-    while time.perf_counter() < deadline:
-        async with app.db.transaction() as session:
-            result = await app.workers.timers.tick(session, limit=TICK_BATCH)
-            await queue(session, app.workers.delivery, result.outgoing)
-        if result.claimed < TICK_BATCH:
-            return
-
-
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
 
 
-async def lateness(tasks: int, speed: float, window: float, tick: float) -> None:
-    with tempfile.TemporaryDirectory() as folder:
+@contextlib.asynccontextmanager
+async def database(kind: str) -> AsyncIterator[str]:
+    """The URL of an empty database of ``kind`` (sqlite or postgres), removed afterwards."""
+    if kind == "postgres":
+        async with postgres_database("huiwu_timers") as url:
+            yield url
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite+aiosqlite:///{folder}/bench.db"
+
+
+async def lateness(tasks: int, speed: float, window: float, tick: float, kind: str) -> None:
+    async with database(kind) as url:
         hour_start = MEETING - timedelta(days=2)
         clock = ScaledClock(hour_start, speed)
-        app = build_app(
-            settings_for(f"sqlite+aiosqlite:///{folder}/bench.db", tick_seconds=tick), load_site(SITE), clock
-        )
+        app = build_app(settings_for(url, tick_seconds=tick), load_site(SITE), clock)
         pushes = [hour_start + timedelta(seconds=5 + 3600 * i / tasks) for i in range(tasks)]
         t0 = time.perf_counter()
         await seed(app, hour_start, pushes)
         print(f"seeded {tasks} pending tasks over one hour of bot time in {time.perf_counter() - t0:.1f} s")
-        clock.begin()
         ticks: list[float] = []
-        deadline = (clock.real0 or 0) + window
-        while time.perf_counter() < deadline:
+        tick_once = app.workers.tick_once
+
+        async def timed_tick() -> int:
             started = time.perf_counter()
-            await tick_until(app, deadline)
+            steps = await tick_once()
             ticks.append(time.perf_counter() - started)
-            await asyncio.sleep(max(0.0, tick - (time.perf_counter() - started)))
+            return steps
+
+        app.workers.tick_once = timed_tick  # type: ignore[method-assign]
+        clock.begin()
+        loop = asyncio.create_task(app.workers.tick_loop())
+        await asyncio.sleep(window)
+        await app.workers.stop()
+        await loop
         end = clock.now()
         async with app.db.transaction() as session:
             pushed = (
@@ -209,15 +217,34 @@ async def lateness(tasks: int, speed: float, window: float, tick: float) -> None
         await app.db.dispose()
         await app.bot.session.close()
         print(
-            f"| {tasks} | {speed:g}× ({3600 / speed:.0f} s per bot hour) | {window:g} s | {tick:g} s | {len(late)} "
-            f"| {len(missed)} | {statistics.median(late):.2f} s | {percentile(late, 0.99):.2f} s | {max(late):.2f} s "
-            f"| {statistics.median(ticks) * 1000:.0f} ms | {outbox} |"
+            f"| {kind} | {tasks} | {speed:g}× ({3600 / speed:.0f} s per bot hour) | {window:g} s | {tick:g} s | {len(late)} "
+            f"| {len(missed)} | {statistics.median(late):.3f} s | {percentile(late, 0.99):.3f} s | {max(late):.3f} s "
+            f"| {len(ticks)} | {statistics.median(ticks) * 1000:.1f} ms | {outbox} |"
         )
 
 
-async def catchup(tasks: int) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite+aiosqlite:///{folder}/bench.db"
+class PhaseTimer:
+    """Wall time spent inside the tick's own work (claim, steps, writes) and inside the
+    delivery queue, summed over a catch-up."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {"tick": 0.0, "queue": 0.0}
+
+    def wrap(self, phase: str, function: Any) -> Any:
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await function(*args, **kwargs)
+            finally:
+                self.seconds[phase] += time.perf_counter() - started
+
+        return timed
+
+
+async def catchup(tasks: int, kind: str) -> None:
+    import bot.workers as workers_module
+
+    async with database(kind) as url:
         clock = ManualClock(MEETING - timedelta(days=2))
         now = clock.now()
         seeder = build_app(settings_for(url), load_site(SITE), clock)
@@ -229,24 +256,44 @@ async def catchup(tasks: int) -> None:
         app = build_app(settings_for(url), load_site(SITE), clock)
         await migrate.upgrade(app.db.engine)
         ready = time.perf_counter()
+        cpu = time.process_time()
+        phases = PhaseTimer()
+        app.workers.timers.tick = phases.wrap("tick", app.workers.timers.tick)  # type: ignore[method-assign]
+        real_queue = workers_module.queue
+        workers_module.queue = phases.wrap("queue", real_queue)  # type: ignore[attr-defined]
         passes = 0
-        while True:
-            passes += 1
-            steps = await app.workers.tick_once()
-            if not steps:
-                break
+        try:
+            while True:
+                passes += 1
+                steps = await app.workers.tick_once()
+                if not steps:
+                    break
+        finally:
+            workers_module.queue = real_queue  # type: ignore[attr-defined]
         done = time.perf_counter()
+        cpu = time.process_time() - cpu
         async with app.db.transaction() as session:
             left = await session.scalar(
                 select(func.count()).select_from(Task).where(Task.status == "planned")
             )
             outbox = await session.scalar(select(func.count()).select_from(OutboxMessage))
             late = await session.scalar(select(func.count()).select_from(Task).where(Task.late.is_(True)))
+            doubled = await session.scalar(
+                select(func.count()).select_from(
+                    select(OutboxMessage.dedupe_key)
+                    .where(OutboxMessage.dedupe_key.is_not(None))
+                    .group_by(OutboxMessage.dedupe_key)
+                    .having(func.count() > 1)
+                    .subquery()
+                )
+            )
         await app.db.dispose()
         await app.bot.session.close()
+        rest = (done - ready) - phases.seconds["tick"] - phases.seconds["queue"]
         print(
-            f"| {tasks} | {ready - started:.2f} s | {done - started:.2f} s | {tasks / (done - ready):.0f} /s "
-            f"| {left} | {outbox} | {late} |"
+            f"| {kind} | {tasks} | {ready - started:.2f} s | {done - started:.2f} s | {tasks / (done - ready):.0f} /s "
+            f"| {left} | {outbox} | {doubled} | {late} | {phases.seconds['tick']:.2f} s | {phases.seconds['queue']:.2f} s "
+            f"| {rest:.2f} s | {cpu:.2f} s |"
         )
 
 
@@ -265,24 +312,23 @@ def main() -> int:
     parser.add_argument("--window", type=float, default=120.0)
     parser.add_argument("--tick", type=float, default=1.0)
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     args = parser.parse_args()
     if os.environ.get("HUIWU_BENCH_CHILD") != "1":
-        print(
-            f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU, Python {platform.python_version()}, "
-            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
-        )
+        print(machine())
     if args.mode == "lateness":
         print(
-            "| tasks | bot clock | window | tick | pushed | overdue unpushed | p50 | p99 | max | tick median | outbox rows |"
+            "| database | tasks | bot clock | window | longest sleep | pushed | overdue unpushed | p50 | p99 | max | ticks | tick median | outbox rows |"
         )
-        print("|---|---|---|---|---|---|---|---|---|---|---|")
-        asyncio.run(lateness(args.tasks, args.speed, args.window, args.tick))
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        asyncio.run(lateness(args.tasks, args.speed, args.window, args.tick, args.database))
     elif args.mode == "catchup":
         print(
-            "| overdue rows | start (build + migrate) | all handed to the outbox | rate | left | outbox rows | marked late |"
+            "| database | overdue rows | start (build + migrate) | all handed to the outbox | rate | left | outbox rows "
+            "| doubled keys | marked late | in the tick | in the queue | rest (transactions, bookings) | this process's CPU |"
         )
-        print("|---|---|---|---|---|---|---|")
-        asyncio.run(catchup(args.tasks))
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        asyncio.run(catchup(args.tasks, args.database))
     else:
         asyncio.run(memory(args.tasks, args.seconds))
     return 0

@@ -30,12 +30,14 @@ from aiogram_dialog import setup_dialogs
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 import bot.render  # noqa: F401  (every notice renderer registers itself on import)
+from bot.delivery.budget import SharedSendBudget
+from bot.delivery.notices import NoticeDelivery
+from bot.delivery.retry import RetryAfterForHandlers
+from bot.delivery.sender import sending_limits
 from bot.handlers import build_routers
+from bot.handlers.prompts import CancelPendingPrompt, PendingPrompts
 from bot.i18n import PersonI18nMiddleware, build_i18n
 from bot.middlewares import CountHandlerErrors, DeduplicateUpdates, IdentifyPerson, install_deduplication
-from bot.notices import NoticeDelivery
-from bot.send_budget import SharedSendBudget
-from bot.sender import sending_limits
 from bot.services.booking import BookingService
 from bot.services.clock import Clock, OffsetClock, SystemClock
 from bot.services.membership import MembershipService
@@ -43,7 +45,6 @@ from bot.services.people import PeopleService
 from bot.services.understanding import warm_up
 from bot.settings import Settings
 from bot.site import SiteConfig
-from bot.telegram_retry import RetryAfterForHandlers
 from bot.web import ListenerError, WebServer, plan_listeners
 from bot.workers import Workers
 from storage import migrate
@@ -64,6 +65,9 @@ class App:
     scheduler: AsyncIOScheduler
     workers: Workers
     background: list[asyncio.Task[None]] = field(default_factory=list)
+    """The loops that run as long as the bot does (one that ends has died)."""
+    one_off: list[asyncio.Task[None]] = field(default_factory=list)
+    """Start-up work that ends by itself (the reader's warm-up)."""
     mode: str = "polling"
     servers: list[WebServer] = field(default_factory=list)
     instance_lease: InstanceNameLease | None = None
@@ -78,7 +82,7 @@ def build_bot(settings: Settings) -> Bot:
 
 
 PERSON_LOCK_SECONDS = 20
-"""Longer than a handler takes, a reply waiting out 429s included (at most 15 s, bot/telegram_retry.py)."""
+"""Longer than a handler takes, a reply waiting out 429s included (at most 15 s, bot/delivery/retry.py)."""
 
 
 def build_fsm(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
@@ -107,7 +111,9 @@ def build_app(settings: Settings, site: SiteConfig, clock: Clock | None = None) 
     bot = build_bot(settings)
     storage, isolation = build_fsm(settings)
     dispatcher = Dispatcher(storage=storage, events_isolation=isolation)
-    delivery = NoticeDelivery(site, clock, i18n)
+    # set when a transaction that queued a notice commits: the sender's loop looks at once
+    sender_wake = asyncio.Event()
+    delivery = NoticeDelivery(site, clock, i18n, wake=sender_wake)
     redis = getattr(storage, "redis", None)
     limits = sending_limits(settings)
     budget = None if redis is None else SharedSendBudget(redis, settings.redis_prefix, limits)
@@ -120,14 +126,19 @@ def build_app(settings: Settings, site: SiteConfig, clock: Clock | None = None) 
         delivery=delivery,
         i18n=i18n,
         send_budget=budget,
+        wake=sender_wake,
     )
     booking = BookingService(site, clock, planner=workers.planner)
     people = PeopleService(site)
     membership = MembershipService(site, clock)
 
+    prompts = PendingPrompts(storage, clock, bot.id)
+
     install_deduplication(dispatcher, DeduplicateUpdates(db, clock))
     dispatcher.errors.outer_middleware(CountHandlerErrors())
     dispatcher.update.outer_middleware(IdentifyPerson(db, clock, people))
+    dispatcher.message.outer_middleware(CancelPendingPrompt(prompts))
+    dispatcher.callback_query.outer_middleware(CancelPendingPrompt(prompts))
     PersonI18nMiddleware(i18n).setup(dispatcher)
     dispatcher.include_routers(*(own_router(router) for router in build_routers()))
     setup_dialogs(dispatcher, events_isolation=isolation)
@@ -142,6 +153,7 @@ def build_app(settings: Settings, site: SiteConfig, clock: Clock | None = None) 
         people_service=people,
         membership_service=membership,
         workers=workers,
+        prompts=prompts,
     )
     scheduler = AsyncIOScheduler(timezone=site.zone)
     return App(settings, site, clock, db, i18n, bot, dispatcher, scheduler, workers)
@@ -209,11 +221,12 @@ async def start(app: App) -> None:
         await lease.acquire()
         app.instance_lease = lease
         app.background.append(asyncio.create_task(lease.keep(), name="huiwu-instance-lease"))
-    await asyncio.to_thread(warm_up)  # jionlp's import (~1.5 s) now, off the loop, not in a request
     await app.workers.prepare()
     app.workers.schedule(app.scheduler)
     app.scheduler.start()
     app.background.extend(app.workers.start_loops())
+    if app.settings.understanding_warm_up:  # jionlp's import (~1.5 s) off the loop, not in a request
+        app.one_off.append(asyncio.create_task(asyncio.to_thread(warm_up), name="huiwu-reader-warm-up"))
 
 
 async def stop(app: App) -> None:
@@ -228,12 +241,13 @@ async def stop(app: App) -> None:
     if app.scheduler.running:
         app.scheduler.shutdown(wait=False)
     await app.workers.stop()
-    for task in app.background:
+    for task in (*app.background, *app.one_off):
         task.cancel()
-    for task in app.background:
+    for task in (*app.background, *app.one_off):
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
     app.background.clear()
+    app.one_off.clear()
     if app.instance_lease is not None:
         await app.instance_lease.release()
         app.instance_lease = None

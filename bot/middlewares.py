@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import BaseMiddleware, Dispatcher
@@ -32,17 +31,13 @@ class DeduplicateUpdates(BaseMiddleware):
     error is answered by the error handlers inside it (the person is told, the update counts as
     handled), while an error that escapes them — the database unreachable, here or later — makes
     it forget the id, so the webhook answers 500 and Telegram's next delivery gets a fresh try.
-    Ids older than :attr:`KEEP` are pruned now and then (Telegram keeps an undelivered update
-    for 24 hours, so older ones never come back).
+    Old ids are removed by the hourly clean-up after the site's ``[retention]``
+    (bot/jobs/retention.py).
     """
-
-    KEEP = timedelta(days=2)
-    PRUNE_EVERY = timedelta(hours=1)
 
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
-        self._pruned_at: datetime | None = None
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         if not isinstance(event, Update):
@@ -71,19 +66,7 @@ class DeduplicateUpdates(BaseMiddleware):
                 log.exception("update %s failed and its id could not be released", event.update_id)
             raise
         observability.update_handled("handled", time.perf_counter() - started)
-        await self._prune_now_and_then()
         return result
-
-    async def _prune_now_and_then(self) -> None:
-        now = self.clock.now()
-        if self._pruned_at is not None and now - self._pruned_at < self.PRUNE_EVERY:
-            return
-        self._pruned_at = now
-        try:
-            async with self.db.transaction() as session:
-                await UpdateRepository(session).prune(now - self.KEEP)
-        except Exception:  # housekeeping only: never fail an update over it
-            log.warning("could not prune the processed update ids", exc_info=True)
 
 
 def install_deduplication(dispatcher: Dispatcher, deduplicate: DeduplicateUpdates) -> None:

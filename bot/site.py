@@ -235,6 +235,14 @@ class TaskKind(StrEnum):
     reminder = "reminder"
 
 
+class ExpiryFrom(StrEnum):
+    """What a template's ``expires_after_minutes`` counts from."""
+
+    start = "start"
+    end = "end"
+    due = "due"
+
+
 class AppliesTo(_Strict):
     """Empty lists mean "any"; services match when the booking has at least one of them."""
 
@@ -250,6 +258,12 @@ class TaskTemplate(_Strict):
     the start of ``text`` is used. A repeating template (``repeat_every_minutes``) makes one
     task per interval: the first one interval after the push offset, then every interval
     while the meeting lasts.
+
+    ``expires_after_minutes`` (counted from ``expires_from``: the meeting's start or end, or
+    the task's due time, the default) is when the task's window closes: still open then, it
+    is recorded as missed. Without it a task ends at the start when it is due by the start,
+    at the end when it is due by the end, else 12 hours after its due time
+    (:func:`bot.services.planning.expiry`).
     """
 
     id: str = Field(pattern=r"^[a-z0-9_]+$", max_length=32)
@@ -265,6 +279,12 @@ class TaskTemplate(_Strict):
     repeat_every_minutes: float | None = Field(default=None, gt=0)
     repeat_interval_detail: str | None = None
     leader_only: bool = False
+    expires_after_minutes: float | None = None
+    expires_from: ExpiryFrom | None = None
+
+    @property
+    def expiry_from(self) -> ExpiryFrom:
+        return self.expires_from or ExpiryFrom.due
 
 
 class ChainStep(_Strict):
@@ -379,6 +399,22 @@ class Consumable(_Strict):
         return round(self.price * 100)
 
 
+class Retention(_Strict):
+    """How long finished records are kept; older ones are removed by an hourly clean-up in
+    small batches (bot/jobs/retention.py)."""
+
+    outbox_days: float = Field(default=30, ge=1, le=3650)
+    """Outbox rows that were sent, merged, applied, dropped or failed, counted from when they
+    were queued. Rows still to be sent are never removed."""
+    processed_updates_days: float = Field(default=30, ge=2, le=3650)
+    """Ids of the Telegram updates already handled. Telegram redelivers an update for 24 hours
+    at most, so two days is the least that still recognises every redelivery."""
+    task_events_days: float = Field(default=400, ge=31, le=36500)
+    """Each task's history (pushes, reminders, escalations, presses, problems). The weekly
+    briefing and the reports read it for the period they cover: keep it for a year and a
+    month so a year's reports can still be made; the tasks themselves are kept."""
+
+
 class SiteConfig(_Strict):
     site: SiteInfo
     departments: tuple[Department, ...] = Field(min_length=1)
@@ -395,6 +431,7 @@ class SiteConfig(_Strict):
     aftercare: Aftercare = Aftercare()
     consumables: tuple[Consumable, ...] = ()
     vocabulary: Vocabulary = Vocabulary()
+    retention: Retention = Retention()
 
     # ---- look-ups -------------------------------------------------------------------
     @property
@@ -784,11 +821,52 @@ def _template_problems(
             problems.append(f"{at}: {template.repeat_interval_detail!r} is not a number detail")
         if template.repeat_every_minutes is None:
             problems.append(f"{at}: needs repeat_every_minutes (the interval when the booking gives none)")
+    problems += _expiry_problems(template, where)
     for language in LANGUAGES:
         problem = _placeholder_problem(getattr(template.text, language))
         if problem:
             problems.append(f"{where}.text.{language}: {problem}")
     return problems
+
+
+def _expiry_problems(template: TaskTemplate, where: str) -> list[str]:
+    """The expiry must close the window after the task's own time, for every meeting, and
+    not after the start (the end) for a task due by the start (the end), which ends there."""
+    at = f"{where}.expires_after_minutes"
+    after = template.expires_after_minutes
+    if after is None:
+        if template.expires_from is not None:
+            return [f"{where}.expires_from: needs expires_after_minutes (how long after it)"]
+        return []
+    if template.repeat_every_minutes is not None:
+        return [f"{at}: a repeating reminder ends when the next one comes; remove it"]
+    own = template.due_offset_minutes
+    if own is None:
+        if template.expiry_from == ExpiryFrom.due:
+            return [f"{at}: counts from the due time, but there is no due_offset_minutes (set expires_from)"]
+        own = template.push_offset_minutes
+    what = "due time" if template.due_offset_minutes is not None else "push time"
+    anchor = template.anchor.value
+    # the expiry as (anchor, minutes); the meeting's end is never before its start
+    if template.expiry_from == ExpiryFrom.due:
+        if after < 0:
+            return [f"{at}: must be >= 0 when counted from the due time (got {_number(after)})"]
+        expires_anchor, expires = anchor, own + after
+    else:
+        expires_anchor, expires = template.expiry_from.value, after
+    # from the start for a task anchored at the end: before it for a long enough meeting
+    if expires < own or (expires_anchor, anchor) == ("start", "end"):
+        return [
+            f"{at}: the task could expire before its {what} "
+            f"({_number(own)} min from the {anchor}); count from the {anchor} or the due time"
+        ]
+    if own <= 0 and (expires_anchor != anchor or expires > 0):
+        # due by the anchor, it ends there at the latest
+        return [
+            f"{at}: a task due by the meeting's {anchor} ends at the {anchor}; the expiry must "
+            f"not be after it (it is {_number(expires)} min from the {expires_anchor})"
+        ]
+    return []
 
 
 PLACEHOLDERS = frozenset(

@@ -47,8 +47,8 @@ from bot.observability import Gauge, Metric, RedactSecrets
 from bot.render.calendar import calendar_wording
 from bot.render.text import Reader
 from bot.services.calendar import CalendarService
-from bot.services.outbox import PENDING, SENDING
-from storage.models import OutboxMessage, Task
+from storage.models import Task
+from storage.repositories.outbox import PENDING, SENDING, OutboxRepository
 from storage.repositories.tasks import TIMED_STATUSES
 
 if TYPE_CHECKING:
@@ -176,18 +176,7 @@ class Operations:
         async with self.app.db.sessionmaker() as session:
             await session.execute(text("SELECT 1"))
             health.database_ms = round((time.perf_counter() - started) * 1000, 2)
-            counts = await session.execute(
-                select(OutboxMessage.status, func.count())
-                .where(OutboxMessage.status.in_((PENDING, SENDING)))
-                .group_by(OutboxMessage.status)
-            )
-            by_status = {status: int(count) for status, count in counts.all()}
-            health.pending, health.sending = by_status.get(PENDING, 0), by_status.get(SENDING, 0)
-            oldest = await session.scalar(
-                select(func.min(OutboxMessage.not_before)).where(
-                    OutboxMessage.status == PENDING, OutboxMessage.not_before <= now
-                )
-            )
+            health.pending, health.sending, oldest = await OutboxRepository(session).backlog(now)
             health.oldest_due_seconds = _lag(now, oldest)
             due, earliest = (
                 await session.execute(

@@ -4,8 +4,9 @@
 * :meth:`Workers.tick_once` claims the task timers that came due (``tasks.next_at``), takes
   their steps (push, remind, escalate) and queues the messages, all in one transaction per
   batch; it also moves bookings to in progress / finished.
-* :meth:`Workers.send_pending` delivers the outbox (bot/sender.py).
-* :meth:`Workers.start_loops` runs both as asyncio tasks until :meth:`Workers.stop`.
+* :meth:`Workers.send_pending` delivers the outbox (bot/delivery/sender.py).
+* :meth:`Workers.start_loops` runs both as asyncio tasks until :meth:`Workers.stop`; the tick
+  loop (:meth:`Workers.tick_loop`) sleeps until the earliest timer, woken early by planning.
 """
 
 from __future__ import annotations
@@ -20,29 +21,38 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import bot.render.tasks  # noqa: F401  (registers the task renderers)
 from bot.commands import set_command_menus
+from bot.delivery.budget import SharedSendBudget
+from bot.delivery.notices import NoticeDelivery
+from bot.delivery.queue import queue
+from bot.delivery.sender import Sender
 from bot.jobs import register_clock_jobs  # issue 6
-from bot.notices import NoticeDelivery
-from bot.outgoing import queue
-from bot.send_budget import SharedSendBudget
-from bot.sender import Sender
-from bot.services.clock import Clock
+from bot.services.clock import Clock, ManualClock
 from bot.services.escalation import TaskTimers, TickResult
 from bot.services.planning import TaskPlanner
 from bot.services.types import BookingView, Notice
 from bot.settings import Settings
 from bot.site import SiteConfig
 from storage.database import Database
+from storage.repositories.tasks import TaskRepository
 
 log = logging.getLogger(__name__)
 
-TICK_BATCH = 200
-"""Tasks per tick transaction. A batch's messages are written with a few statements, so a
-batch of 200 takes ~70 ms on SQLite (2 vCPU): short enough that a press waiting for the write
-lock during a catch-up is not kept long, long enough that the fixed cost per batch is small."""
+TIMER_FLOOR_SECONDS = 0.02
+"""Shortest sleep of the tick loop: a timer already due after a tick is another instance's,
+locked by it this moment; it is looked at again soon, without spinning."""
+TIMER_SLACK_SECONDS = 0.002
+"""Added to the sleep so the loop does not wake a hair before the timer and find nothing."""
+
+TICK_BATCH = 500
+"""Tasks per tick transaction. A batch is stepped and written with a few statements whatever
+its size (bot/services/escalation.py), so each row costs tens of microseconds and a batch of
+500 holds SQLite's write lock ~20–35 ms (2 vCPU): short for a press waiting behind a
+catch-up, long enough that the fixed cost per batch (transaction, claim, chats) is small."""
 
 
 @dataclass
@@ -58,6 +68,9 @@ class Workers:
     """Telegram's limits counted across instances (Redis); None: this process paces alone."""
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    timers_moved: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when a committed transaction planned or moved task timers: the tick loop, asleep
+    until the earliest timer it knew of, looks again at once."""
 
     def __post_init__(self) -> None:
         self.planning = TaskPlanner(self.site, self.clock)
@@ -76,10 +89,18 @@ class Workers:
         returned for the booking service to deliver with its own notices.
         """
         outcome = await self.planning.plan(session, booking, previous)
+        self._wake_timers_after_commit(session)
         await queue(session, self.delivery, outcome.outgoing)
         if outcome.outgoing:
             self.wake.set()
         return outcome.notices
+
+    def _wake_timers_after_commit(self, session: AsyncSession) -> None:
+        """Wake the tick loop when this transaction commits: woken earlier, it would read the
+        timers without the new ones and sleep past them."""
+        event.listen(
+            session.sync_session, "after_commit", lambda _session: self.timers_moved.set(), once=True
+        )
 
     async def tick_once(self) -> int:
         """One claim-and-enqueue pass at ``clock.now()``: the number of task steps taken."""
@@ -119,7 +140,7 @@ class Workers:
     def start_loops(self) -> list[asyncio.Task[None]]:
         self.stopping.clear()
         return [
-            asyncio.create_task(self._tick_loop(), name="huiwu-tick"),
+            asyncio.create_task(self.tick_loop(), name="huiwu-tick"),
             asyncio.create_task(self._send_loop(), name="huiwu-sender"),
         ]
 
@@ -127,13 +148,40 @@ class Workers:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), timeout=max(0.0, seconds))
 
-    async def _tick_loop(self) -> None:
+    async def tick_loop(self) -> None:
+        """Tick, then sleep until the earliest timer is due, a booking plans an earlier one
+        (:attr:`timers_moved`) or ``tick_seconds`` passed, whichever comes first.
+
+        The bound follows what no wake announces: a timer another instance or a script wrote,
+        a clock moved forward. With a :class:`ManualClock` (tests) the loop ticks every
+        ``tick_seconds``: its time only moves when a test moves it.
+        """
         while not self.stopping.is_set():
+            self.timers_moved.clear()
+            wait = self.settings.tick_seconds
             try:
                 await self.tick_once()
+                wait = await self.until_next_timer()
             except Exception:
                 log.exception("tick failed; trying again")
-            await self._pause(self.stopping, self.settings.tick_seconds)
+            if self.stopping.is_set():
+                break
+            await self._pause(self.timers_moved, wait)
+
+    async def until_next_timer(self) -> float:
+        """Real seconds the tick loop may sleep: until the earliest task timer, at most
+        ``tick_seconds``, at least :data:`TIMER_FLOOR_SECONDS`."""
+        bound = self.settings.tick_seconds
+        if isinstance(self.clock, ManualClock):
+            return bound
+        async with self.db.read() as session:
+            earliest = await TaskRepository(session).earliest_timer()
+        if earliest is None:
+            return bound
+        # a clock that runs faster than real time (the timer benchmark's) says so in ``speed``
+        speed = float(getattr(self.clock, "speed", 1.0))
+        ahead = (earliest - self.clock.now()).total_seconds() / speed + TIMER_SLACK_SECONDS
+        return min(bound, max(TIMER_FLOOR_SECONDS, ahead))
 
     async def _send_loop(self) -> None:
         while not self.stopping.is_set():
@@ -153,3 +201,4 @@ class Workers:
     async def stop(self) -> None:
         self.stopping.set()
         self.wake.set()
+        self.timers_moved.set()

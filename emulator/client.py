@@ -93,7 +93,10 @@ class EmulatorClient:
         return await self._request("GET", "/config")
 
     async def set_config(self, **settings: Any) -> JSON:
-        """E.g. ``set_config(privacy_mode=False, rate_limits={"group_window": 2.0})``."""
+        """E.g. ``set_config(privacy_mode=False, rate_limits={"group_window": 2.0})``.
+
+        As in Telegram, a new ``privacy_mode`` applies to the groups the bot joins afterwards:
+        remove the bot from a group and add it again for the group to get it."""
         return await self._request("PATCH", "/config", settings)
 
     async def set_rate_limits(self, **limits: Any) -> JSON:

@@ -29,7 +29,11 @@ class EmulatorConfig:
     token: str | None = None
     """When set, every other token is answered 401 Unauthorized."""
     privacy_mode: bool = True
-    """Group privacy: only commands, replies to the bot and mentions reach the bot."""
+    """Group privacy (BotFather's /setprivacy, reported by getMe as the opposite of
+    ``can_read_all_group_messages``): only commands, replies to the bot and mentions reach the
+    bot in a group where it is not an admin. As in Telegram, a change applies to the groups the
+    bot joins afterwards: a group it is already in keeps the setting it joined with until the
+    bot is removed and added again."""
     strict_html: bool = True
     """Reject a bare ``&`` in HTML text (Telegram keeps it as text; this catches missing escapes)."""
     require_start: bool = False

@@ -54,6 +54,10 @@ class Chat:
     username: str | None = None
     members: dict[int, MemberStatus] = field(default_factory=dict)
     bot_status: BotStatus = "member"
+    bot_privacy: bool | None = None
+    """Group privacy in force for the bot here: the setting when it last joined. Telegram applies
+    a /setprivacy change to a group only once the bot is removed and added again ("the bot will
+    need to be re-added to the group for this change to take effect"); None while it is out."""
     next_message_id: int = 1
     last_action: str | None = None
     last_action_at: float | None = None

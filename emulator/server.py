@@ -58,7 +58,8 @@ class EmulatorServer:
     """A Telegram Bot API emulator listening on ``host:port`` (port 0 picks a free port).
 
     ``settings`` are :class:`EmulatorConfig` fields (``privacy_mode=False``,
-    ``rate_limits={"group_window": 2.0}``...); ``clock`` drives rate limits and callback expiry.
+    ``rate_limits={"group_window": 2.0}``...); ``clock`` drives rate limits and callback expiry;
+    ``wall_clock`` is the server's time, the ``date`` of messages (the sandbox gives its own).
     Point aiogram at it with
     ``AiohttpSession(api=TelegramAPIServer.from_base(server.base_url))``; drive it through
     ``/_emu/...`` (see :class:`emulator.client.EmulatorClient`) or directly via ``server.state``.
@@ -71,6 +72,7 @@ class EmulatorServer:
         *,
         config: EmulatorConfig | None = None,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
         **settings: Any,
     ) -> None:
         self.host = host
@@ -78,7 +80,7 @@ class EmulatorServer:
         self.config = config or EmulatorConfig()
         if settings:
             self.config.update(settings)
-        self.state = EmulatorState(self.config, clock)
+        self.state = EmulatorState(self.config, clock, wall_clock)
         self.app = build_app(self.state)
         self._runner: web.AppRunner | None = None
         self._port: int | None = None

@@ -78,10 +78,14 @@ class Stats:
 
 class EmulatorState:
     def __init__(
-        self, config: EmulatorConfig | None = None, clock: Callable[[], float] = time.monotonic
+        self,
+        config: EmulatorConfig | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config or EmulatorConfig()
         self.clock = clock
+        self.wall_clock = wall_clock
         self.events = EventBus()
         self.updates_changed = Notifier()
         self.limiter = RateLimiter(self.config.rate_limits, clock)
@@ -117,7 +121,8 @@ class EmulatorState:
         self.updates_changed.notify()
 
     def now(self) -> int:
-        return int(time.time())
+        """Telegram's server time, the ``date`` of every message and edit (Unix seconds)."""
+        return int(self.wall_clock())
 
     # ----------------------------------------------------------------- bot identity
 
@@ -226,6 +231,7 @@ class EmulatorState:
         if bot_status not in ("member", "administrator", "left", "kicked"):
             raise ControlError(400, "bot_status must be member, administrator, left or kicked")
         chat = self.chats.get(chat_id)
+        created = chat is None
         if chat is None:
             chat = self.chats[chat_id] = Chat(id=chat_id, type=chat_type, title=title)
         chat.type = chat_type
@@ -242,6 +248,7 @@ class EmulatorState:
             chat.members[owner_id] = "creator"
         old_status = chat.bot_status
         chat.bot_status = bot_status
+        self._bot_membership_changed(chat, "left" if created else old_status)
         self.events.publish("chat", chat_id, chat=self.chat_record(chat))
         if announce and old_status != bot_status:
             self._my_chat_member(chat, self._actor(chat), "left", bot_status)
@@ -277,6 +284,7 @@ class EmulatorState:
             raise ControlError(400, "status must be member, administrator, left or kicked")
         old = chat.bot_status
         chat.bot_status = status
+        self._bot_membership_changed(chat, old)
         self.events.publish("chat", chat_id, chat=self.chat_record(chat))
         if old != status:
             actor = None
@@ -284,6 +292,23 @@ class EmulatorState:
                 actor = self.user(by_user_id) if by_user_id is not None else self._actor(chat)
             self._my_chat_member(chat, actor, old, status)
         return chat
+
+    def _bot_membership_changed(self, chat: Chat, old: str) -> None:
+        """Joining fixes the group privacy in force for the bot there (see Chat.bot_privacy)."""
+        was_in = old in ("member", "administrator")
+        is_in = chat.bot_status in ("member", "administrator")
+        if is_in and not was_in:
+            chat.bot_privacy = self.config.privacy_mode
+        elif not is_in:
+            chat.bot_privacy = None
+
+    def bot_reads_all(self, chat: Chat) -> bool:
+        """Whether the bot receives every message of this group (not only what privacy mode
+        lets through): as an admin, or with privacy mode off when it joined."""
+        if chat.bot_status == "administrator":
+            return True
+        privacy = self.config.privacy_mode if chat.bot_privacy is None else chat.bot_privacy
+        return not privacy
 
     def _actor(self, chat: Chat) -> User | None:
         for wanted in ("creator", "administrator", "member"):
@@ -418,6 +443,7 @@ class EmulatorState:
         return {
             **self.chat_api(chat),
             "bot_status": chat.bot_status if chat.is_group else "member",
+            "bot_reads_all": self.bot_reads_all(chat) if chat.is_group else True,
             "members": {str(uid): status for uid, status in chat.members.items()},
             "last_action": chat.last_action,
             "message_count": len(self.messages.get(chat.id, {})),
@@ -827,7 +853,7 @@ class EmulatorState:
             return True
         if chat.bot_status in ("left", "kicked"):
             return False
-        if not self.config.privacy_mode or chat.bot_status == "administrator":
+        if self.bot_reads_all(chat):
             return True
         body = message.text if message.text is not None else message.caption or ""
         entities = message.entities if message.text is not None else message.caption_entities

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
@@ -158,15 +159,24 @@ class Task(Base):
 
     ``status``: planned (waiting for its push time) → open (pushed, awaiting Done) →
     done; ``problem`` is open with a reported problem; ``sent`` is a pushed reminder that
-    needs no confirmation; ``cancelled`` (no longer needed) and ``skipped`` (its moment
-    passed before it could be pushed) are final. ``stage`` counts escalation steps taken
+    needs no confirmation; ``cancelled`` (no longer needed), ``skipped`` (its moment
+    passed before it could be pushed) and ``missed`` (still open when its window closed,
+    ``expires_at``) are final. ``stage`` counts escalation steps taken
     since the push (0 = waiting for the due time, 1 = group reminded, 2.. = chain steps).
     """
 
     __tablename__ = "tasks"
     __table_args__ = (
         UniqueConstraint("booking_id", "template_id", "team_id", "occurrence"),
-        Index("ix_tasks_next_at", "next_at"),
+        # The tick's claim and its sleep read this in order (see TaskRepository.claim_due).
+        # Partial: a year's finished tasks (next_at NULL) are not in it.
+        Index(
+            "ix_tasks_timer",
+            "next_at",
+            "id",
+            sqlite_where=text("next_at IS NOT NULL"),
+            postgresql_where=text("next_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -223,21 +233,55 @@ class TaskMessage(Base):
     purpose: Mapped[str] = mapped_column(String(16))
 
 
+OUTBOX_OPEN = text("status IN ('pending', 'sending')")
+OUTBOX_PENDING_EDIT = text("kind = 'edit' AND status = 'pending'")
+
+
 class OutboxMessage(Base):
-    """A message to send (kind ``send``) or an edit of an earlier row's message (``edit``).
+    """A notice to send (kind ``send``) or an edit of an earlier row's message (``edit``).
+
+    A row records what to show, not the text: the notice kind (``notice``), its parameters
+    (``params``: the ids of its subjects, as JSON) and the reader's ``language``; the sender
+    renders it from the current state when it sends (bot/delivery/outbox.py). ``text``,
+    ``reply_markup`` and ``merge_text`` are what the row showed when it was sent.
 
     ``status``: pending → sending (leased by one sender) → sent | failed; ``merged`` rows were
     sent as part of the row named by ``merged_into_id`` (their ``merge_text`` is their line
-    in it); ``applied`` edits changed a row before it was sent, so they needed no call.
+    in it); ``applied`` edits were overtaken by a send or an edit that showed the card as it
+    was then, so they needed no call; ``dropped`` rows had nothing left to show when their
+    turn came (their subject was gone).
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_pending", "status", "chat_id", "id"),)
+    __table_args__ = (
+        # The sender walks the chats with unfinished rows, and each chat's rows in order,
+        # without reading the rest of the table (see OutboxRepository.open_chats). Partial
+        # indexes only: one on status would be what SQLite, without statistics, picks for
+        # "status = 'pending'", reading every waiting row.
+        Index(
+            "ix_outbox_open",
+            "chat_id",
+            "id",
+            "status",
+            sqlite_where=OUTBOX_OPEN,
+            postgresql_where=OUTBOX_OPEN,
+        ),
+        # Edits waiting for the message they change (OutboxRepository.pending_edits_of).
+        Index(
+            "ix_outbox_pending_edits",
+            "edit_of_id",
+            sqlite_where=OUTBOX_PENDING_EDIT,
+            postgresql_where=OUTBOX_PENDING_EDIT,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
     kind: Mapped[str] = mapped_column(String(8))
-    text: Mapped[str] = mapped_column(Text)
+    notice: Mapped[str | None] = mapped_column(String(32))
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    language: Mapped[str | None] = mapped_column(String(8))
+    text: Mapped[str | None] = mapped_column(Text)
     reply_markup: Mapped[list[Any] | None] = mapped_column(JSON)
     edit_of_id: Mapped[int | None] = mapped_column(Integer)
     mergeable: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -261,7 +305,7 @@ class ProcessedUpdate(Base):
     __tablename__ = "processed_updates"
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    at: Mapped[datetime]
+    at: Mapped[datetime] = mapped_column(index=True)
 
 
 class ChatBinding(Base):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base
@@ -27,29 +27,6 @@ class ClockRun(Base):
     job: Mapped[str] = mapped_column(String(32), primary_key=True)
     period: Mapped[str] = mapped_column(String(32), primary_key=True)
     at: Mapped[datetime]
-
-
-class FileDelivery(Base):
-    """A picture or file to send (the outbox carries text only): ``pending`` → ``sent`` | ``failed``.
-
-    ``kind`` names what to render at sending time (``weekly``) and ``params`` its arguments.
-    """
-
-    __tablename__ = "file_deliveries"
-    __table_args__ = (Index("ix_file_deliveries_pending", "status", "not_before"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    dedupe_key: Mapped[str] = mapped_column(String(128), unique=True)
-    chat_id: Mapped[int] = mapped_column(BigInteger)
-    kind: Mapped[str] = mapped_column(String(16))
-    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(12))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    not_before: Mapped[datetime]
-    lease_until: Mapped[datetime | None]
-    created_at: Mapped[datetime]
-    sent_at: Mapped[datetime | None]
-    error: Mapped[str | None] = mapped_column(Text)
 
 
 class FollowUp(Base):

@@ -33,6 +33,7 @@ from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, Column, Group, Multiselect, Row, Select
 from aiogram_dialog.widgets.text import Format, Multi
 
+from bot.delivery.notices import NoticeDelivery
 from bot.dialogs.draft import (
     CHANGE,
     NEW,
@@ -55,7 +56,6 @@ from bot.dialogs.draft import (
 from bot.dialogs.draft import goto as goto_step
 from bot.dialogs.free_text import FREE, choices_of, free_of, is_free, summary_marks
 from bot.dialogs.widgets import SiteCalendar, Tr, reader_of, today_of
-from bot.notices import NoticeDelivery
 from bot.render.booking import booking_summary
 from bot.render.errors import error_text
 from bot.render.text import Reader, shorten, user_text
@@ -71,6 +71,7 @@ from bot.services.booking import (
     BookingRequest,
     BookingService,
     check_times,
+    offered_start,
     parse_attendees,
 )
 from bot.services.parsing import local_to_utc, parse_date, parse_number, parse_phone, parse_time
@@ -274,7 +275,10 @@ def _first_checks(manager: DialogManager) -> list[str]:
             data.pop("start", None)
         elif start < now + notice:
             refusals.append(
-                error_text(reader, BookingError("too_early", earliest=now + notice, room_class=room_class))
+                error_text(
+                    reader,
+                    BookingError("too_early", earliest=offered_start(now, notice), room_class=room_class),
+                )
             )
             data.pop("start", None)
     start, end = draft_moment(manager, "start"), draft_moment(manager, "end")
@@ -619,7 +623,7 @@ async def _take_start(manager: DialogManager, value: time) -> None:
         raise BookingError("in_past")
     room_class, notice = _least_notice(manager)
     if start < now + notice:
-        raise BookingError("too_early", earliest=now + notice, room_class=room_class)
+        raise BookingError("too_early", earliest=offered_start(now, notice), room_class=room_class)
     previous = data.get("start")
     data["start"] = _hhmm(value)
     if previous != data["start"] and data.get("end") and data["end"] <= data["start"]:
@@ -760,7 +764,7 @@ async def room_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str,
             ).format(
                 room_class=room_class,
                 notice=reader.duration(rule.min_notice_minutes),
-                earliest=reader.moment(now + rule.min_notice),
+                earliest=reader.when(offered_start(now, rule.min_notice)),
             )
         )
     start, end = draft_moment(dialog_manager, "start"), draft_moment(dialog_manager, "end")

@@ -35,10 +35,11 @@ log = logging.getLogger(__name__)
 
 
 def reader_of(manager: DialogManager) -> Reader:
-    """The person's reader for this update: the locale the i18n middleware chose."""
+    """The person's reader for this update: the locale the i18n middleware chose, reading now."""
     data = manager.middleware_data
     i18n: I18n = data["i18n"]
-    return Reader(i18n, i18n.current_locale, data["site"])
+    clock: Clock = data["clock"]
+    return Reader(i18n, i18n.current_locale, data["site"], clock.now())
 
 
 def today_of(manager: DialogManager) -> date:

@@ -1,8 +1,9 @@
 """Every handler module's router, in the order updates should meet them.
 
 Order matters: start (with the gate for unknown people) first; the command and button
-routers next; the booking dialog after every other router (an open dialog takes any
-private message or press that reaches it); fallback last.
+routers next; the answers to the bot's questions that quote no question (bot/handlers/prompts.py)
+after the routers that take a reply quoting one; the booking dialog after every other router
+(an open dialog takes any private message or press that reaches it); fallback last.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ def build_routers() -> list[Router]:
         invites,
         language,
         my,
+        prompts,
         start,
         supervision,
         tasks,
@@ -41,6 +43,7 @@ def build_routers() -> list[Router]:
         bind.router,
         reports_router,  # issue 6
         aftercare_router,  # issue 6
+        prompts.router,  # unquoted answers: after the routers that match a quoted one
         booking_dialog,
         fallback.router,
     ]

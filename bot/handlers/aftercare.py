@@ -1,11 +1,13 @@
 """After the meeting: Item found and Consumables used in the groups, /lost, the fee
 confirmation and the feedback in private.
 
-Typed answers (a description, a quantity, a reason, a score) are replies to the bot's
-ForceReply questions: in groups that is the only way the bot hears them (privacy mode), and
-each question is stored (``prompts``), so the answer is understood after a restart too and
-only the person who was asked can answer it. Button data carries ids only (see
-bot/render/aftercare.py); who may press is checked on every press.
+Typed answers (a description, a quantity, a reason, a score) are asked for by ForceReply
+questions (bot/handlers/prompts.py): the next message of the person asked, in that chat and
+within ten minutes, is the answer, quoted or not. Each question is also stored (``prompts``),
+so a reply quoting it is understood after a restart too, and only the person who was asked
+can answer it (in a group with privacy mode on, such a reply is the only way the bot hears
+the answer). Button data carries ids only (see bot/render/aftercare.py); who may press is
+checked on every press.
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ from typing import Any
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, Filter
-from aiogram.types import CallbackQuery, ForceReply, Message, ReplyParameters
+from aiogram.types import CallbackQuery, Message, ReplyParameters
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.delivery.notices import NoticeDelivery
+from bot.handlers.prompts import Outcome, PendingPrompt, PendingPrompts, takes_answers
+from bot.handlers.prompts import ask as ask_question
 from bot.handlers.replies import (
     answer_quietly,
     carries_no_words,
@@ -31,7 +36,6 @@ from bot.handlers.replies import (
     show,
     text_needed,
 )
-from bot.notices import NoticeDelivery
 from bot.render.aftercare import (
     LOST_PAGE,
     catalogue_view,
@@ -80,6 +84,7 @@ async def _ask(
     bot: Bot,
     db: Database,
     service: AftercareService,
+    prompts: PendingPrompts,
     *,
     chat_id: int,
     user_id: int,
@@ -89,13 +94,17 @@ async def _ask(
     extra: dict[str, Any] | None = None,
     reply_to: int | None = None,
 ) -> None:
-    """Ask with ForceReply and remember the question, so the reply can be matched to it."""
-    parameters = ReplyParameters(message_id=reply_to, allow_sending_without_reply=True) if reply_to else None
-    sent = await bot.send_message(
-        chat_id,
-        text,
-        reply_markup=ForceReply(force_reply=True, selective=True),
-        reply_parameters=parameters,
+    """Ask with ForceReply and remember the question (the person's pending prompt, and in the
+    database for a reply quoting it), so the answer can be matched to it."""
+    sent = await ask_question(
+        bot,
+        prompts,
+        chat_id=chat_id,
+        user_id=user_id,
+        text=text,
+        topic=kind,
+        subject={"ref_id": ref_id},
+        reply_to=reply_to,
     )
     async with db.transaction() as session:
         await service.ask(
@@ -114,6 +123,7 @@ async def _ask_presser(
     bot: Bot,
     db: Database,
     service: AftercareService,
+    prompts: PendingPrompts,
     hint: str | None,
     *,
     text: str,
@@ -127,6 +137,7 @@ async def _ask_presser(
         bot,
         db,
         service,
+        prompts,
         chat_id=_chat_of(callback),
         user_id=callback.from_user.id,
         text=text,
@@ -163,6 +174,7 @@ async def _answer_refused(
     bot: Bot,
     db: Database,
     service: AftercareService,
+    prompts: PendingPrompts,
     error: AftercareError,
     question: str | None,
 ) -> None:
@@ -175,7 +187,7 @@ async def _answer_refused(
             await service.answered(session, prompt.chat_id, prompt.message_id)
         await message.reply(why)
     else:
-        await _reask(message, prompt, read, bot, db, service, why + "\n" + question)
+        await _reask(message, prompt, read, bot, db, service, prompts, why + "\n" + question)
 
 
 def typed(message: Message) -> str | None:
@@ -209,6 +221,7 @@ async def item_found_pressed(
     clock: Clock,
     i18n: I18n,
     db: Database,
+    prompts: PendingPrompts,
 ) -> None:
     read = reader(i18n, site)
     service = _service(site, clock)
@@ -231,6 +244,7 @@ async def item_found_pressed(
         bot,
         db,
         service,
+        prompts,
         _("Reply to my question with the description."),
         text=_found_question(
             read, callback.from_user.id, callback.from_user.first_name, read.room_name(meeting.room_id)
@@ -248,6 +262,7 @@ async def _lost_item_answer(
     bot: Bot,
     db: Database,
     service: AftercareService,
+    prompts: PendingPrompts,
     delivery: NoticeDelivery,
 ) -> None:
     description = typed(message)
@@ -264,7 +279,9 @@ async def _lost_item_answer(
                 + "\n"
                 + _("📝 {name}, reply to this message with a description of the item.")
             )
-        await _reask(message, prompt, read, bot, db, service, text, extra={**prompt.extra, "photo": photo})
+        await _reask(
+            message, prompt, read, bot, db, service, prompts, text, extra={**prompt.extra, "photo": photo}
+        )
         return
     try:
         async with db.transaction() as session:
@@ -291,6 +308,7 @@ async def _reask(
     bot: Bot,
     db: Database,
     service: AftercareService,
+    prompts: PendingPrompts,
     text: str,
     extra: dict[str, Any] | None = None,
 ) -> None:
@@ -302,6 +320,7 @@ async def _reask(
         bot,
         db,
         service,
+        prompts,
         chat_id=prompt.chat_id,
         user_id=prompt.user_id,
         text=text.replace("{name}", _mention(prompt.user_id, name)),
@@ -325,6 +344,7 @@ async def consumables_pressed(
     i18n: I18n,
     db: Database,
     delivery: NoticeDelivery,
+    prompts: PendingPrompts,
 ) -> None:
     read = reader(i18n, site)
     service = _service(site, clock)
@@ -375,6 +395,7 @@ async def consumables_pressed(
             bot,
             db,
             service,
+            prompts,
             _("Reply to my question with the quantity."),
             text=_("📝 {name}: how many {unit} of {item} did the meeting use? Reply with a number.").format(
                 name=_mention(callback.from_user.id, callback.from_user.first_name),
@@ -407,6 +428,7 @@ async def _quantity_answer(
     bot: Bot,
     db: Database,
     service: AftercareService,
+    prompts: PendingPrompts,
 ) -> None:
     consumable_id = str(prompt.extra.get("consumable_id", ""))
     try:
@@ -423,7 +445,7 @@ async def _quantity_answer(
             consumable = read.site.consumable(consumable_id)
             item = escape(consumable.name.get(read.language)) if consumable else ""
             question = _("📝 {name}: how many of {item}? Reply with a whole number.").replace("{item}", item)
-        await _answer_refused(message, prompt, read, bot, db, service, error, question)
+        await _answer_refused(message, prompt, read, bot, db, service, prompts, error, question)
         return
     assert meeting is not None
     text, keyboard = catalogue_view(read, meeting, lines, 0, sent=False)
@@ -462,6 +484,7 @@ async def lost_pressed(
     clock: Clock,
     i18n: I18n,
     db: Database,
+    prompts: PendingPrompts,
 ) -> None:
     read = reader(i18n, site)
     service = _service(site, clock)
@@ -506,6 +529,7 @@ async def lost_pressed(
         bot,
         db,
         service,
+        prompts,
         _("Reply to my question with the receiver's name."),
         text=_("📝 {name}: who received item #{number}? Reply with their name (and unit).").format(
             name=_mention(callback.from_user.id, callback.from_user.first_name), number=item.id
@@ -516,7 +540,13 @@ async def lost_pressed(
 
 
 async def _handover_answer(
-    message: Message, prompt: PromptView, read: Reader, bot: Bot, db: Database, service: AftercareService
+    message: Message,
+    prompt: PromptView,
+    read: Reader,
+    bot: Bot,
+    db: Database,
+    service: AftercareService,
+    prompts: PendingPrompts,
 ) -> None:
     try:
         async with db.transaction() as session:
@@ -531,6 +561,7 @@ async def _handover_answer(
             bot,
             db,
             service,
+            prompts,
             error,
             question if error.code == "handover_no_name" else None,
         )
@@ -555,6 +586,7 @@ async def fee_pressed(
     i18n: I18n,
     db: Database,
     delivery: NoticeDelivery,
+    prompts: PendingPrompts,
 ) -> None:
     read = reader(i18n, site)
     service = _service(site, clock)
@@ -583,6 +615,7 @@ async def fee_pressed(
         bot,
         db,
         service,
+        prompts,
         _("Reply to my question with the reason."),
         text=_(
             "📝 Why do you dispute fee confirmation #{number}? Reply to this message with the reason."
@@ -600,6 +633,7 @@ async def _dispute_answer(
     bot: Bot,
     db: Database,
     service: AftercareService,
+    prompts: PendingPrompts,
     delivery: NoticeDelivery,
 ) -> None:
     try:
@@ -619,6 +653,7 @@ async def _dispute_answer(
             bot,
             db,
             service,
+            prompts,
             error,
             question if error.code == "dispute_no_reason" else None,
         )
@@ -648,6 +683,7 @@ async def feedback_pressed(
     i18n: I18n,
     db: Database,
     delivery: NoticeDelivery,
+    prompts: PendingPrompts,
 ) -> None:
     read = reader(i18n, site)
     service = _service(site, clock)
@@ -699,6 +735,7 @@ async def feedback_pressed(
         bot,
         db,
         service,
+        prompts,
         None,
         text=text,
         kind=kind,
@@ -714,6 +751,7 @@ async def _feedback_answer(
     bot: Bot,
     db: Database,
     service: AftercareService,
+    prompts: PendingPrompts,
     delivery: NoticeDelivery,
 ) -> None:
     try:
@@ -732,7 +770,9 @@ async def _feedback_answer(
             else _("📝 Reply to this message with your comment.")
         )
         retry = error.code in ("score_not_number", "digits_only", "score_out_of_range", "comment_empty")
-        await _answer_refused(message, prompt, read, bot, db, service, error, question if retry else None)
+        await _answer_refused(
+            message, prompt, read, bot, db, service, prompts, error, question if retry else None
+        )
         return
     original = prompt.extra.get("message_id")
     if original:
@@ -765,6 +805,29 @@ class PromptReply(Filter):
         return {"prompt": prompt}
 
 
+async def _answer(
+    message: Message,
+    prompt: PromptView,
+    read: Reader,
+    bot: Bot,
+    db: Database,
+    service: AftercareService,
+    prompts: PendingPrompts,
+    delivery: NoticeDelivery,
+) -> None:
+    """``message`` answers ``prompt`` (asked to its author)."""
+    if prompt.kind == LOST_ITEM:
+        await _lost_item_answer(message, prompt, read, bot, db, service, prompts, delivery)
+    elif prompt.kind == QUANTITY:
+        await _quantity_answer(message, prompt, read, bot, db, service, prompts)
+    elif prompt.kind == HANDOVER:
+        await _handover_answer(message, prompt, read, bot, db, service, prompts)
+    elif prompt.kind == DISPUTE:
+        await _dispute_answer(message, prompt, read, bot, db, service, prompts, delivery)
+    elif prompt.kind in (SCORE, COMMENT):
+        await _feedback_answer(message, prompt, read, bot, db, service, prompts, delivery)
+
+
 @router.message(PromptReply())
 async def prompt_answered(
     message: Message,
@@ -775,21 +838,36 @@ async def prompt_answered(
     i18n: I18n,
     db: Database,
     delivery: NoticeDelivery,
+    prompts: PendingPrompts,
 ) -> None:
-    read = reader(i18n, site)
-    service = _service(site, clock)
+    """A reply quoting one of the questions (a pending prompt or an older one)."""
     if message.from_user is None or message.from_user.id != prompt.user_id:
         await message.reply(
             _("This question was asked to someone else: press the button yourself to answer.")
         )
         return
-    if prompt.kind == LOST_ITEM:
-        await _lost_item_answer(message, prompt, read, bot, db, service, delivery)
-    elif prompt.kind == QUANTITY:
-        await _quantity_answer(message, prompt, read, bot, db, service)
-    elif prompt.kind == HANDOVER:
-        await _handover_answer(message, prompt, read, bot, db, service)
-    elif prompt.kind == DISPUTE:
-        await _dispute_answer(message, prompt, read, bot, db, service, delivery)
-    elif prompt.kind in (SCORE, COMMENT):
-        await _feedback_answer(message, prompt, read, bot, db, service, delivery)
+    await _answer(message, prompt, reader(i18n, site), bot, db, _service(site, clock), prompts, delivery)
+    # answered, or asked again as a new question (then the newer one is the pending prompt)
+    await prompts.forget(message.chat.id, message.from_user.id, prompt.message_id)
+
+
+@takes_answers(LOST_ITEM, QUANTITY, HANDOVER, DISPUTE, SCORE, COMMENT)
+async def take_typed_answer(
+    message: Message,
+    pending_prompt: PendingPrompt,
+    bot: Bot,
+    site: SiteConfig,
+    clock: Clock,
+    i18n: I18n,
+    db: Database,
+    delivery: NoticeDelivery,
+    prompts: PendingPrompts,
+) -> Outcome:
+    """The next message of the person asked, not quoting the question: the answer all the same."""
+    service = _service(site, clock)
+    async with db.transaction() as session:
+        prompt = await service.prompt(session, message.chat.id, pending_prompt.question_id)
+    if prompt is None or message.from_user is None or message.from_user.id != prompt.user_id:
+        return Outcome.GONE  # answered meanwhile by quoting it, or forgotten
+    await _answer(message, prompt, reader(i18n, site), bot, db, service, prompts, delivery)
+    return Outcome.ANSWERED

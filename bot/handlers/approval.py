@@ -17,8 +17,8 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.delivery.notices import NoticeDelivery
 from bot.handlers.replies import answer_quietly, drop_buttons, reader, refuse_button, show
-from bot.notices import NoticeDelivery
 from bot.render.booking import approval_request_text
 from bot.render.errors import error_text
 from bot.render.text import Reader, user_text
@@ -176,7 +176,13 @@ async def reject_reason(
     except BookingError as error:
         await message.answer(error_text(read, error))
         return
-    await message.answer(_("Booking #{number} is rejected. The requester is told.").format(number=booking_id))
+    if outcome.booking.status == BookingStatus.confirmed:  # a change rejected: the booking stands as before
+        done = _(
+            "The change of booking #{number} is rejected; the booking stays as before. The requester is told."
+        )
+    else:
+        done = _("Booking #{number} is rejected. The requester is told.")
+    await message.answer(done.format(number=booking_id))
     chat_id, message_id = data.get("request_chat_id"), data.get("request_message_id")
     if chat_id is not None and message_id is not None:
         footer = _("❌ Rejected by {person}. Reason: {reason}").format(

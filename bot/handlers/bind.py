@@ -1,9 +1,13 @@
 """/bind <team> in a group: the group becomes that team's group (an admin of the site only).
 
 The bot checks what it can do there: send messages (it must be a member, not restricted),
-and whether it reads every message (``can_read_all_group_messages``). With privacy mode on it
-still receives commands, replies to its own messages and button presses, which is all the
-tasks need: a problem's reason is typed as a reply to its question (ForceReply).
+and whether it sees every message, which lets people answer its questions (a problem's reason,
+an item found, a quantity…) with a plain message instead of a reply quoting the question
+(bot/handlers/prompts.py). Telegram shows a bot every group message when the bot is an admin
+of the group, or when its privacy mode is off (``can_read_all_group_messages`` in getMe) —
+the latter only in groups the bot joined after it was turned off. With privacy mode on it
+still receives commands, replies to its own messages and button presses: a quoted reply
+(which ForceReply invites) stays the way in, and /bind says plainly what to change.
 """
 
 from __future__ import annotations
@@ -74,11 +78,28 @@ async def bind(
             lines.append(
                 _("⚠️ I cannot send messages in this group: make me a member allowed to write, or an admin.")
             )
-        if not me.can_read_all_group_messages:
-            lines.append(
-                _(
-                    "ℹ️ Privacy mode is on: here I see only commands, replies to my messages and button "
-                    "presses. That is enough: a problem's reason is typed as a reply to my question."
-                )
-            )
+        lines.append(_what_i_see(member.status, me.can_read_all_group_messages, me.username))
     await message.answer("\n".join(lines))
+
+
+def _what_i_see(status: str, reads_all: bool | None, username: str | None) -> str:
+    """Whether people can answer the bot's questions here without quoting them, and if not,
+    what to change."""
+    if status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.CREATOR):
+        return _(
+            "✅ I am an admin of this group, so I see every message: an answer to my question (a "
+            "problem's reason, an item found, a quantity…) can simply be sent as the next message."
+        )
+    if reads_all:
+        return _(
+            "✅ Privacy mode is off, so I see every message: an answer to my question can simply be "
+            "sent as the next message. If it was turned off after I was added to this group, remove "
+            "me and add me again (or make me an admin): Telegram applies the change only then."
+        )
+    return _(
+        "⚠️ Privacy mode is on: here I see only commands, replies to my messages and button presses, "
+        "so an answer to my question (a problem's reason, an item found, a quantity…) reaches me "
+        "only as a reply quoting the question. To let people simply send it, make me an admin of "
+        "this group, or in @BotFather send /setprivacy, choose @{bot} and Disable, then remove me "
+        "from this group and add me again (Telegram applies the change only then)."
+    ).format(bot=escape(username or ""))

@@ -13,8 +13,8 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.delivery.notices import NoticeDelivery
 from bot.handlers.replies import answer_quietly, drop_buttons, markup, reader, show
-from bot.notices import NoticeDelivery
 from bot.render.membership import (
     MoveDecisionData,
     RevokeInviteData,

@@ -8,9 +8,9 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.delivery.notices import Keyboard
 from bot.handlers.replies import answer_quietly, markup, refuse_button, show
 from bot.i18n import SUPPORTED
-from bot.notices import Keyboard
 from bot.services.people import PeopleService, PersonContext
 from storage.database import Database
 

@@ -13,9 +13,9 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, StartMode
 
+from bot.delivery.notices import Keyboard, NoticeDelivery
 from bot.dialogs.draft import CHANGE, BookingSG
 from bot.handlers.replies import answer_quietly, markup, reader, refuse_button, show
-from bot.notices import Keyboard, NoticeDelivery
 from bot.render.booking import booking_heading, booking_line, booking_summary
 from bot.render.errors import error_text
 from bot.render.text import Reader, fit_message

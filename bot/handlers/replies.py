@@ -10,7 +10,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.notices import Keyboard
+from bot.delivery.notices import Keyboard
 from bot.render.text import Reader
 from bot.site import SiteConfig
 

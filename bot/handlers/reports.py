@@ -9,7 +9,7 @@ who are not registered, and a file is forwarded at will).
   17:00 digest). Long digests are shown one part at a time with ‹ › buttons (``dg:m:<page>``,
   ``dg:t:<team>:<page>``).
 * ``/week [2026-W49 | 2026-12-03]``: supervisors, managers and admins; the chart and the
-  spreadsheet are sent straight away (not through the text outbox).
+  spreadsheet are queued in the outbox like the Friday briefing (bot/render/weekly.py).
 * ``/ics <room>``: anyone registered; without a room, the rooms as buttons (``ics:<room>``).
 
 What each of them shows of a meeting is :func:`bot.services.visibility.meeting_view`'s to
@@ -27,12 +27,12 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.delivery.notices import Keyboard, NoticeDelivery
 from bot.handlers.replies import answer_quietly, ask_in_private, markup, private_only, reader, show
-from bot.jobs.weekly import send_briefing, week_figures
-from bot.notices import Keyboard
 from bot.render.calendar import calendar_wording
 from bot.render.digest import meetings_digest, page_of, pager, team_digest, two_a_row
 from bot.render.text import Reader
+from bot.render.weekly import briefing_notices
 from bot.services.calendar import CalendarService, find_room
 from bot.services.clock import Clock
 from bot.services.digest import DIGEST_ROLES, DigestService, covered_days, local_today
@@ -72,9 +72,9 @@ async def _digest_pages(
     days = covered_days(site, local_today(site, clock.now()))
     async with db.transaction() as session:
         if scope == "m":
-            return meetings_digest(read, await service.meetings(session, days), audience)
+            return meetings_digest(read.at(clock.now()), await service.meetings(session, days), audience)
         assert team_id is not None
-        return team_digest(read, team_id, await service.team_tasks(session, team_id, days))
+        return team_digest(read.at(clock.now()), team_id, await service.team_tasks(session, team_id, days))
 
 
 def _page(pages: list[str], read: Reader, prefix: str, page: int) -> tuple[str, Keyboard]:
@@ -161,16 +161,14 @@ async def week(
     message: Message,
     command: CommandObject,
     person: PersonContext,
-    bot: Bot,
     site: SiteConfig,
     clock: Clock,
-    i18n: I18n,
     db: Database,
+    delivery: NoticeDelivery,
 ) -> None:
     if not _private(message):
         await ask_in_private(message)
         return
-    read = reader(i18n, site)
     if not person.has(*WEEK_ROLES):
         await message.answer(_("The weekly briefing is for the supervisor and the manager."))
         return
@@ -184,8 +182,9 @@ async def week(
         )
         return
     await message.answer(_("📊 Preparing the weekly briefing {week} …").format(week=chosen.label))
-    figures = await week_figures(db, site, clock, chosen)
-    await send_briefing(bot, message.chat.id, read, figures)
+    # the chart and the spreadsheet are drawn and sent by the sender, paced like any message
+    async with db.transaction() as session:
+        await delivery.deliver(session, briefing_notices(message.chat.id, chosen.label))
 
 
 # ---------------------------------------------------------------------------- /ics

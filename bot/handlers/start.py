@@ -15,8 +15,8 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.delivery.notices import NoticeDelivery
 from bot.handlers.replies import answer_quietly, reader
-from bot.notices import NoticeDelivery
 from bot.render.text import Reader
 from bot.services.membership import JoinResult, JoinStatus, MembershipService
 from bot.services.people import PersonContext

@@ -48,7 +48,7 @@ async def today(
         return
     views = TaskViews(site, clock)
     day = views.today()
-    read = reader(i18n, site)
+    read = reader(i18n, site).at(clock.now())
     async with db.transaction() as session:
         meetings = await views.day(session, day)
         texts = await meetings_text(
@@ -56,7 +56,6 @@ async def today(
             session,
             _("📅 <b>Today, {day}</b>: {count} meeting(s)").format(day=read.day(day), count=len(meetings)),
             meetings,
-            today=day,
             audience=audience_of_person(person),
             empty=_("No meetings today."),
         )
@@ -74,7 +73,7 @@ async def overdue(
         await message.answer(_("/overdue is for the supervisor, the manager and the dispatchers."))
         return
     views = TaskViews(site, clock)
-    read = reader(i18n, site)
+    read = reader(i18n, site).at(clock.now())
     async with db.transaction() as session:
         meetings = await views.overdue(session)
         count = sum(len(m.tasks) for m in meetings)
@@ -83,7 +82,6 @@ async def overdue(
             session,
             _("⏰ <b>Late now</b>: {count} task(s)").format(count=count),
             meetings,
-            today=views.today(),
             audience=audience_of_person(person),
             empty=_("Nothing is late. 👍"),
         )
@@ -95,7 +93,7 @@ async def my_tasks(
     message: Message, person: PersonContext, db: Database, site: SiteConfig, clock: Clock, i18n: I18n
 ) -> None:
     views = TaskViews(site, clock)
-    read = reader(i18n, site)
+    read = reader(i18n, site).at(clock.now())
     in_group = message.chat.type != "private"
     async with db.transaction() as session:
         if in_group:
@@ -121,7 +119,6 @@ async def my_tasks(
             session,
             _("📋 <b>Open and coming tasks</b> — {teams}").format(teams=names),
             meetings,
-            today=views.today(),
             # a group is read as staff, whoever typed the command (docs/product.md §2)
             audience=Audience.group() if in_group else audience_of_person(person),
             with_team=len(teams) > 1,

@@ -5,10 +5,11 @@ is decided by the service from the site file, and a refused press changes nothin
 press is answered as soon as the (short) transaction is over; the messages showing the task
 are re-rendered through the outbox.
 
-A problem's reason: preset reasons as buttons, or free text typed as a reply to the bot's
-question (ForceReply), which reaches the bot even with privacy mode on. A photo (or file)
-is taken when its caption says what is wrong; without words, the person is told to write it
-and the question stays open.
+A problem's reason: preset reasons as buttons, or free text asked for by a question
+(bot/handlers/prompts.py): the presser's next message in the group is the reason, quoted or
+not — a reply quoting the question reaches the bot even with privacy mode on, a plain message
+when the bot may read the group. A photo (or file) is taken when its caption says what is
+wrong; without words, the person is told to write it and the question stays open.
 """
 
 from __future__ import annotations
@@ -21,20 +22,27 @@ from aiogram import Bot, F, Router
 from aiogram.enums import ContentType
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Filter
-from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, ForceReply, Message, ReplyParameters
+from aiogram.types import CallbackQuery, Message, ReplyParameters
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.delivery.notices import Keyboard, NoticeDelivery
+from bot.delivery.queue import queue
+from bot.handlers.prompts import Outcome, PendingPrompt, PendingPrompts, ask, takes_answers
 from bot.handlers.replies import answer_quietly, markup, reader, refuse_button, text_needed
-from bot.notices import Keyboard, NoticeDelivery
-from bot.outgoing import queue
 from bot.render.digest import two_a_row
-from bot.render.tasks import escalation_callback, mention, reason_text, supervisor_buttons, task_callback
+from bot.render.tasks import (
+    escalation_callback,
+    meeting_alert_buttons,
+    mention,
+    reason_text,
+    supervisor_buttons,
+    task_callback,
+)
 from bot.services.clock import Clock
-from bot.services.dispatch import supervises
+from bot.services.dispatch import Outgoing, supervises
+from bot.services.meeting_alerts import meeting_alert_role, meeting_alert_tasks
 from bot.services.people import shown_name
 from bot.services.strict import clean_text, parse_id
 from bot.services.tasks import MAX_REASON, PRESET_REASONS, ActionResult, TaskActions
@@ -49,8 +57,11 @@ router = Router(name=__name__)
 # The ids are read by parse_id (ASCII digits only): data the bot never wrote is refused there.
 TASK_PRESS = re.compile(r"^t:([^:]{1,16}):(d|p|o|r:([a-z]{1,16}))$")
 SUPERVISOR_PRESS = re.compile(r"^e:([^:]{1,16}):(a|d|r|b|m:([^:]{1,16}))$")
+MEETING_PRESS = re.compile(r"^g:([^:]{1,16}):([a-z]{1,16}):a$")
 REASON_PROMPT = re.compile(r"#([0-9]{1,12})")
 PROMPT_MARK = "✍️"
+PROBLEM_REASON = "problem_reason"
+"""The topic of the "what is wrong?" question (bot/handlers/prompts.py)."""
 # What may come instead of a typed reason: taken when its caption says what is wrong.
 MEDIA = frozenset(
     {
@@ -64,10 +75,6 @@ MEDIA = frozenset(
         ContentType.STICKER,
     }
 )
-
-
-class ProblemReason(StatesGroup):
-    typing = State()
 
 
 def _answer_text(result: ActionResult) -> str:
@@ -158,7 +165,7 @@ async def task_press(
     i18n: I18n,
     delivery: NoticeDelivery,
     workers: Workers,
-    state: FSMContext,
+    prompts: PendingPrompts,
 ) -> None:
     task_id, action = parse_id(match.group(1)), match.group(2)
     if task_id is None:
@@ -180,7 +187,7 @@ async def task_press(
             await _ask_reason(callback, task_id)
         else:
             await answer_quietly(callback, _("Type the reason as a reply to my question."))
-            await _ask_free_text(callback, task_id, state)
+            await _ask_free_text(callback, task_id, prompts)
         return
     reason = match.group(3)
     if reason not in PRESET_REASONS:
@@ -211,20 +218,23 @@ async def _ask_reason(callback: CallbackQuery, task_id: int) -> None:
         await callback.bot.send_message(message.chat.id, text, reply_markup=markup(_reason_keyboard(task_id)))
 
 
-async def _ask_free_text(callback: CallbackQuery, task_id: int, state: FSMContext) -> None:
+async def _ask_free_text(callback: CallbackQuery, task_id: int, prompts: PendingPrompts) -> None:
     message = callback.message
     if not isinstance(message, Message) or callback.bot is None:
         return
     name = mention(callback.from_user.id, _escape_name(callback.from_user.first_name))
-    prompt = await callback.bot.send_message(
-        message.chat.id,
-        _("{mark} {name}, reply to this message with what is wrong with task #{number}.").format(
+    await ask(
+        callback.bot,
+        prompts,
+        chat_id=message.chat.id,
+        user_id=callback.from_user.id,
+        text=_("{mark} {name}, reply to this message with what is wrong with task #{number}.").format(
             mark=PROMPT_MARK, name=name, number=task_id
         ),
-        reply_markup=ForceReply(force_reply=True, selective=True, input_field_placeholder=_("The problem …")),
+        topic=PROBLEM_REASON,
+        subject={"task_id": task_id, "choices_id": message.message_id},
+        placeholder=_("The problem …"),
     )
-    await state.set_state(ProblemReason.typing)
-    await state.update_data(task_id=task_id, prompt_id=prompt.message_id, choices_id=message.message_id)
 
 
 def _escape_name(name: str | None) -> str:
@@ -256,7 +266,8 @@ async def _close_prompt(callback: CallbackQuery, task_id: int, reason: str) -> N
 
 
 class ReplyToReasonPrompt(Filter):
-    """A reply to the bot's "type the reason" question (also after a restart lost the state)."""
+    """A reply quoting the bot's "what is wrong?" question (also after a restart, or once it is
+    no longer the person's pending prompt)."""
 
     async def __call__(self, message: Message, bot: Bot) -> bool | dict[str, int]:
         replied = message.reply_to_message
@@ -268,17 +279,6 @@ class ReplyToReasonPrompt(Filter):
             return False
         task_id = parse_id(found.group(1))
         return False if task_id is None else {"prompt_task_id": task_id}
-
-
-class AnswersReasonPrompt(Filter):
-    """While a reason is awaited: a message that does not answer another of the bot's
-    questions (an after-care question asked in the same group, say)."""
-
-    async def __call__(self, message: Message, bot: Bot, state: FSMContext) -> bool:
-        replied = message.reply_to_message
-        if replied is None or replied.from_user is None or replied.from_user.id != bot.id:
-            return True
-        return replied.message_id == (await state.get_data()).get("prompt_id")
 
 
 async def _record_reason(
@@ -320,37 +320,38 @@ async def _record_reason(
     return True
 
 
-@router.message(
-    ProblemReason.typing, F.text | F.content_type.in_(MEDIA), ~F.text.startswith("/"), AnswersReasonPrompt()
-)
-async def reason_typed(
+async def _drop_choices(message: Message, choices_id: object) -> None:
+    """The reason is in: the preset-reason buttons it was chosen instead of go."""
+    choices = parse_id(str(choices_id)) if choices_id is not None else None
+    if message.bot is not None and choices is not None:
+        with contextlib.suppress(TelegramAPIError):
+            await message.bot.edit_message_reply_markup(
+                chat_id=message.chat.id, message_id=choices, reply_markup=None
+            )
+
+
+@takes_answers(PROBLEM_REASON)
+async def take_reason(
     message: Message,
-    state: FSMContext,
+    pending_prompt: PendingPrompt,
     db: Database,
     site: SiteConfig,
     clock: Clock,
     i18n: I18n,
     delivery: NoticeDelivery,
     workers: Workers,
-) -> None:
-    data = await state.get_data()
-    task_id = int(data.get("task_id") or 0)
-    if not task_id:
-        await state.clear()
-        return
+) -> Outcome:
+    """The presser's next message after "Other": the reason, quoted or not."""
+    task_id = parse_id(str(pending_prompt.subject.get("task_id", "")))
+    if task_id is None:
+        return Outcome.GONE
     if not await _record_reason(message, task_id, db, site, clock, i18n, delivery, workers):
-        return  # still waiting for the reason
-    await state.clear()
-    if message.bot is not None and data.get("choices_id"):
-        with contextlib.suppress(TelegramAPIError):
-            await message.bot.edit_message_reply_markup(
-                chat_id=message.chat.id, message_id=int(data["choices_id"]), reply_markup=None
-            )
+        return Outcome.WAITING  # still waiting for the reason
+    await _drop_choices(message, pending_prompt.subject.get("choices_id"))
+    return Outcome.ANSWERED
 
 
-@router.message(
-    F.chat.type.in_({"group", "supergroup"}), F.text | F.content_type.in_(MEDIA), ReplyToReasonPrompt()
-)
+@router.message(F.text | F.content_type.in_(MEDIA), ~F.text.startswith("/"), ReplyToReasonPrompt())
 async def reason_replied(
     message: Message,
     prompt_task_id: int,
@@ -360,8 +361,17 @@ async def reason_replied(
     i18n: I18n,
     delivery: NoticeDelivery,
     workers: Workers,
+    prompts: PendingPrompts,
 ) -> None:
-    await _record_reason(message, prompt_task_id, db, site, clock, i18n, delivery, workers)
+    if not await _record_reason(message, prompt_task_id, db, site, clock, i18n, delivery, workers):
+        return
+    replied, user = message.reply_to_message, message.from_user
+    if replied is None or user is None:
+        return
+    pending = await prompts.pending(message.chat.id, user.id)
+    if pending is not None and pending.question_id == replied.message_id:  # answered, by quoting it
+        await _drop_choices(message, pending.subject.get("choices_id"))
+        await prompts.forget(message.chat.id, user.id, replied.message_id)
 
 
 # ---------------------------------------------------------------------------- the supervisor's buttons
@@ -430,8 +440,58 @@ async def _picker(
             ]
             keyboard.append([{"text": _("« Back"), "callback_data": escalation_callback(task_id, "b")}])
         else:
-            keyboard = supervisor_buttons(reader(i18n, site), task)
+            # back to the buttons of the message pressed: a meeting's escalation has a row per task
+            role = await meeting_alert_role(session, task.id, callback.from_user.id)
+            if role is not None:
+                tasks = await meeting_alert_tasks(session, callback.from_user.id, role, task.booking_id)
+                keyboard = meeting_alert_buttons(reader(i18n, site), task.booking_id, role, tasks)
+            else:
+                keyboard = supervisor_buttons(reader(i18n, site), task)
     await answer_quietly(callback, _("Who should do it?") if open_it else None)
     if isinstance(message, Message):
         with contextlib.suppress(TelegramAPIError):
             await message.edit_reply_markup(reply_markup=markup(keyboard))
+
+
+@router.callback_query(F.data.regexp(MEETING_PRESS).as_("match"))
+async def acknowledge_meeting(
+    callback: CallbackQuery,
+    match: re.Match[str],
+    db: Database,
+    site: SiteConfig,
+    clock: Clock,
+    delivery: NoticeDelivery,
+    workers: Workers,
+) -> None:
+    """ "Acknowledge all" on a meeting's escalation: each of its open tasks, as one press each."""
+    booking_id, role = parse_id(match.group(1)), match.group(2)
+    if booking_id is None:
+        await refuse_button(callback)
+        return
+    user = callback.from_user
+    if not supervises(site, user.id):
+        await answer_quietly(callback, _("Only the supervisor or the manager can do this."))
+        return
+    actions = TaskActions(site, clock)
+    acknowledged = 0
+    outgoing: list[Outgoing] = []
+    async with db.transaction() as session:
+        for task in await meeting_alert_tasks(session, user.id, role, booking_id):
+            if task.status not in ("open", "problem") or task.acknowledged_by_id is not None:
+                continue
+            result = await actions.acknowledge(session, task.id, user.id)
+            if result.code == "acknowledged":
+                acknowledged += 1
+                outgoing += result.outgoing
+        await queue(session, delivery, outgoing)
+    if outgoing:
+        workers.wake.set()
+    if acknowledged:
+        await answer_quietly(
+            callback,
+            _("👌 Acknowledged {count}: no further escalation; the tasks stay open.").format(
+                count=acknowledged
+            ),
+        )
+    else:
+        await answer_quietly(callback, _("This task is no longer open."))

@@ -9,12 +9,16 @@ sandbox) is followed at the next call.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.clock import ManualClock
+from bot.site import SiteConfig
+from storage.repositories.aftercare import AftercareRepository
 
 if TYPE_CHECKING:
     from bot.workers import Workers
@@ -23,6 +27,11 @@ log = logging.getLogger(__name__)
 
 AFTERCARE_SECONDS = 15.0
 DIGEST_SECONDS = 30.0
+RETENTION_SECONDS = 3600.0
+RETENTION_FIRST_AFTER = timedelta(minutes=5)
+"""The clean-up leaves the first minutes after a start to a restart's catch-up."""
+MAX_DAYS_AHEAD = 370
+"""How far :func:`next_clock_job_at` looks for a digest or weekly day (a year and a bit)."""
 
 
 async def run_clock_jobs(workers: Workers) -> int:
@@ -34,8 +43,40 @@ async def run_clock_jobs(workers: Workers) -> int:
     return await run_aftercare(workers) + await run_digest(workers) + await run_weekly(workers)
 
 
+async def next_clock_job_at(session: AsyncSession, site: SiteConfig, after: datetime) -> datetime | None:
+    """The first moment after ``after`` at which a clock job has something to do: the digest's
+    time on a working day, the weekly briefing's, a meeting's end (its after-care).
+
+    The scheduler calls the jobs every few real seconds, which is enough for a clock that
+    runs; a clock that jumps (the sandbox) runs them at these moments instead, so what they
+    send carries its own time and does not come a few seconds after the jump."""
+    moments = [
+        _next_daily(site, after, site.digest.hour_minute, site.digest.is_working_day),
+        _next_daily(
+            site, after, site.weekly.hour_minute, lambda day: day.isoweekday() == site.weekly.weekday
+        ),
+        await AftercareRepository(session).next_meeting_end(after),
+    ]
+    found = [moment.astimezone(UTC) for moment in moments if moment is not None]
+    return min(found, default=None)
+
+
+def _next_daily(
+    site: SiteConfig, after: datetime, hour_minute: tuple[int, int], wanted: Callable[[date], bool]
+) -> datetime | None:
+    """The first ``hour_minute`` (site zone) after ``after`` on a day that is ``wanted``."""
+    day = after.astimezone(site.zone).date()
+    for _ in range(MAX_DAYS_AHEAD):
+        moment = datetime.combine(day, time(*hour_minute), tzinfo=site.zone)
+        if moment > after and wanted(day):
+            return moment
+        day += timedelta(days=1)
+    return None
+
+
 def register_clock_jobs(scheduler: AsyncIOScheduler, workers: Workers) -> None:
-    """The digest, the weekly briefing (with its file deliveries) and the after-care tick.
+    """The digest, the weekly briefing, the after-care tick and the hourly clean-up
+    (bot/jobs/retention.py).
 
     Not with a ManualClock: its time moves only when a test moves it, and the test then runs
     :func:`run_clock_jobs` itself, so nothing arrives in the middle of another test's checks.
@@ -45,6 +86,7 @@ def register_clock_jobs(scheduler: AsyncIOScheduler, workers: Workers) -> None:
         return
     from bot.jobs.aftercare import run_aftercare
     from bot.jobs.digest import run_digest
+    from bot.jobs.retention import run_retention
     from bot.jobs.weekly import run_weekly
 
     first = datetime.now(scheduler.timezone)
@@ -65,3 +107,15 @@ def register_clock_jobs(scheduler: AsyncIOScheduler, workers: Workers) -> None:
             misfire_grace_time=int(seconds),
             next_run_time=first,
         )
+    scheduler.add_job(
+        run_retention,
+        "interval",
+        seconds=RETENTION_SECONDS,
+        args=[workers],
+        id="huiwu-retention",
+        replace_existing=True,
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=int(RETENTION_SECONDS),
+        next_run_time=first + RETENTION_FIRST_AFTER,
+    )

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.notices import NoticeDelivery, language_of_chat
+from bot.delivery.notices import NoticeDelivery, language_of_chat
 from bot.render.digest import meetings_digest, team_digest
 from bot.render.text import Reader
 from bot.services.digest import DigestService, covered_days, digest_due, digest_recipients
@@ -32,7 +32,7 @@ async def digest_notices(
     notices: list[Notice] = []
     meetings = await service.meetings(session, days)
     for person in digest_recipients(site):
-        reader = Reader(i18n, await language_of_chat(session, site, person), site)
+        reader = Reader(i18n, await language_of_chat(session, site, person), site, service.clock.now())
         audience = await audience_of_chat(session, site, person, Medium.report)
         for index, text in enumerate(meetings_digest(reader, meetings, audience)):
             notices.append(
@@ -44,7 +44,7 @@ async def digest_notices(
         if chat_id is None:
             continue
         tasks = await service.team_tasks(session, team.id, days)
-        reader = Reader(i18n, await language_of_chat(session, site, chat_id), site)
+        reader = Reader(i18n, await language_of_chat(session, site, chat_id), site, service.clock.now())
         for index, text in enumerate(team_digest(reader, team.id, tasks)):
             notices.append(
                 Notice("digest_part", chat_id, {"text": text}, dedupe_key=f"digest:{today}:{chat_id}:{index}")

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from bot.notices import Keyboard, RenderContext, Rendered, renderer
+from bot.delivery.notices import Keyboard, RenderContext, Rendered, renderer
 from bot.render.booking import notice_audience, notice_reader, person_name
 from bot.render.digest import page_of, pager, team_name, two_a_row
 from bot.render.text import Reader, fit_message, user_text
@@ -56,7 +56,7 @@ def shown(site: SiteConfig, meeting: MeetingRef, audience: Audience) -> MeetingV
 
 def meeting_title(reader: Reader, meeting: MeetingRef, audience: Audience) -> str:
     """ "Room, time" and, if the reader may see it, the title."""
-    where = f"{reader.room_name(meeting.room_id)}, {reader.span(meeting.start, meeting.end)}"
+    where = f"{reader.room_name(meeting.room_id)}, {reader.when_span(meeting.start, meeting.end)}"
     title = shown(reader.site, meeting, audience).title
     if title is None:
         return where
@@ -172,7 +172,7 @@ def item_text(reader: Reader, item: LostItemView, meeting: MeetingRef | None, au
         lines.append(_("Meeting: {meeting}").format(meeting=meeting_title(reader, meeting, audience)))
     else:
         lines.append(_("Room: {room}").format(room=reader.room_name(item.room_id)))
-    lines.append(_("Found at {time}").format(time=reader.moment(item.found_at)))
+    lines.append(_("Found: {time}").format(time=reader.when(item.found_at)))
     if item.photo_file_id:
         lines.append(_("📷 With a photo."))
     return "\n".join(lines)

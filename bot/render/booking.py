@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.notices import Keyboard, RenderContext, Rendered, renderer
+from bot.delivery.notices import Keyboard, RenderContext, Rendered, renderer
 from bot.render.errors import status_name
 from bot.render.text import SAFE_LIMIT, Reader, fit_message, user_text
 from bot.services.booking import to_view
@@ -199,8 +199,8 @@ async def person_name(session: AsyncSession, site: SiteConfig, user_id: int) -> 
 
 
 def notice_reader(ctx: RenderContext) -> Reader:
-    """The reader a notice is rendered for."""
-    return Reader(ctx.i18n, ctx.language, ctx.site)
+    """The reader a notice is rendered for, reading it now (a re-render, an edit, reads anew)."""
+    return Reader(ctx.i18n, ctx.language, ctx.site, ctx.clock.now())
 
 
 async def notice_audience(ctx: RenderContext, notice: Notice) -> Audience:
@@ -268,12 +268,20 @@ async def render_booking_decided(ctx: RenderContext, notice: Notice) -> Rendered
         return None
     reader = notice_reader(ctx)
     _ = reader.gettext
-    if view.status == BookingStatus.rejected:
-        heading = _("❌ Your booking #{number} was <b>rejected</b>.").format(number=view.id)
-        if view.decision_reason:
-            heading += "\n" + _("Reason: {reason}").format(reason=user_text(view.decision_reason, 800))
+    change = notice.params.get("change")
+    if change == "kept":
+        heading = _(
+            "❌ The change of your booking #{number} was <b>not approved</b>; the booking stays as before:"
+        )
+    elif view.status == BookingStatus.rejected:
+        heading = _("❌ Your booking #{number} was <b>rejected</b>.")
+        if change == "lost":
+            heading += "\n" + _("Its old time could not be kept (taken meanwhile, or already past).")
     else:
-        heading = _("✅ Your booking #{number} was <b>approved</b>.").format(number=view.id)
+        heading = _("✅ Your booking #{number} was <b>approved</b>.")
+    heading = heading.format(number=view.id)
+    if view.decision_reason and (change == "kept" or view.status == BookingStatus.rejected):
+        heading += "\n" + _("Reason: {reason}").format(reason=user_text(view.decision_reason, 800))
     return Rendered(booking_summary(reader, view, heading=heading, with_status=False))
 
 

@@ -7,16 +7,20 @@ its own dedupe key), ``/tomorrow`` shows one part at a time with ‹ › buttons
 A digest is a report (its text is kept in the outbox): what it shows of each meeting is
 :func:`bot.services.visibility.meeting_view`'s for the reader in a report, so a confidential
 meeting reads "confidential" with its time, room and people, whoever gets it.
+
+The digest is laid out by day, so a time on its section's day is a bare "14:00"; one on any
+other day (a task posted the evening before, a meeting past midnight) carries its day as
+:meth:`bot.render.text.Reader.when` says it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from html import escape
 from typing import TypeVar
 
-from bot.notices import Keyboard, RenderContext, Rendered, renderer
+from bot.delivery.notices import Keyboard, RenderContext, Rendered, renderer
 from bot.render.errors import status_name
 from bot.render.tasks import split_messages, team_name
 from bot.render.text import MESSAGE_LIMIT, Reader, user_text
@@ -71,9 +75,15 @@ def _approval(reader: Reader, meeting: MeetingItem) -> str:
     return f"{icon} {status_name(reader, meeting.status)}"
 
 
+def clock_on(reader: Reader, moment: datetime, day: date) -> str:
+    """``moment`` read under the heading of ``day``: the bare time on that day, else with its day."""
+    return reader.time(moment) if reader.local(moment).date() == day else reader.when(moment)
+
+
 def meeting_block(reader: Reader, meeting: MeetingItem, audience: Audience) -> str:
     _ = reader.gettext
-    when = f"{reader.time(meeting.start)}–{reader.time(meeting.end)}"
+    day = reader.local(meeting.start).date()
+    when = f"{reader.time(meeting.start)}–{clock_on(reader, meeting.end, day)}"
     visible = meeting_view(
         MeetingFacts(meeting.department_id, meeting.title, meeting.confidential), audience.in_report()
     )
@@ -125,21 +135,26 @@ def meetings_digest(reader: Reader, days: Sequence[DayMeetings], audience: Audie
     return number_parts(split_blocks(blocks))
 
 
-def task_line(reader: Reader, task: TaskItem) -> str:
+def task_line(reader: Reader, task: TaskItem, day: date) -> str:
+    """One task under the heading of ``day``."""
     _ = reader.gettext
     name = task_name(reader.site, task.template_id, reader.language)
     room = reader.room_name(task.room_id)
-    meeting = f"{reader.time(task.meeting_start)}–{reader.time(task.meeting_end)}"
+    meeting = f"{clock_on(reader, task.meeting_start, day)}–{clock_on(reader, task.meeting_end, day)}"
     if task.kind == TaskKind.reminder:
         last = task.last_at or task.push_at
         return "☕ " + _("{name} ×{count}, {first}–{last} · {room}").format(
-            name=name, count=task.count, first=reader.time(task.push_at), last=reader.time(last), room=room
+            name=name,
+            count=task.count,
+            first=clock_on(reader, task.push_at, day),
+            last=clock_on(reader, last, day),
+            room=room,
         )
     icon = "☑️" if task.kind == TaskKind.check else "📋"
     if task.due_at is not None and task.due_at != task.push_at:
-        when = f"{reader.time(task.push_at)}→{reader.time(task.due_at)}"
+        when = f"{clock_on(reader, task.push_at, day)}→{clock_on(reader, task.due_at, day)}"
     else:
-        when = reader.time(task.due_at or task.push_at)
+        when = clock_on(reader, task.due_at or task.push_at, day)
     return f"{icon} <b>{when}</b> {name} · {room} " + _("(meeting {time})").format(time=meeting)
 
 
@@ -162,7 +177,7 @@ def team_digest(reader: Reader, team_id: str, days: Sequence[DayTasks]) -> list[
             blocks.append(f"{title}\n{line}" if title else line)
             continue
         lines = [title] if title else []
-        lines += [task_line(reader, task) for task in day.tasks]
+        lines += [task_line(reader, task, day.day) for task in day.tasks]
         blocks.append("\n".join(lines))
     return number_parts(split_blocks(blocks))
 

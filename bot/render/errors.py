@@ -34,7 +34,7 @@ def error_text(reader: Reader, error: BookingError) -> str:
             if room_class in reader.site.room_classes
             else 0
         )
-        when = reader.moment(earliest) if isinstance(earliest, datetime) else "?"
+        when = reader.when(earliest) if isinstance(earliest, datetime) else "?"
         return _(
             "That is too soon: class {room_class} rooms must be booked {notice} ahead. "
             "The earliest possible start is {earliest}."

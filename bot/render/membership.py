@@ -12,7 +12,7 @@ from typing import Self
 from aiogram.filters.callback_data import CallbackData
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.notices import Keyboard, RenderContext, Rendered, renderer
+from bot.delivery.notices import Keyboard, RenderContext, Rendered, renderer
 from bot.render.booking import notice_reader, person_name
 from bot.render.text import Reader, fit_message
 from bot.services.membership import InviteView, MoveRequestView, move_request_view
@@ -73,7 +73,7 @@ async def invites_view(
             _("• {department} · {hint}… · until {moment} · by {person}").format(
                 department=department,
                 hint=invite.hint,
-                moment=reader.moment(invite.expires_at),
+                moment=reader.when(invite.expires_at),
                 person=await person_name(session, reader.site, invite.created_by_id),
             )
         )

@@ -163,8 +163,11 @@ def caption(reader: Reader, figures: WeekFigures) -> str:
             on_time=figures.on_time,
             tasks=figures.tasks,
         ),
-        _("Late tasks: {late} · escalations: {escalations} · problems: {problems}").format(
-            late=len(figures.late), escalations=len(figures.escalations), problems=len(figures.problems)
+        _("Late tasks: {late} (missed: {missed}) · escalations: {escalations} · problems: {problems}").format(
+            late=len(figures.late),
+            missed=len(figures.missed),
+            escalations=len(figures.escalations),
+            problems=len(figures.problems),
         ),
         _("Satisfaction: {average} average from {count} score(s)").format(
             average="—" if average is None else f"{average:.1f}", count=len(figures.feedback)
@@ -286,12 +289,13 @@ def chart_png(reader: Reader, figures: WeekFigures) -> bytes:
             (_("Attendees"), str(figures.attendees)),
             (_("Tasks confirmed on time"), f"{figures.on_time}/{figures.tasks}"),
             (_("Late tasks"), str(len(figures.late))),
+            (_("Missed tasks"), str(len(figures.missed))),
             (_("Escalations"), str(len(figures.escalations))),
             (_("Problems"), str(len(figures.problems))),
             (_("Average score"), "—" if average is None else f"{average:.1f}"),
         ]
         for index, (label, value) in enumerate(rows):
-            y = 0.9 - index * 0.13
+            y = 0.9 - index * 0.115
             totals.text(0.02, y, label, fontsize=15, transform=totals.transAxes, va="center")
             totals.text(
                 0.98,
@@ -335,6 +339,7 @@ def sheets(reader: Reader, figures: WeekFigures) -> list[tuple[str, list[str], l
         [_("Confirmed on time"), figures.on_time],
         [_("On-time rate (%)"), round(100 * figures.on_time / figures.tasks, 1) if figures.tasks else None],
         [_("Late tasks"), len(figures.late)],
+        [_("Missed tasks"), len(figures.missed)],
         [_("Escalations"), len(figures.escalations)],
         [_("Problems"), len(figures.problems)],
         [_("Feedback scores"), len(figures.feedback)],
@@ -375,6 +380,7 @@ def sheets(reader: Reader, figures: WeekFigures) -> list[tuple[str, list[str], l
             t.tasks,
             t.on_time,
             t.late,
+            t.missed,
             round(100 * t.rate, 1) if t.rate is not None else None,
             round(t.median_minutes, 1) if t.median_minutes is not None else None,
         ]
@@ -454,6 +460,7 @@ def sheets(reader: Reader, figures: WeekFigures) -> list[tuple[str, list[str], l
                 _("Tasks due"),
                 _("On time"),
                 _("Late"),
+                _("Missed"),
                 _("On-time rate (%)"),
                 _("Median minutes to confirm"),
             ],

@@ -3,8 +3,8 @@ zone, and safe pieces of user text (escaped, cut to fit a Telegram message)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from html import escape
 
 from aiogram.utils.i18n import I18n
@@ -35,11 +35,18 @@ MONTH_NAMES_EN = (
 
 @dataclass(frozen=True)
 class Reader:
-    """Whoever reads a text: their language, and the site whose zone and names to use."""
+    """Whoever reads a text: their language, the site whose zone and names to use, and when
+    they read it (``now``, from the injected clock) so that a time can say which day it is
+    on relative to the reader's today."""
 
     i18n: I18n
     language: str
     site: SiteConfig
+    now: datetime | None = None
+
+    def at(self, now: datetime) -> Reader:
+        """The same reader, reading at ``now``."""
+        return replace(self, now=now)
 
     def gettext(self, singular: str, plural: str | None = None, n: int = 1) -> str:
         try:
@@ -74,6 +81,8 @@ class Reader:
         return _WEEKDAYS_ZH[weekday] if self.zh else _WEEKDAYS_EN[weekday][:2]
 
     def time(self, moment: datetime) -> str:
+        """The bare clock time: only where the text already says the day (a heading, a day's
+        section); anywhere else use :meth:`when`."""
         return self.local(moment).strftime("%H:%M")
 
     def moment(self, moment: datetime) -> str:
@@ -89,6 +98,44 @@ class Reader:
     def short_span(self, start: datetime, end: datetime) -> str:
         first, last = self.local(start), self.local(end)
         return f"{self.short_day(first.date())} {first:%H:%M}–{last:%H:%M}"
+
+    def when(self, moment: datetime, now: datetime | None = None) -> str:
+        """A moment as people say it, from the reader's today in the site's zone: "11:02"
+        today, "tomorrow 11:02" / "yesterday 11:02", else the day ("Fri 4 Dec 15:00", with
+        the year when not this year). ``now`` defaults to the reader's; a reader with no
+        ``now`` gets the full date, never a bare time that could mean any day."""
+        reference = now if now is not None else self.now
+        if reference is None:
+            return self.moment(moment)
+        local = self.local(moment)
+        return self._on_day(local.date(), self.local(reference).date(), f"{local:%H:%M}")
+
+    def when_span(self, start: datetime, end: datetime, now: datetime | None = None) -> str:
+        """A start–end span the way :meth:`when` says a moment: "tomorrow 14:00–16:00"; a span
+        over midnight names both ends."""
+        reference = now if now is not None else self.now
+        if reference is None:
+            return self.span(start, end)
+        first, last = self.local(start), self.local(end)
+        today = self.local(reference).date()
+        if first.date() == last.date():
+            return self._on_day(first.date(), today, f"{first:%H:%M}–{last:%H:%M}")
+        return f"{self.when(start, reference)} – {self.when(end, reference)}"
+
+    def _on_day(self, day: date, today: date, clock: str) -> str:
+        _ = self.gettext
+        if day == today:
+            return clock
+        if day == today + timedelta(days=1):
+            return _("tomorrow {time}").format(time=clock)
+        if day == today - timedelta(days=1):
+            return _("yesterday {time}").format(time=clock)
+        weekday = _WEEKDAYS_ZH[day.weekday()] if self.zh else _WEEKDAYS_EN[day.weekday()]
+        if self.zh:
+            year = f"{day.year}年" if day.year != today.year else ""
+            return f"{year}{day.month}月{day.day}日（周{weekday}）{clock}"
+        year = f" {day.year}" if day.year != today.year else ""
+        return f"{weekday} {day.day} {_MONTHS_EN[day.month - 1]}{year} {clock}"
 
     def duration(self, minutes: float) -> str:
         _ = self.gettext

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from bot.app import App, build_app, start, stop
 from bot.services.clock import OffsetClock
@@ -42,6 +42,8 @@ MAX_STEPS = 1000
 # How long (real time) one clock move may wait for the sender to keep up with its timers.
 DRAIN_BUDGET = timedelta(seconds=20)
 CLOCK_ACTIONS = ("next_task", "forward", "tomorrow_17")
+BOT_CLOCK_JOBS = "clock_jobs"
+"""The id a clock move reports for the bot's own clock jobs (digest, weekly, after-care)."""
 
 
 def default_site_path() -> Path:
@@ -218,7 +220,6 @@ class Sandbox:
     _tempdir: tempfile.TemporaryDirectory[str] | None = field(init=False, default=None)
     _database: Path | None = field(init=False, default=None)
     _reader: AsyncEngine | None = field(init=False, default=None)
-    _dates: dict[tuple[int, int], int] = field(init=False, default_factory=dict)
     _seq: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
@@ -234,7 +235,15 @@ class Sandbox:
             self._tempdir = tempfile.TemporaryDirectory(prefix="huiwu-sandbox-")
             self.workdir = Path(self._tempdir.name)
         self.workdir.mkdir(parents=True, exist_ok=True)
-        server = EmulatorServer(token=SANDBOX_TOKEN, bot_username=self.site.site.bot_username)
+        # Privacy mode off, as a deployment should be (see /bind): in the team groups a plain
+        # message answers the bot's question, no reply-quote needed (bot/handlers/prompts.py).
+        server = EmulatorServer(
+            token=SANDBOX_TOKEN,
+            bot_username=self.site.site.bot_username,
+            privacy_mode=False,
+            # every message is dated by the sandbox's clock at the moment it is sent
+            wall_clock=lambda: self.clock.now().timestamp(),
+        )
         server.config.rate_limits.enabled = self.rate_limits
         await server.start()
         self.server = server
@@ -275,7 +284,6 @@ class Sandbox:
         async with self._lock:
             await self._stop_bot()
             await self.client().reset()
-            self._dates.clear()
             self._reset_clock()
             await self._register_people()
             await self._start_bot()
@@ -360,8 +368,8 @@ class Sandbox:
 
     # ---- events -------------------------------------------------------------------------------------
     async def _follow_emulator(self) -> None:
-        """Re-publish the emulator's event stream (reconnecting if it drops), stamping each new
-        message with the sandbox's time, which is what the page shows."""
+        """Re-publish the emulator's event stream (reconnecting if it drops), each message
+        stamped with the sandbox's time at which it was sent, which is what the page shows."""
         while True:
             try:
                 async for event in self.client().events(since=self._seq):
@@ -376,19 +384,17 @@ class Sandbox:
     def stamp_event(self, event: JSON) -> JSON:
         message = event.get("message")
         if isinstance(message, dict):
-            key = (int(message["chat_id"]), int(message["message_id"]))
-            if event.get("type") == "message":
-                self._dates.setdefault(key, int(self.clock.now().timestamp()))
             self.stamp(message)
         return event
 
-    def stamp(self, message: JSON) -> JSON:
-        """Add ``sandbox_date``: when the message was sent by the sandbox's (movable) clock."""
-        key = (int(message["chat_id"]), int(message["message_id"]))
-        stamped = self._dates.get(key)
-        if stamped is None:
-            stamped = int(message.get("date") or 0) + int(self.clock.offset.total_seconds())
-        message["sandbox_date"] = stamped
+    @staticmethod
+    def stamp(message: JSON) -> JSON:
+        """Add ``sandbox_date``: when the message was sent by the sandbox's (movable) clock.
+
+        That is the emulator's own ``date``: its server time is the sandbox's clock, read as
+        the message is stored. Stamping when the page (or this follower) hears of it instead
+        would give the messages of a long clock move the move's end time."""
+        message["sandbox_date"] = int(message.get("date") or 0)
         return message
 
     # ---- people and chats ---------------------------------------------------------------------------
@@ -455,28 +461,58 @@ class Sandbox:
             "offset_seconds": self.clock.offset.total_seconds(),
         }
 
-    async def next_task_at(self) -> datetime | None:
-        """The earliest task timer (``tasks.next_at``) still ahead of the sandbox's time."""
+    def _read_only(self) -> AsyncEngine | None:
+        """The bot's database, read-only at the driver level: the sandbox never writes it."""
         if self.app is None or self._database is None:
             return None
+        if self._reader is None:
+            self._reader = create_async_engine(f"sqlite+aiosqlite:///file:{self._database}?mode=ro&uri=true")
+        return self._reader
+
+    async def next_task_at(self, after: datetime | None = None) -> datetime | None:
+        """The earliest task timer (``tasks.next_at``) ahead of ``after`` (the sandbox's time)."""
         from storage.models import Task
 
-        if self._reader is None:
-            # Read-only at the driver level: the sandbox never writes the bot's database.
-            self._reader = create_async_engine(f"sqlite+aiosqlite:///file:{self._database}?mode=ro&uri=true")
+        reader = self._read_only()
+        if reader is None:
+            return None
         query = (
             select(Task.next_at)
-            .where(Task.next_at.is_not(None), Task.next_at > self.clock.now())
+            .where(
+                Task.next_at.is_not(None), Task.next_at > (after if after is not None else self.clock.now())
+            )
             .order_by(Task.next_at)
             .limit(1)
         )
         try:
-            async with self._reader.connect() as connection:
+            async with reader.connect() as connection:
                 value = (await connection.execute(query)).scalar_one_or_none()
         except SQLAlchemyError as exc:  # e.g. the tasks table is not there (yet)
             log.debug("no task timers to read: %s", exc)
             return None
         return value.astimezone(UTC) if value is not None else None
+
+    async def next_task_in_a_later_minute(self) -> datetime | None:
+        """What "Next task" moves to: the first timer in a minute after the current one. A
+        timer later in this same minute is run on the way; stopping at it would leave the
+        clock showing the same minute again."""
+        now = self.clock.now()
+        this_minute = now.replace(second=0, microsecond=0)
+        return await self.next_task_at(this_minute + timedelta(minutes=1) - timedelta(microseconds=1))
+
+    async def next_clock_job_at(self, after: datetime) -> datetime | None:
+        """When one of the bot's clock jobs (digest, weekly briefing, after-care) next has work."""
+        from bot.jobs import next_clock_job_at
+
+        reader = self._read_only()
+        if reader is None:
+            return None
+        try:
+            async with AsyncSession(reader) as session:
+                return await next_clock_job_at(session, self.site, after)
+        except SQLAlchemyError as exc:  # e.g. the bookings table is not there (yet)
+            log.debug("no clock job moments to read: %s", exc)
+            return None
 
     async def move_clock(self, action: str, minutes: float | None = None) -> JSON:
         """Move the sandbox's time forward as if it had passed: every timer on the way (task
@@ -487,7 +523,7 @@ class Sandbox:
                 raise SandboxError(503, "not_running", "the sandbox is not running")
             before = self.clock.now()
             if action == "next_task":
-                target = await self.next_task_at()
+                target = await self.next_task_in_a_later_minute()
                 if target is None:
                     raise SandboxError(409, "nothing_planned", "no task timer is ahead of the sandbox's time")
             elif action == "forward":
@@ -511,10 +547,13 @@ class Sandbox:
         totals: JSON = {"steps": 0, "claimed": 0, "sent": 0, "jobs": []}
         loop = asyncio.get_running_loop()
         drain_until = loop.time() + DRAIN_BUDGET.total_seconds()
+        # what is due already (a booking just made) goes first, at the time it is due
+        self._add(totals, await self._run_timers())
+        totals["sent"] += await self._drain_outbox(drain_until)
         for _ in range(MAX_STEPS):
             now = self.clock.now()
             timer = await self.next_task_at()
-            jobs, job_time = self._next_clock_jobs(now)
+            jobs, job_time = await self._next_clock_jobs(now)
             moments = [m for m in (timer, job_time) if m is not None and m <= target]
             if not moments:
                 break
@@ -575,39 +614,58 @@ class Sandbox:
                 break
         return {"claimed": claimed_total, "sent": sent_total}
 
-    def _next_clock_jobs(self, after: datetime) -> tuple[list[Any], datetime | None]:
-        """APScheduler fires its cron jobs (the 17:00 digest) by the real clock; the sandbox
-        fires them itself when its own time passes theirs. The earliest ones after ``after``."""
+    async def _next_clock_jobs(self, after: datetime) -> tuple[list[ClockJob], datetime | None]:
+        """The clock jobs due first after ``after``, and when. APScheduler calls the bot's jobs
+        every few real seconds and fires cron jobs by the real clock; the sandbox runs them
+        itself at their moments of its own time: the bot's (:func:`bot.jobs.run_clock_jobs`)
+        when one of them has work (:meth:`next_clock_job_at`), any cron job at its time."""
         from apscheduler.triggers.cron import CronTrigger
+
+        from bot.jobs import run_clock_jobs
 
         app = self.app
         assert app is not None
-        earliest: datetime | None = None
-        due: list[Any] = []
+        candidates: list[tuple[datetime, ClockJob]] = []
+        bot_jobs_at = await self.next_clock_job_at(after)
+        if bot_jobs_at is not None:
+            workers = app.workers
+            candidates.append((bot_jobs_at, ClockJob(BOT_CLOCK_JOBS, lambda: run_clock_jobs(workers))))
         for job in app.scheduler.get_jobs():
             if not isinstance(job.trigger, CronTrigger):
                 continue
             fire = job.trigger.get_next_fire_time(None, after.astimezone(self.site.zone))
             if fire is None or fire <= after:
                 continue
-            fire = fire.astimezone(UTC)
-            if earliest is None or fire < earliest:
-                earliest, due = fire, [job]
-            elif fire == earliest:
-                due.append(job)
-        return due, earliest
+            candidates.append((fire.astimezone(UTC), ClockJob(job.id, _scheduled_call(job))))
+        if not candidates:
+            return [], None
+        earliest = min(moment for moment, _ in candidates)
+        return [job for moment, job in candidates if moment == earliest], earliest
 
-    async def _run_jobs(self, jobs: list[Any]) -> list[str]:
+    async def _run_jobs(self, jobs: list[ClockJob]) -> list[str]:
         ran: list[str] = []
         for job in jobs:
             try:
-                result = job.func(*job.args, **job.kwargs)
+                result = job.call()
                 if inspect.isawaitable(result):
                     await result
                 ran.append(job.id)
             except Exception:
                 log.exception("sandbox: clock job %s failed", job.id)
         return ran
+
+
+@dataclass(frozen=True)
+class ClockJob:
+    """A job a clock move runs at its moment: its id (reported back) and how to run it."""
+
+    id: str
+    call: Callable[[], Any]
+
+
+def _scheduled_call(job: Any) -> Callable[[], Any]:
+    """Call an APScheduler job as its scheduler would."""
+    return lambda: job.func(*job.args, **job.kwargs)
 
 
 def _remove_database(database: Path) -> None:

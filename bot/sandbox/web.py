@@ -196,7 +196,7 @@ async def file(request: web.Request) -> web.StreamResponse:
 # ---- clock and reset ---------------------------------------------------------------------------------
 async def get_clock(request: web.Request) -> web.Response:
     sandbox = _sandbox(request)
-    upcoming = await sandbox.next_task_at()
+    upcoming = await sandbox.next_task_in_a_later_minute()  # where "Next task" would go
     return web.json_response(
         {**sandbox.clock_state(), "next_task_at": upcoming.isoformat() if upcoming else None}
     )
@@ -210,7 +210,7 @@ async def move_clock(request: web.Request) -> web.Response:
     if minutes is not None and (isinstance(minutes, bool) or not isinstance(minutes, (int, float))):
         raise SandboxError(400, "bad_minutes", "minutes must be a number")
     moved = await sandbox.move_clock(action, minutes)
-    upcoming = await sandbox.next_task_at()
+    upcoming = await sandbox.next_task_in_a_later_minute()
     return web.json_response(
         {"ok": True, **moved, "next_task_at": upcoming.isoformat() if upcoming else None}
     )

@@ -1,14 +1,27 @@
-"""Booking rules (docs/product.md §2): notice, overlap with turnover buffer, capacity, approval."""
+"""Booking rules (docs/product.md §2): notice, overlap with turnover buffer, capacity, approval.
+
+A change of a confirmed booking that needs approval again (time, room or layout of a class-C
+hall, a special layout) is stored at once with its new values, waiting for the approver; its
+tasks are on hold. Its revisions keep the confirmed booking it would replace (``_held``):
+approved, the teams are told old → new; rejected, the booking goes back to that confirmed
+version when its old time is still ahead and free ("kept as before"), else it is rejected and
+the teams hear it is cancelled.
+
+Every change that the daily digest can no longer carry is told at once as an addendum
+(bot/services/addenda.py); the booking service says which confirmed version stood before and
+which stands after.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.addenda import DigestAddenda
 from bot.services.clock import Clock
 from bot.services.strict import clean_text, has_foreign_digits, parse_count
 from bot.services.types import (
@@ -30,6 +43,9 @@ MAX_TITLE = 200
 MAX_NOTES = 1000
 MAX_FIELD = 100
 MAX_DETAIL = 500
+OFFER_STEP = timedelta(minutes=5)
+OFFER_SPARE = timedelta(minutes=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 Planner = Callable[[AsyncSession, BookingView, BookingView | None], Awaitable[list[Notice]]]
 
@@ -95,13 +111,29 @@ def check_times(site: SiteConfig, room: Room | None, start: datetime, end: datet
     if start - now > MAX_ADVANCE:
         raise BookingError("too_far")
     if room is not None:
-        earliest = now + site.room_class_of(room).min_notice
-        if start < earliest:
-            raise BookingError("too_early", earliest=earliest, room_class=room.room_class)
+        notice = site.room_class_of(room).min_notice
+        if start < now + notice:
+            raise BookingError("too_early", earliest=offered_start(now, notice), room_class=room.room_class)
+
+
+def offered_start(now: datetime, notice: timedelta) -> datetime:
+    """The earliest start to offer a person when ``notice`` is needed from ``now``.
+
+    The rule itself allows ``now + notice`` to the second, but a time offered that way is
+    refused by the time the person has read it and chosen it (offered "11:01" at 10:01:30
+    means 11:01:00 < 11:01:30). So the offer is the first five-minute mark at least a minute
+    after the notice runs out: a time people type, still allowed for a minute or more.
+    (Five-minute marks are the same in UTC and in every zone in use, whose offsets are
+    whole quarter hours.)"""
+    after = now + notice + OFFER_SPARE
+    step = OFFER_STEP // timedelta(microseconds=1)
+    micro = (after - _EPOCH) // timedelta(microseconds=1)
+    return _EPOCH + timedelta(microseconds=-(-micro // step) * step)
 
 
 def earliest_start(site: SiteConfig, room: Room, now: datetime) -> datetime:
-    return now + site.room_class_of(room).min_notice
+    """The earliest start offered for ``room`` (see :func:`offered_start`)."""
+    return offered_start(now, site.room_class_of(room).min_notice)
 
 
 def to_view(booking: Booking) -> BookingView:
@@ -136,6 +168,16 @@ def _snapshot(view: BookingView) -> dict[str, Any]:
     return data
 
 
+def from_snapshot(snapshot: Mapping[str, Any]) -> BookingView:
+    """The booking as a revision's snapshot (:func:`_snapshot`) recorded it."""
+    values = {item.name: snapshot[item.name] for item in fields(BookingView) if item.name in snapshot}
+    values["status"] = BookingStatus(values["status"])
+    values["start"] = datetime.fromisoformat(values["start"])
+    values["end"] = datetime.fromisoformat(values["end"])
+    values["services"] = dict(values.get("services") or {})
+    return BookingView(**values)
+
+
 def _clean_services(services: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {
         key: {
@@ -151,6 +193,7 @@ class BookingService:
         self.site = site
         self.clock = clock
         self.planner = planner
+        self.addenda = DigestAddenda(site, clock)
 
     # ---- searching ------------------------------------------------------------------
     async def free_rooms(
@@ -266,7 +309,8 @@ class BookingService:
         if pending:
             outcome.notices += self._approval_requests(view)
         else:
-            outcome.notices += await self._plan(session, view, None)
+            told = await self._plan(session, view, None)
+            outcome.notices += await self.addenda.notices(session, view.id, view.revision, None, view, told)
         if request.booked_by_id != request.requester_id:
             outcome.notices.append(
                 Notice(
@@ -291,9 +335,40 @@ class BookingService:
     async def _plan(
         self, session: AsyncSession, view: BookingView, previous: BookingView | None
     ) -> list[Notice]:
+        """Plan the booking's tasks; ``previous`` is the booking as its teams knew it."""
         if self.planner is None:
             return []
         return await self.planner(session, view, previous)
+
+    async def _held(self, session: AsyncSession, booking_id: int) -> BookingView | None:
+        """The confirmed booking that a pending one would replace: the version before the
+        change(s) waiting for approval; None for a request never confirmed."""
+        for row in reversed(await BookingRepository(session).revisions(booking_id)):
+            status = row.snapshot.get("status")
+            if status == BookingStatus.pending:
+                continue
+            return from_snapshot(row.snapshot) if status == BookingStatus.confirmed else None
+        return None
+
+    async def _still_free(
+        self, repo: BookingRepository, booking_id: int, held: BookingView, now: datetime
+    ) -> bool:
+        """Whether the booking can go back to ``held``: its time still ahead, its room free."""
+        room = self.site.room(held.room_id)
+        if room is None or held.start <= now:
+            return False
+        blocked_until = held.end + self.site.room_class_of(room).buffer
+        return not await repo.conflicts(
+            room.id, held.start, blocked_until, booking_id, span_bound=self.span_bound()
+        )
+
+    def _restore(self, booking: Booking, held: BookingView) -> None:
+        room = self.site.room(held.room_id)
+        assert room is not None  # checked by _still_free
+        booking.room_id, booking.start_at, booking.end_at = held.room_id, held.start, held.end
+        booking.blocked_until = held.end + self.site.room_class_of(room).buffer
+        booking.attendees, booking.layout = held.attendees, held.layout
+        booking.services = dict(held.services)
 
     # ---- deciding -------------------------------------------------------------------
     async def _load(self, session: AsyncSession, booking_id: int) -> Booking:
@@ -316,7 +391,11 @@ class BookingService:
             raise BookingError("not_allowed")
         repo = BookingRepository(session)
         booking = await self._load(session, booking_id)
-        await repo.lock_room(booking.room_id)
+        # a rejected change may take the booking back to its old room: both rooms, in one order
+        held = await self._held(session, booking.id)
+        locked = sorted({booking.room_id} | ({held.room_id} if held is not None else set()))
+        for room_id in locked:
+            await repo.lock_room(room_id)
         await session.refresh(booking)
         if booking.status != BookingStatus.pending:
             raise BookingError("already_decided", status=booking.status)
@@ -326,19 +405,39 @@ class BookingService:
         now = self.clock.now()
         if approve and booking.start_at <= now:
             raise BookingError("in_past")
-        booking.status = (BookingStatus.confirmed if approve else BookingStatus.rejected).value
+        held = await self._held(session, booking.id)  # as of the lock
+        if held is not None and held.room_id not in locked:
+            await repo.lock_room(held.room_id)
+        kept = not approve and held is not None and await self._still_free(repo, booking.id, held, now)
+        if kept:
+            assert held is not None
+            self._restore(booking, held)
+        rejected = not approve and not kept
+        booking.status = (BookingStatus.rejected if rejected else BookingStatus.confirmed).value
         booking.decided_by_id = approver_id
         booking.decision_reason = clean_text(reason, MAX_NOTES, multiline=True) or None
         booking.revision += 1
         booking.updated_at = now
         await session.flush()
         view = to_view(booking)
-        await repo.add_revision(
-            booking, "approved" if approve else "rejected", _snapshot(view), approver_id, now
-        )
-        outcome = Outcome(view, [Notice("booking_decided", booking.requester_id, {"booking_id": view.id})])
+        event = "approved" if approve else "change_rejected" if kept else "rejected"
+        await repo.add_revision(booking, event, _snapshot(view), approver_id, now)
+        decided: dict[str, Any] = {"booking_id": view.id}
+        if not approve and held is not None:
+            decided["change"] = "kept" if kept else "lost"
+        outcome = Outcome(view, [Notice("booking_decided", booking.requester_id, decided)])
         if approve:
-            outcome.notices += await self._plan(session, view, None)
+            # after a change: the teams knew the confirmed booking before it, and hear old → new
+            told = await self._plan(session, view, held)
+        elif kept:
+            told = await self._plan(session, view, view)  # as before: the teams hear it stays
+        elif held is not None:
+            told = await self._plan(session, view, held)  # its old time is lost: cancelled
+        else:
+            told = []
+        outcome.notices += await self.addenda.notices(
+            session, view.id, view.revision, held, None if rejected else view, told
+        )
         return outcome
 
     # ---- the requester's own bookings -------------------------------------------------
@@ -394,6 +493,10 @@ class BookingService:
         if booking.status not in (BookingStatus.pending, BookingStatus.confirmed):
             raise BookingError("cannot_cancel", status=booking.status)
         previous = to_view(booking)
+        # what the teams knew: the booking, or the confirmed one behind a change awaiting approval
+        known = (
+            previous if previous.status == BookingStatus.confirmed else await self._held(session, booking.id)
+        )
         now = self.clock.now()
         booking.status = BookingStatus.cancelled.value
         booking.revision += 1
@@ -402,8 +505,9 @@ class BookingService:
         view = to_view(booking)
         await repo.add_revision(booking, "cancelled", _snapshot(view), actor_id, now)
         outcome = Outcome(view)
-        if previous.status == BookingStatus.confirmed:
-            outcome.notices += await self._plan(session, view, previous)
+        if known is not None:
+            told = await self._plan(session, view, known)
+            outcome.notices += await self.addenda.notices(session, view.id, view.revision, known, None, told)
         if actor_id != booking.requester_id:
             outcome.notices.append(
                 Notice(
@@ -466,6 +570,10 @@ class BookingService:
             raise BookingError("changed_meanwhile")
         if booking.status not in (BookingStatus.pending, BookingStatus.confirmed):
             raise BookingError("cannot_change", status=booking.status)
+        # what the teams knew: the booking, or the confirmed one behind a change awaiting approval
+        known = (
+            previous if previous.status == BookingStatus.confirmed else await self._held(session, booking.id)
+        )
         # a pending booking is re-sent with its new values; a confirmed one needs approval again
         # only when what the approver judges (time, room, layout) changed
         judged_changed = time_or_room or wanted.layout != previous.layout
@@ -486,10 +594,12 @@ class BookingService:
         view = to_view(booking)
         await repo.add_revision(booking, "changed", _snapshot(view), actor_id, now)
         outcome = Outcome(view)
-        if previous.status == BookingStatus.confirmed:
-            outcome.notices += await self._plan(session, view, previous)
-        elif view.status == BookingStatus.confirmed:
-            outcome.notices += await self._plan(session, view, None)
+        told: list[Notice] = []
+        if previous.status == BookingStatus.confirmed or view.status == BookingStatus.confirmed:
+            told = await self._plan(session, view, known)
+        # a change waiting for approval changes nothing the digest showed yet
+        now_known = view if view.status == BookingStatus.confirmed else known
+        outcome.notices += await self.addenda.notices(session, view.id, view.revision, known, now_known, told)
         if needs_approval:
             outcome.notices += self._approval_requests(view)
         if actor_id != booking.requester_id:

@@ -12,11 +12,13 @@ Rules decided here:
   site's zone; repeating reminders are folded into one line per meeting.
 * A run is claimed in ``clock_runs`` (``digest`` + the date) so it happens once across
   instances and restarts, and each message has a dedupe key besides.
+* What changes once the digest covering its day was claimed is told at once as an addendum
+  (bot/services/addenda.py reads the same ``clock_runs`` row).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
@@ -24,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.clock import Clock
 from bot.site import Role, SiteConfig, TaskKind
+from storage.models import Booking, Task
 from storage.repositories.aftercare import AftercareRepository, ClockRunRepository
 
 MAX_WINDOW_DAYS = 31
@@ -92,6 +95,16 @@ def covered_days(site: SiteConfig, today: date) -> list[date]:
     return [today + timedelta(days=offset) for offset in range(1, (last - today).days + 1)]
 
 
+def covering_digest_day(site: SiteConfig, day: date) -> date | None:
+    """The working day whose digest covers ``day``: the last working day before it (None: no
+    working day in the month before it, so no digest ever covers it)."""
+    for back in range(1, MAX_WINDOW_DAYS + 1):
+        candidate = day - timedelta(days=back)
+        if site.digest.is_working_day(candidate):
+            return candidate
+    return None
+
+
 def local_today(site: SiteConfig, now: datetime) -> date:
     return now.astimezone(site.zone).date()
 
@@ -158,31 +171,36 @@ class DigestService:
         result: list[DayTasks] = []
         for day in days:
             start, end = day_bounds(self.site, day)
-            items: list[TaskItem] = []
-            folded: dict[tuple[int, str], int] = {}
-            for task, booking in await repo.tasks_between(start, end, team_id):
-                item = TaskItem(
-                    task_id=task.id,
-                    booking_id=booking.id,
-                    template_id=task.template_id,
-                    team_id=task.team_id,
-                    kind=task.kind,
-                    status=task.status,
-                    room_id=booking.room_id,
-                    push_at=task.push_at,
-                    due_at=task.due_at,
-                    meeting_start=booking.start_at,
-                    meeting_end=booking.end_at,
-                )
-                if task.kind == TaskKind.reminder:
-                    key = (booking.id, task.template_id)
-                    if key in folded:
-                        index = folded[key]
-                        first = items[index]
-                        items[index] = replace(first, count=first.count + 1, last_at=task.push_at)
-                        continue
-                    folded[key] = len(items)
-                    item = replace(item, last_at=task.push_at)
-                items.append(item)
-            result.append(DayTasks(day, items))
+            result.append(DayTasks(day, task_items(await repo.tasks_between(start, end, team_id))))
         return result
+
+
+def task_items(rows: Iterable[tuple[Task, Booking]]) -> list[TaskItem]:
+    """Tasks as digest lines, in the order given; a meeting's repeating reminders folded into one."""
+    items: list[TaskItem] = []
+    folded: dict[tuple[int, str], int] = {}
+    for task, booking in rows:
+        item = TaskItem(
+            task_id=task.id,
+            booking_id=booking.id,
+            template_id=task.template_id,
+            team_id=task.team_id,
+            kind=task.kind,
+            status=task.status,
+            room_id=booking.room_id,
+            push_at=task.push_at,
+            due_at=task.due_at,
+            meeting_start=booking.start_at,
+            meeting_end=booking.end_at,
+        )
+        if task.kind == TaskKind.reminder:
+            key = (booking.id, task.template_id)
+            if key in folded:
+                index = folded[key]
+                first = items[index]
+                items[index] = replace(first, count=first.count + 1, last_at=task.push_at)
+                continue
+            folded[key] = len(items)
+            item = replace(item, last_at=task.push_at)
+        items.append(item)
+    return items

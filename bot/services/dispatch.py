@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +29,8 @@ class TaskStatus(StrEnum):
     cancelled = "cancelled"
     skipped = "skipped"
     """Its moment had passed before it could be pushed (see planning.expiry)."""
+    missed = "missed"
+    """Still open when its window closed (``expires_at``): no more reminders or escalations."""
 
 
 ACTIVE = (TaskStatus.planned, TaskStatus.open, TaskStatus.problem)
@@ -42,6 +46,7 @@ class TaskState(StrEnum):
     problem = "problem"
     escalated = "escalated"
     skipped = "skipped"
+    missed = "missed"
     cancelled = "cancelled"
     sent = "sent"
 
@@ -63,7 +68,7 @@ def task_state(task: Task, now: datetime) -> TaskState:
     status = TaskStatus(task.status)
     if status == TaskStatus.done:
         return TaskState.done
-    if status in (TaskStatus.cancelled, TaskStatus.skipped, TaskStatus.sent):
+    if status in (TaskStatus.cancelled, TaskStatus.skipped, TaskStatus.missed, TaskStatus.sent):
         return TaskState(status.value)
     if status == TaskStatus.problem:
         return TaskState.problem
@@ -72,6 +77,24 @@ def task_state(task: Task, now: datetime) -> TaskState:
     if task.due_at is not None and task.due_at < now and status == TaskStatus.open:
         return TaskState.late
     return TaskState.pending
+
+
+class Windowed(Protocol):
+    """A task as an ORM row or as the tick's plain row (storage.repositories.tasks.TimerRow)."""
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def expires_at(self) -> datetime | None: ...
+
+
+def within_window(task: Windowed, step_at: datetime | None) -> datetime | None:
+    """The timer of an open task: its next step, but no later than its expiry, when the tick
+    records it as missed (also after its last step, or once acknowledged)."""
+    if task.expires_at is None or task.status not in OPEN:
+        return step_at
+    return task.expires_at if step_at is None else min(step_at, task.expires_at)
 
 
 @dataclass(frozen=True)
@@ -145,15 +168,15 @@ _PURPOSE_KINDS = {
 }
 
 
-def notice_for(purpose: str, chat_id: int, task: Task) -> Notice:
+def notice_for(purpose: str, chat_id: int, task_id: int) -> Notice:
     """The notice that (re-)renders the message of this purpose for this task."""
-    params: dict[str, object] = {"task_id": task.id}
+    params: dict[str, object] = {"task_id": task_id}
     if purpose.startswith(ESCALATION_PREFIX):
         kind = "task_escalation"
         params["role"] = purpose.removeprefix(ESCALATION_PREFIX)
     else:
         kind = _PURPOSE_KINDS[purpose]
-    return Notice(kind, chat_id, params, task_ids=(task.id,), mergeable=chat_id < 0)
+    return Notice(kind, chat_id, params, task_ids=(task_id,), mergeable=chat_id < 0)
 
 
 async def refresh_messages(
@@ -162,9 +185,19 @@ async def refresh_messages(
     """Edits that re-render every message showing this task (its state changed)."""
     messages = await TaskRepository(session).messages(task.id)
     return [
-        Outgoing(notice_for(message.purpose, message.chat_id, task), edit_of=message.outbox_id)
+        Outgoing(notice_for(message.purpose, message.chat_id, task.id), edit_of=message.outbox_id)
         for message in messages
         if purposes is None
         or message.purpose in purposes
         or (message.purpose.startswith(ESCALATION_PREFIX) and ESCALATION_PREFIX in purposes)
+    ]
+
+
+async def refresh_tasks(session: AsyncSession, task_ids: Sequence[int]) -> list[Outgoing]:
+    """Edits that re-render every message showing any of these tasks (the tick's missed ones)."""
+    if not task_ids:
+        return []
+    return [
+        Outgoing(notice_for(message.purpose, message.chat_id, message.task_id), edit_of=message.outbox_id)
+        for message in await TaskRepository(session).messages_of(task_ids)
     ]

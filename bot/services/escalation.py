@@ -9,22 +9,29 @@ The steps of a task:
 
 1. push (status planned → open, or sent for a reminder) at ``push_at``; late when the tick
    comes more than ``late_after`` after the push time. A task pushed so late that its due
-   time is past (or nearly) gets the time its template allows between push and due again,
-   counted from now, so the team has a chance before the chain starts.
+   time is past (or nearly: less than its window, at most :data:`LATE_NOTICE`, is left) gets
+   the time its template allows between push and due again, counted from now, so the team
+   has a chance before the chain starts; but never a due time after its expiry, which is
+   the meeting's start for a task due by the start and its end for one due by the end
+   (:func:`bot.services.planning.expiry`).
 2. at ``due_at`` + ``reminder_after_due``: a reminder in the group mentioning the leader;
 3. after ``chain[0].wait``: the chain's first role (the supervisor) in private, with
    Acknowledge / Done on behalf / Reassign; after ``chain[1].wait`` the next role, …;
-4. then, when ``repeat_every_minutes`` and ``max_repeats`` say so, the last step again.
+4. then, when ``repeat_every_minutes`` and ``max_repeats`` say so, the last step again;
+5. at ``expires_at``, a task still open is missed: no more steps, its messages lose their
+   buttons. The timer of an open task is never later than its expiry (``within_window``).
 
 Each step's time counts from the time the previous step was due (not from when it ran), so
 after a downtime every step that came due is taken, once each, in order, marked late.
-Done, Acknowledge or cancelling stops the chain (``next_at`` = None).
+Done or cancelling ends the task (``next_at`` = None); Acknowledge, or the chain's last step,
+leaves only its expiry.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,19 +39,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import observability
 from bot.services.clock import Clock
 from bot.services.dispatch import (
+    ACTIVE,
     CARD,
     REMINDER,
     Outgoing,
     TaskStatus,
     escalation_purpose,
+    refresh_tasks,
     team_chats,
+    within_window,
 )
+from bot.services.meeting_alerts import group_alerts
 from bot.services.types import BookingStatus, Notice
 from bot.site import Role, SiteConfig
-from storage.models import Booking, Task
-from storage.repositories.tasks import TaskRepository
+from storage.models import Booking
+from storage.repositories.tasks import TaskRepository, TimerRow
 
-LEASE = timedelta(minutes=2)
+TIMED = frozenset(status.value for status in ACTIVE)
+"""Statuses whose timer the tick steps."""
+LATE_NOTICE = timedelta(hours=1)
+"""A task pushed late keeps its due time while this much of it (or its whole window, when
+shorter) is left: a class-C notice approved the day before keeps "ready the day before"."""
 
 
 @dataclass
@@ -110,33 +125,38 @@ class TaskTimers:
         self.policy = EscalationPolicy(site)
 
     async def tick(self, session: AsyncSession, limit: int = 50) -> TickResult:
+        """Claim up to ``limit`` due timers and take every step that came due for each.
+
+        A few statements per batch whatever its size: the claim, one UPDATE (a prepared
+        statement run for every row) writing the new states, one INSERT of the events; the
+        steps themselves are worked out in Python on plain rows.
+        """
         now = self.clock.now()
-        repo = TaskRepository(session, defer_events=True)
+        repo = TaskRepository(session)
         result = TickResult()
-        ids = await repo.claim_due(now, self.instance, LEASE, limit)
-        result.claimed = len(ids)
-        if not ids:
+        rows = await repo.claim_due(now, limit)
+        result.claimed = len(rows)
+        if not rows:
             return result
         chats = await team_chats(session, self.site)
-        for task in await repo.by_ids(ids):
+        events: list[dict[str, Any]] = []
+        for row in rows:
+            if row.status not in TIMED:
+                row.next_at = None  # an ended task left with a timer: nothing to step
+                continue
             # every step that came due, in order (several after a downtime)
             for _ in range(self.policy.last_stage() + 2):
-                if (
-                    task.next_at is None
-                    or task.next_at > now
-                    or task.status
-                    not in (
-                        TaskStatus.planned,
-                        TaskStatus.open,
-                        TaskStatus.problem,
-                    )
-                ):
+                if row.next_at is None or row.next_at > now or row.status not in TIMED:
                     break
-                result.outgoing += await self._step(repo, task, now, chats)
+                result.outgoing += self._step(row, now, chats, events)
                 result.steps += 1
-            task.lease_until, task.leased_by = None, None
-        await repo.write_events()
-        await session.flush()
+        await repo.save_timers(rows, now)
+        await repo.add_events(events)
+        # the messages of the tasks missed in this batch say so and lose their buttons
+        missed = [event["task_id"] for event in events if event["kind"] == "missed"]
+        result.outgoing += await refresh_tasks(session, missed)
+        # one message per meeting and person, reminders as edits of the cards
+        result.outgoing = await group_alerts(session, result.outgoing)
         observability.tick_steps(result.steps)
         return result
 
@@ -164,25 +184,26 @@ class TaskTimers:
         result.bookings_finished += int(finished.rowcount or 0)  # type: ignore[attr-defined]
 
     # ---- one step ----------------------------------------------------------------------------
-    async def _step(
-        self, repo: TaskRepository, task: Task, now: datetime, chats: dict[str, int]
+    def _step(
+        self, task: TimerRow, now: datetime, chats: dict[str, int], events: list[dict[str, Any]]
     ) -> list[Outgoing]:
         assert task.next_at is not None
         scheduled = task.next_at
         late = now - scheduled > self.late_after
         task.steps += 1
-        task.updated_at = now
         if task.status == TaskStatus.planned:
             # a push is late against its own time, also when it was planned after that time
-            return await self._push(repo, task, now, now - task.push_at > self.late_after, chats)
-        return await self._escalate(repo, task, now, scheduled, late, chats)
+            return self._push(task, now, now - task.push_at > self.late_after, chats, events)
+        if task.expires_at is not None and task.expires_at <= now:
+            return self._expire(task, now, events)
+        return self._escalate(task, now, scheduled, late, chats, events)
 
-    async def _push(
-        self, repo: TaskRepository, task: Task, now: datetime, late: bool, chats: dict[str, int]
+    def _push(
+        self, task: TimerRow, now: datetime, late: bool, chats: dict[str, int], events: list[dict[str, Any]]
     ) -> list[Outgoing]:
         if task.expires_at is not None and task.expires_at <= now:
             task.status, task.next_at = TaskStatus.skipped, None
-            await repo.event(task, "skipped", now, reason="expired", push_at=task.push_at.isoformat())
+            events.append(_event(task, "skipped", now, reason="expired", push_at=task.push_at.isoformat()))
             return []
         task.late = late
         task.pushed_at = now
@@ -190,19 +211,26 @@ class TaskTimers:
         if task.needs_confirmation and task.due_at is not None:
             task.status = TaskStatus.open
             if late:
-                window = max(timedelta(0), (task.planned_due_at or task.due_at) - task.push_at)
-                task.due_at = max(task.due_at, now + window)
-            task.next_at = task.due_at + self.policy.reminder_delay
+                task.due_at = _late_due(task, now)
+            task.next_at = within_window(task, task.due_at + self.policy.reminder_delay)
         else:
             task.status = TaskStatus.sent
             task.next_at = None
         chat_id = chats.get(task.team_id)
-        outgoing: list[Outgoing] = []
         if chat_id is None:
-            await repo.event(task, "no_group", now, late=late)
-            outgoing.append(self._unbound_notice(task, now))
-            return outgoing
-        outgoing.append(
+            events.append(_event(task, "no_group", now, late=late))
+            return [self._unbound_notice(task, now)]
+        events.append(
+            _event(
+                task,
+                "pushed",
+                now,
+                chat_id=chat_id,
+                late=late,
+                due_at=task.due_at.isoformat() if task.due_at else None,
+            )
+        )
+        return [
             Outgoing(
                 Notice(
                     "task_card",
@@ -214,18 +242,9 @@ class TaskTimers:
                 ),
                 link=CARD,
             )
-        )
-        await repo.event(
-            task,
-            "pushed",
-            now,
-            chat_id=chat_id,
-            late=late,
-            due_at=task.due_at.isoformat() if task.due_at else None,
-        )
-        return outgoing
+        ]
 
-    def _unbound_notice(self, task: Task, now: datetime) -> Outgoing:
+    def _unbound_notice(self, task: TimerRow, now: datetime) -> Outgoing:
         supervisor = self.site.people_with(Role.supervisor)
         target = supervisor[0] if supervisor else None
         day = now.date().isoformat()
@@ -238,14 +257,14 @@ class TaskTimers:
             )
         )
 
-    async def _escalate(
+    def _escalate(
         self,
-        repo: TaskRepository,
-        task: Task,
+        task: TimerRow,
         now: datetime,
         scheduled: datetime,
         late: bool,
         chats: dict[str, int],
+        events: list[dict[str, Any]],
     ) -> list[Outgoing]:
         stage = task.stage + 1
         outgoing: list[Outgoing] = []
@@ -265,8 +284,8 @@ class TaskTimers:
                         link=REMINDER,
                     )
                 )
-            await repo.event(
-                task, "reminded", now, chat_id=chat_id, late=late, scheduled=scheduled.isoformat()
+            events.append(
+                _event(task, "reminded", now, chat_id=chat_id, late=late, scheduled=scheduled.isoformat())
             )
         else:
             role = self.policy.role_at(stage)
@@ -284,18 +303,51 @@ class TaskTimers:
                         link=escalation_purpose(role or ""),
                     )
                 )
-            await repo.event(
-                task,
-                "escalated",
-                now,
-                role=role,
-                to=recipients,
-                stage=stage,
-                late=late,
-                scheduled=scheduled.isoformat(),
+            events.append(
+                _event(
+                    task,
+                    "escalated",
+                    now,
+                    role=role,
+                    to=recipients,
+                    stage=stage,
+                    late=late,
+                    scheduled=scheduled.isoformat(),
+                )
             )
             observability.escalated(role)
         task.stage = stage
         wait = self.policy.wait_after(stage)
-        task.next_at = scheduled + wait if wait is not None else None
+        task.next_at = within_window(task, scheduled + wait if wait is not None else None)
         return outgoing
+
+    def _expire(self, task: TimerRow, now: datetime, events: list[dict[str, Any]]) -> list[Outgoing]:
+        """Its window closed while it was open: recorded as missed, the chain stops (steps that
+        came due meanwhile, after a downtime, are not taken: they would be about a moment past)."""
+        assert task.expires_at is not None
+        task.status, task.next_at = TaskStatus.missed, None
+        events.append(
+            _event(
+                task,
+                "missed",
+                now,
+                expires_at=task.expires_at.isoformat(),
+                due_at=task.due_at.isoformat() if task.due_at else None,
+                stage=task.stage,
+            )
+        )
+        return []
+
+
+def _late_due(task: TimerRow, now: datetime) -> datetime:
+    """The due time of a task pushed late: its own while at least its window (at most
+    :data:`LATE_NOTICE`) is left, else its window again from now; never after its expiry."""
+    assert task.due_at is not None
+    window = max(timedelta(0), (task.planned_due_at or task.due_at) - task.push_at)
+    due = task.due_at if task.due_at - now >= min(window, LATE_NOTICE) else now + window
+    return due if task.expires_at is None else min(due, task.expires_at)
+
+
+def _event(task: TimerRow, kind: str, at: datetime, **detail: Any) -> dict[str, Any]:
+    """A task event's values, written with the batch's others (TaskRepository.add_events)."""
+    return {"task_id": task.id, "kind": kind, "actor_id": None, "at": at, "detail": detail}

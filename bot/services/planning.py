@@ -7,18 +7,29 @@ Rules decided here (see also docs):
   the hotline on site).
 * A repeating template makes one task per interval: the first one interval after its push
   offset, then every interval while the meeting lasts (at most :data:`MAX_OCCURRENCES`).
+* Every task ends with its window (``expires_at``, see :func:`expiry`): a task that prepares
+  the meeting (due, or pushed, by the start) at the start, one due during the meeting at its
+  end, a refill reminder when the next one is due or the meeting ended, a task after the
+  meeting :data:`EXPIRY_AFTER_END` after its due time; a template's ``expires_after_minutes``
+  closes it earlier (or, after the meeting, sets it). Still open then, it is ``missed``
+  (bot/services/escalation.py).
 * A task whose push time has already passed when it is planned is pushed at once by the next
-  tick, marked late, unless its moment is over (``expires_at``): a task that prepares the
-  meeting (due, or pushed, by the start) is pointless once the meeting has begun; a refill
-  reminder once the next one is due or the meeting ended; a task after the meeting
-  :data:`EXPIRY_AFTER_END` after its due time. Such a task is recorded as ``skipped``.
+  tick, marked late, unless its moment is over (``expires_at``); such a task is recorded as
+  ``skipped``.
 * Re-planning compares the tasks already stored with the new plan: tasks no longer wanted are
   cancelled; moved ones get their new times (one already pushed whose new push time is still
   ahead goes back to waiting and is pushed again then; one done whose new push time is ahead
   is to be done again); new ones are created. The messages showing changed tasks are
   re-rendered, and every team touched gets one notice saying what changed (old → new).
 * A booking that is no longer confirmed (cancelled, or back to approval) cancels its open and
-  waiting tasks and tells every team that had tasks.
+  waiting tasks and tells every team that had tasks: a change waiting for approval puts them
+  on hold, and the notice says the time the teams knew and the time proposed.
+* ``previous`` is the booking as its teams knew it. After a change waited for approval (every
+  task cancelled by the hold), the approval gives the confirmed booking before the change: the
+  tasks come back at their new times and each team is told old → new, as for any change; a
+  rejection that keeps the booking gives the booking itself: the tasks come back at their old
+  times and each team is told the meeting stays as before (``tasks_kept``); a rejection or
+  a cancel that ends the held booking tells the teams it is cancelled, at the time they knew.
 """
 
 from __future__ import annotations
@@ -30,9 +41,17 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.clock import Clock
-from bot.services.dispatch import ACTIVE, OPEN, Outgoing, TaskStatus, refresh_messages, team_chats
+from bot.services.dispatch import (
+    ACTIVE,
+    OPEN,
+    Outgoing,
+    TaskStatus,
+    refresh_messages,
+    team_chats,
+    within_window,
+)
 from bot.services.types import BookingStatus, BookingView, Notice
-from bot.site import INVOLVED_TEAMS, Anchor, SiteConfig, TaskKind, TaskTemplate
+from bot.site import INVOLVED_TEAMS, Anchor, ExpiryFrom, SiteConfig, TaskKind, TaskTemplate
 from storage.models import Task
 from storage.repositories.tasks import TaskRepository
 
@@ -86,14 +105,26 @@ def repeat_interval(template: TaskTemplate, view: BookingView) -> timedelta | No
 
 
 def expiry(
-    view: BookingView, push_at: datetime, due_at: datetime | None, interval: timedelta | None
+    template: TaskTemplate,
+    view: BookingView,
+    push_at: datetime,
+    due_at: datetime | None,
+    interval: timedelta | None,
 ) -> datetime:
+    """When the task's window closes: not pushed by then it is skipped, open then it is missed.
+
+    A task due (or, without a due time, pushed) by the meeting's start ends at the start at the
+    latest, one due by the end at the end; the template's own expiry may close it earlier.
+    """
     if interval is not None:
         return min(push_at + interval, view.end)
     reference = due_at or push_at
-    if reference <= view.start:
-        return view.start
-    return max(reference, view.end) + EXPIRY_AFTER_END
+    bound = view.start if reference <= view.start else view.end if reference <= view.end else None
+    if template.expires_after_minutes is not None:
+        base = {ExpiryFrom.start: view.start, ExpiryFrom.end: view.end}.get(template.expiry_from, reference)
+        own = base + timedelta(minutes=template.expires_after_minutes)
+        return own if bound is None else min(own, bound)
+    return bound if bound is not None else reference + EXPIRY_AFTER_END
 
 
 def plan_tasks(site: SiteConfig, view: BookingView) -> list[PlannedTask]:
@@ -141,7 +172,7 @@ def plan_tasks(site: SiteConfig, view: BookingView) -> list[PlannedTask]:
                         leader_only=template.leader_only,
                         push_at=push,
                         due_at=due,
-                        expires_at=expiry(view, push, due, interval),
+                        expires_at=expiry(template, view, push, due, interval),
                     )
                 )
     planned.sort(key=lambda p: (p.push_at, p.template_id, p.team_id, p.occurrence))
@@ -155,7 +186,7 @@ class TaskChange:
     occurrence: int
     kind: str
     change: str
-    """new | moved | cancelled"""
+    """new | moved | cancelled | resumed (back at its own time after the booking's hold)"""
     old_push: datetime | None = None
     new_push: datetime | None = None
     old_due: datetime | None = None
@@ -169,6 +200,11 @@ class PlanOutcome:
     notices: list[Notice] = field(default_factory=list)
     """What each touched team is told; handed back to the booking service."""
     changes: list[TaskChange] = field(default_factory=list)
+
+
+def meeting_slot(view: BookingView) -> dict[str, Any]:
+    """Where and when a meeting is, as a notice's parameters keep it."""
+    return {"room_id": view.room_id, "start": view.start, "end": view.end}
 
 
 def field_changes(previous: BookingView, view: BookingView) -> list[dict[str, Any]]:
@@ -199,18 +235,23 @@ class TaskPlanner:
         repo = TaskRepository(session)
         existing = list(await repo.for_booking(view.id))
         if view.status not in PLANNED_STATUSES:
-            return await self._cancel_all(session, view, existing)
+            return await self._cancel_all(session, view, previous, existing)
         return await self._replan(session, view, previous, existing)
 
     # ---- cancelling ----------------------------------------------------------------------
     async def _cancel_all(
-        self, session: AsyncSession, view: BookingView, existing: list[Task]
+        self, session: AsyncSession, view: BookingView, previous: BookingView | None, existing: list[Task]
     ) -> PlanOutcome:
         outcome = PlanOutcome()
         now = self.clock.now()
         repo = TaskRepository(session)
         touched: set[str] = set()
+        held = previous is not None and all(
+            task.status in (TaskStatus.cancelled, TaskStatus.skipped) for task in existing
+        )
         for task in existing:
+            if held and task.status == TaskStatus.cancelled and task.kind != TaskKind.reminder:
+                touched.add(task.team_id)  # on hold, so its team knows the meeting: it hears the end
             if task.status in (TaskStatus.cancelled, TaskStatus.skipped):
                 continue
             if task.kind != TaskKind.reminder:
@@ -227,6 +268,10 @@ class TaskPlanner:
         if not touched:
             return outcome
         chats = await team_chats(session, self.site)
+        # the meeting as the teams knew it, and, on hold, the one proposed: by send time the
+        # booking may already have been decided either way
+        known = meeting_slot(previous) if previous is not None else meeting_slot(view)
+        proposed = meeting_slot(view) if view.status == BookingStatus.pending else None
         for team in self.site.teams:
             if team.id in touched and team.id in chats:
                 outcome.notices.append(
@@ -237,6 +282,8 @@ class TaskPlanner:
                             "booking_id": view.id,
                             "team_id": team.id,
                             "reason": view.status.value,
+                            "was": known,
+                            "proposed": proposed,
                             "tasks": [
                                 c for c in outcome.changes if c.team_id == team.id and c.kind != "reminder"
                             ],
@@ -257,6 +304,8 @@ class TaskPlanner:
         wanted = plan_tasks(self.site, view)
         fields = field_changes(previous, view) if previous is not None else []
         had_tasks = any(t.status not in (TaskStatus.cancelled, TaskStatus.skipped) for t in existing)
+        # every task cancelled by a hold, and the booking its teams knew is given: they are told
+        resumed = previous is not None and bool(existing) and not had_tasks
         to_refresh: list[Task] = []
         for planned in wanted:
             task = rows.pop(planned.key, None)
@@ -265,13 +314,13 @@ class TaskPlanner:
                 await repo.event(task, "planned", now, revision=view.revision, **self._times(task))
                 if task.status == TaskStatus.skipped:
                     await repo.event(task, "skipped", now, reason="expired")
-                if had_tasks:
+                if had_tasks or resumed:
                     outcome.changes.append(self._change(task, "new", new=planned))
                 continue
-            change = await self._update(session, task, planned, now, view, bool(fields))
+            change = await self._update(session, task, planned, now, view, resumed)
             if change is not None:
                 outcome.changes.append(change)
-                if task.status in OPEN or change.change == "moved":
+                if task.status in OPEN or change.change in ("moved", "resumed"):
                     to_refresh.append(task)
             elif fields and task.status in OPEN:
                 to_refresh.append(task)
@@ -287,9 +336,9 @@ class TaskPlanner:
         await session.flush()
         for task in to_refresh:
             outcome.outgoing += await refresh_messages(session, task)
-        if had_tasks:
+        if had_tasks or resumed:
             outcome.notices += await self._change_notices(
-                session, view, fields, outcome.changes, existing, wanted
+                session, view, fields, outcome.changes, existing, wanted, resumed=resumed
             )
         return outcome
 
@@ -348,7 +397,7 @@ class TaskPlanner:
         planned: PlannedTask,
         now: datetime,
         view: BookingView,
-        details_changed: bool,
+        resumed: bool,
     ) -> TaskChange | None:
         repo = TaskRepository(session)
         moved = task.push_at != planned.push_at or task.planned_due_at != planned.due_at
@@ -356,8 +405,22 @@ class TaskPlanner:
         if status in (TaskStatus.cancelled, TaskStatus.skipped):
             if planned.push_at <= now and planned.expires_at is not None and planned.expires_at <= now:
                 return None  # still nothing to do
+            old_push, old_due = task.push_at, task.planned_due_at
             self._schedule(task, planned, now)
             await repo.event(task, "replanned", now, revision=view.revision, **self._times(task))
+            if resumed and status == TaskStatus.cancelled:
+                # put on hold with the booking: its team knew it at its old time
+                return TaskChange(
+                    task.team_id,
+                    task.template_id,
+                    task.occurrence,
+                    task.kind,
+                    "moved" if moved else "resumed",
+                    old_push=old_push,
+                    new_push=planned.push_at,
+                    old_due=old_due,
+                    new_due=planned.due_at,
+                )
             return self._change(task, "new", new=planned)
         if not moved:
             return None
@@ -385,7 +448,9 @@ class TaskPlanner:
             task.due_at = planned.due_at
             task.stage = 0
             task.acknowledged_by_id = None
-            task.next_at = planned.due_at + self._reminder_delay() if planned.due_at is not None else None
+            task.next_at = within_window(
+                task, planned.due_at + self._reminder_delay() if planned.due_at is not None else None
+            )
             task.updated_at = now
         else:  # done or sent, and its new time has passed too: it stays as it is
             task.push_at, task.planned_due_at, task.expires_at = (
@@ -454,22 +519,25 @@ class TaskPlanner:
         changes: list[TaskChange],
         existing: list[Task],
         wanted: list[PlannedTask],
+        *,
+        resumed: bool = False,
     ) -> list[Notice]:
+        """``resumed``: the tasks come back after the booking's hold; with no field changed, the
+        booking stays as its teams knew it (its change was not approved)."""
+        kept = resumed and not fields
         listed = [c for c in changes if c.kind != TaskKind.reminder]
         touched = {c.team_id for c in listed}
-        if fields:
+        # a team whose tasks were on hold hears the outcome, even if it has none any more
+        gone = (TaskStatus.skipped,) if resumed else (TaskStatus.cancelled, TaskStatus.skipped)
+        if fields or resumed:
             touched |= {p.team_id for p in wanted if p.kind != TaskKind.reminder}
-            touched |= {
-                t.team_id
-                for t in existing
-                if t.kind != TaskKind.reminder and t.status not in (TaskStatus.cancelled, TaskStatus.skipped)
-            }
+            touched |= {t.team_id for t in existing if t.kind != TaskKind.reminder and t.status not in gone}
         if not touched:
             return []
         chats = await team_chats(session, self.site)
         return [
             Notice(
-                "tasks_changed",
+                "tasks_kept" if kept else "tasks_changed",
                 chats[team.id],
                 {
                     "booking_id": view.id,

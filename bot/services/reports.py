@@ -8,8 +8,9 @@ What is counted (decided here, documented in the report):
 * **Teams**: tasks that need a confirmation and whose due time is in the week and has come
   (not cancelled or skipped). *On time* = confirmed by the team no later than the due time;
   a confirmation on the team's behalf (by a supervisor) or after the due time, or none yet,
-  is *late*. The median time to confirm runs from the push to the confirmation, over the
-  tasks confirmed.
+  is *late*. *Missed* = still open when its window closed (status ``missed``): counted among
+  the late ones too. The median time to confirm runs from the push to the confirmation, over
+  the tasks confirmed.
 * **Escalations**: those tasks that went up the chain (an ``escalated`` task event), with the
   highest role reached. **Problems**: those tasks with a problem report, with its reason.
 * **Feedback**: scores given for the week's meetings: count, average, each score.
@@ -30,6 +31,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.clock import Clock
+from bot.services.dispatch import TaskStatus
 from bot.site import SiteConfig
 from storage.repositories.aftercare import MEETING_STATUSES, AftercareRepository, ClockRunRepository
 
@@ -136,6 +138,7 @@ class TeamRow:
     on_time: int
     late: int
     median_minutes: float | None
+    missed: int = 0
 
     @property
     def rate(self) -> float | None:
@@ -184,6 +187,7 @@ class WeekFigures:
     services: list[tuple[str, int]] = field(default_factory=list)
     teams: list[TeamRow] = field(default_factory=list)
     late: list[TaskRow] = field(default_factory=list)
+    missed: list[TaskRow] = field(default_factory=list)
     escalations: list[TaskRow] = field(default_factory=list)
     problems: list[TaskRow] = field(default_factory=list)
     feedback: list[FeedbackRow] = field(default_factory=list)
@@ -322,6 +326,7 @@ class ReportService:
             elif event.kind == "problem":
                 problems[event.task_id] = str((event.detail or {}).get("reason") or "")
         per_team: dict[str, list[bool]] = defaultdict(list)
+        missed: Counter[str] = Counter()
         waits: dict[str, list[float]] = defaultdict(list)
         for task, booking in rows:
             assert task.due_at is not None
@@ -342,6 +347,9 @@ class ReportService:
             )
             if not on_time:
                 figures.late.append(row)
+            if task.status == TaskStatus.missed:
+                figures.missed.append(row)
+                missed[task.team_id] += 1
             if task.id in escalated or task.stage >= 2:
                 figures.escalations.append(replace(row, detail=escalated.get(task.id, "")))
             if task.id in problems or task.problem_reason:
@@ -360,5 +368,6 @@ class ReportService:
                     punctual,
                     len(results) - punctual,
                     statistics.median(waits[team_id]) if waits.get(team_id) else None,
+                    missed[team_id],
                 )
             )

@@ -29,6 +29,7 @@ from bot.services.dispatch import (
     supervises,
     task_state,
     team_chats,
+    within_window,
 )
 from bot.services.escalation import EscalationPolicy
 from bot.services.strict import clean_text
@@ -129,10 +130,11 @@ class TaskActions:
         if stage is not None and task.stage < stage:
             task.stage = stage
             wait = self.policy.wait_after(stage)
-            task.next_at = now + wait if wait is not None else None
-        elif task.next_at is None:
+            task.next_at = within_window(task, now + wait if wait is not None else None)
+        elif task.next_at is None or task.next_at == task.expires_at:
+            # the chain had ended or was acknowledged (only the expiry was left): it goes on
             wait = self.policy.wait_after(task.stage)
-            task.next_at = now + wait if wait is not None else None
+            task.next_at = within_window(task, now + wait if wait is not None else None)
         supervisors = self.site.people_with(Role.supervisor)
         photo = {"photo": photo_file_id} if photo_file_id else {}
         await TaskRepository(session).event(
@@ -166,7 +168,7 @@ class TaskActions:
             return ActionResult("already_done" if task.status == TaskStatus.done else "closed", task.id)
         now = self.clock.now()
         task.acknowledged_by_id = user_id
-        task.next_at = None
+        task.next_at = within_window(task, None)  # still missed if not done in time
         task.updated_at = now
         await TaskRepository(session).event(task, "acknowledged", now, user_id)
         await session.flush()
@@ -199,7 +201,7 @@ class TaskActions:
         # the new person gets the chain's first wait before it climbs again
         task.stage = 1
         wait = self.policy.wait_after(1)
-        task.next_at = now + wait if wait is not None else None
+        task.next_at = within_window(task, now + wait if wait is not None else None)
         await TaskRepository(session).event(task, "reassigned", now, user_id, assignee=assignee_id)
         await session.flush()
         outgoing = await refresh_messages(session, task, (ESCALATION_PREFIX, PROBLEM_ALERT))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +17,6 @@ from storage.models_aftercare import (
     ConsumptionRecord,
     FeeConfirmation,
     Feedback,
-    FileDelivery,
     FollowUp,
     LostItem,
     Prompt,
@@ -53,62 +52,6 @@ class ClockRunRepository:
 
     async def exists(self, job: str, period: str) -> bool:
         return await self.session.get(ClockRun, (job, period)) is not None
-
-
-class FileDeliveryRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def add(
-        self, *, dedupe_key: str, chat_id: int, kind: str, params: dict[str, Any], now: datetime
-    ) -> bool:
-        insert = _insert(self.session)
-        result = await self.session.execute(
-            insert(FileDelivery)
-            .values(
-                dedupe_key=dedupe_key,
-                chat_id=chat_id,
-                kind=kind,
-                params=params,
-                status="pending",
-                attempts=0,
-                not_before=now,
-                created_at=now,
-            )
-            .on_conflict_do_nothing()
-            .returning(FileDelivery.id)
-        )
-        return result.scalar() is not None
-
-    async def claim(self, now: datetime, lease: timedelta, limit: int = 10) -> list[FileDelivery]:
-        due = (
-            select(FileDelivery.id)
-            .where(FileDelivery.status == "pending", FileDelivery.not_before <= now)
-            .where(or_(FileDelivery.lease_until.is_(None), FileDelivery.lease_until <= now))
-            .order_by(FileDelivery.id)
-            .limit(limit)
-        )
-        if self.session.get_bind().dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        ids = list((await self.session.scalars(due)).all())
-        if not ids:
-            return []
-        await self.session.execute(
-            update(FileDelivery)
-            .where(FileDelivery.id.in_(ids))
-            .values(lease_until=now + lease)
-            .execution_options(synchronize_session=False)
-        )
-        rows = await self.session.scalars(
-            select(FileDelivery)
-            .where(FileDelivery.id.in_(ids))
-            .order_by(FileDelivery.id)
-            .execution_options(populate_existing=True)
-        )
-        return list(rows.all())
-
-    async def get(self, delivery_id: int) -> FileDelivery | None:
-        return await self.session.get(FileDelivery, delivery_id)
 
 
 class AftercareRepository:
@@ -187,6 +130,14 @@ class AftercareRepository:
         return (await self.session.scalars(query)).all()
 
     # ---- follow-ups -----------------------------------------------------------------------
+    async def next_meeting_end(self, after: datetime) -> datetime | None:
+        """The first end of a meeting after ``after``: when its after-care is next due."""
+        return await self.session.scalar(
+            select(func.min(Booking.end_at))
+            .where(Booking.status.in_(MEETING_STATUSES))
+            .where(Booking.end_at > after)
+        )
+
     async def claim_finished(self, now: datetime, since: datetime, limit: int = 50) -> list[int]:
         """Record a follow-up for meetings that ended in (since, now] and have none: their ids.
 

@@ -1,22 +1,76 @@
-"""Outbox rows: written in the transaction that causes them, delivered by the sender."""
+"""Outbox rows: written in the transaction that causes them, delivered by the sender.
+
+Every query the sender makes on a large outbox reads an index, not the table:
+``ix_outbox_open`` (chat, id of the unfinished rows) for the chats with something to send
+and each chat's rows in order, ``ix_outbox_pending_edits`` for the edits waiting for a
+message. Their conditions are written into the queries as literals: a partial index is only
+used when the query's condition is visibly the index's (a bound parameter is not, on
+PostgreSQL's generic plans).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import ColumnElement, and_, case, func, insert, literal_column, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage
+
+PENDING = "pending"
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed"
+MERGED = "merged"
+APPLIED = "applied"
+DROPPED = "dropped"
+
+
+def _is_open(table: Any = OutboxMessage) -> ColumnElement[bool]:
+    """``status IN ('pending', 'sending')``, as ``ix_outbox_open`` says it."""
+    return table.status.in_([literal_column("'pending'"), literal_column("'sending'")])  # type: ignore[no-any-return]
+
+
+def _is_pending_edit() -> ColumnElement[bool]:
+    """``kind = 'edit' AND status = 'pending'``, as ``ix_outbox_pending_edits`` says it."""
+    return and_(
+        OutboxMessage.kind == literal_column("'edit'"), OutboxMessage.status == literal_column("'pending'")
+    )
+
+
+_OPEN_CHATS = text(
+    """
+    WITH RECURSIVE chats(chat_id) AS (
+        SELECT (SELECT min(chat_id) FROM outbox WHERE status IN ('pending', 'sending'))
+        UNION ALL
+        SELECT (
+            SELECT min(o.chat_id) FROM outbox AS o
+            WHERE o.status IN ('pending', 'sending') AND o.chat_id > chats.chat_id
+        )
+        FROM chats WHERE chats.chat_id IS NOT NULL
+    )
+    SELECT chats.chat_id, (
+        SELECT min(o.id) FROM outbox AS o
+        WHERE o.status IN ('pending', 'sending') AND o.chat_id = chats.chat_id
+    ) AS first_id
+    FROM chats WHERE chats.chat_id IS NOT NULL
+    """
+)
+"""Each chat with an unfinished row and its oldest one: two index seeks per chat (a "loose
+index scan"), however many rows wait; ``SELECT DISTINCT`` or a ranking would read them all."""
 
 
 def outbox_row(
     *,
     chat_id: int,
-    text: str,
     now: datetime,
+    notice: str | None = None,
+    params: dict[str, Any] | None = None,
+    language: str | None = None,
+    text: str | None = None,
     reply_markup: list[Any] | None = None,
     kind: str = "send",
     edit_of_id: int | None = None,
@@ -24,27 +78,61 @@ def outbox_row(
     merge_text: str | None = None,
     dedupe_key: str | None = None,
 ) -> dict[str, Any]:
-    """The values of a pending outbox row."""
+    """The values of a pending outbox row: a notice to render when it is sent (``notice``,
+    ``params``, ``language``), or, without a notice, a fixed ``text``."""
     return {
         "chat_id": chat_id,
         "kind": kind,
+        "notice": notice,
+        "params": params,
+        "language": language,
         "text": text,
         "reply_markup": reply_markup,
         "edit_of_id": edit_of_id,
-        "mergeable": mergeable and merge_text is not None,
+        "mergeable": mergeable and (notice is not None or merge_text is not None),
         "merge_text": merge_text,
         "dedupe_key": dedupe_key,
-        "status": "pending",
+        "status": PENDING,
         "attempts": 0,
         "not_before": now,
         "created_at": now,
     }
 
 
+@dataclass(frozen=True)
+class Head:
+    """What the sender needs to know of a chat's unfinished row to decide what goes next."""
+
+    id: int
+    chat_id: int
+    status: str
+    kind: str
+    mergeable: bool
+    lease_until: datetime | None
+    not_before: datetime
+    leased_by: str | None
+    """Set once a sender has taken the row (a send taken before may carry merged parts)."""
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What one row showed when its message was sent (kept on the row)."""
+
+    row_id: int
+    text: str
+    reply_markup: list[Any] | None
+    merge_text: str | None
+
+
+def _shown_values(shown: Shown) -> dict[str, Any]:
+    return {"text": shown.text, "reply_markup": shown.reply_markup, "merge_text": shown.merge_text}
+
+
 class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    # ---- queueing ------------------------------------------------------------------------
     async def add(self, **fields: Any) -> OutboxMessage | None:
         """Queue one message (see :func:`outbox_row`); None when a message with the same dedupe
         key was queued before."""
@@ -100,3 +188,283 @@ class OutboxRepository:
             )
             taken.update(key for key in found if key is not None)
         return taken
+
+    # ---- what waits ------------------------------------------------------------------------
+    async def open_chats(self) -> list[tuple[int, int]]:
+        """(chat, id of its oldest unfinished row) for every chat with one, oldest first."""
+        rows = (await self.session.execute(_OPEN_CHATS)).all()
+        return sorted(((int(chat), int(first)) for chat, first in rows), key=lambda row: row[1])
+
+    async def heads(self, chat_id: int, limit: int, count_up_to: int = 0) -> tuple[list[Head], int]:
+        """The chat's first ``limit`` unfinished rows, oldest first, and how many it has: counted
+        up to ``count_up_to`` in the same statement when that is more than ``limit``."""
+        columns: list[Any] = [
+            OutboxMessage.id,
+            OutboxMessage.chat_id,
+            OutboxMessage.status,
+            OutboxMessage.kind,
+            OutboxMessage.mergeable,
+            OutboxMessage.lease_until,
+            OutboxMessage.not_before,
+            OutboxMessage.leased_by,
+        ]
+        if count_up_to > limit:
+            some = (
+                select(OutboxMessage.id)
+                .where(_is_open(), OutboxMessage.chat_id == chat_id)
+                .limit(count_up_to)
+                .subquery()
+            )
+            columns.append(select(func.count()).select_from(some).scalar_subquery())
+        rows = (
+            await self.session.execute(
+                select(*columns)
+                .where(_is_open(), OutboxMessage.chat_id == chat_id)
+                .order_by(OutboxMessage.id)
+                .limit(limit)
+            )
+        ).all()
+        heads = [Head(*row[:8]) for row in rows]
+        counted = int(rows[0][8]) if rows and count_up_to > limit else len(heads)
+        return heads, counted
+
+    async def get(self, row_id: int) -> OutboxMessage | None:
+        return await self.session.get(OutboxMessage, row_id, populate_existing=True)
+
+    async def rows(self, ids: Sequence[int]) -> list[OutboxMessage]:
+        """These rows, in the order of ``ids``."""
+        if not ids:
+            return []
+        found = {
+            row.id: row
+            for row in await self.session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.id.in_(list(ids)))
+                .execution_options(populate_existing=True)
+            )
+        }
+        return [found[row_id] for row_id in ids if row_id in found]
+
+    async def parts_of(self, host_id: int) -> list[OutboxMessage]:
+        """The rows merged into ``host_id``'s message, in order."""
+        return list(
+            (
+                await self.session.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.merged_into_id == host_id)
+                    .order_by(OutboxMessage.id)
+                    .execution_options(populate_existing=True)
+                )
+            ).all()
+        )
+
+    async def pending_edits_of(self, target_ids: Sequence[int]) -> list[OutboxMessage]:
+        """The edits waiting to change these rows' messages, oldest first."""
+        ids = list(target_ids)
+        edits: list[OutboxMessage] = []
+        for first in range(0, len(ids), 500):
+            edits += (
+                await self.session.scalars(
+                    select(OutboxMessage)
+                    .where(_is_pending_edit(), OutboxMessage.edit_of_id.in_(ids[first : first + 500]))
+                    .execution_options(populate_existing=True)
+                )
+            ).all()
+        return sorted(edits, key=lambda edit: edit.id)
+
+    async def backlog(self, now: datetime) -> tuple[int, int, datetime | None]:
+        """Rows pending, rows sending, and when the oldest pending row that may go now was due."""
+        pending: ColumnElement[str] = literal_column("'pending'")
+        row = (
+            await self.session.execute(
+                select(
+                    func.count(case((OutboxMessage.status == pending, 1))),
+                    func.count(case((OutboxMessage.status == literal_column("'sending'"), 1))),
+                    func.min(
+                        case(
+                            (
+                                (OutboxMessage.status == pending) & (OutboxMessage.not_before <= now),
+                                OutboxMessage.not_before,
+                            )
+                        )
+                    ),
+                ).where(_is_open())
+            )
+        ).one()
+        return int(row[0] or 0), int(row[1] or 0), row[2]
+
+    async def waiting_chats(self) -> list[int]:
+        """The chats with a row waiting to be sent."""
+        return [chat for chat, _ in await self.open_chats()]
+
+    # ---- taking and settling rows ------------------------------------------------------------
+    async def lease(self, row_id: int, now: datetime, until: datetime, instance: str) -> OutboxMessage | None:
+        """Take a row for this sender, and the row as taken; None when another sender took it
+        first, or holds it this moment (PostgreSQL: the row is skipped, never waited for — two
+        senders walking the chats in different orders would otherwise deadlock)."""
+        free = (
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.id == row_id,
+                (OutboxMessage.status == PENDING)
+                | ((OutboxMessage.status == SENDING) & (OutboxMessage.lease_until <= now)),
+            )
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        return await self.session.scalar(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == free)
+            .values(
+                status=SENDING,
+                lease_until=until,
+                leased_by=instance,
+                attempts=OutboxMessage.attempts + 1,
+            )
+            .returning(OutboxMessage),
+            execution_options={"synchronize_session": False, "populate_existing": True},
+        )
+
+    async def lease_many(
+        self, row_ids: Sequence[int], now: datetime, until: datetime, instance: str
+    ) -> dict[int, OutboxMessage]:
+        """Take these rows for this sender with one statement; the rows taken, by id (one that
+        another sender took first or holds this moment is left out, as in :meth:`lease`)."""
+        if not row_ids:
+            return {}
+        free = (
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.id.in_(list(row_ids)),
+                (OutboxMessage.status == PENDING)
+                | ((OutboxMessage.status == SENDING) & (OutboxMessage.lease_until <= now)),
+            )
+            .with_for_update(skip_locked=True)
+        )
+        leased = await self.session.scalars(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(free))
+            .values(
+                status=SENDING, lease_until=until, leased_by=instance, attempts=OutboxMessage.attempts + 1
+            )
+            .returning(OutboxMessage),
+            execution_options={"synchronize_session": False, "populate_existing": True},
+        )
+        return {row.id: row for row in leased.all()}
+
+    async def merge_many(self, parts_of: dict[int, list[int]]) -> dict[int, list[OutboxMessage]]:
+        """Waiting rows go out as lines of other rows' messages (``{host id: part ids}``), with
+        one statement; the rows merged into each host, in order."""
+        host_of = {part_id: host_id for host_id, part_ids in parts_of.items() for part_id in part_ids}
+        if not host_of:
+            return {}
+        merged = await self.session.scalars(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(list(host_of)), OutboxMessage.status == PENDING)
+            .values(status=MERGED, merged_into_id=case(host_of, value=OutboxMessage.id))
+            .returning(OutboxMessage),
+            execution_options={"synchronize_session": False, "populate_existing": True},
+        )
+        found: dict[int, list[OutboxMessage]] = {}
+        for row in sorted(merged.all(), key=lambda row: row.id):
+            found.setdefault(host_of[row.id], []).append(row)
+        return found
+
+    async def unmerge(self, host_id: int, part_ids: Sequence[int]) -> None:
+        """Parts that no longer fit in ``host_id``'s message wait for their own turn again."""
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(list(part_ids)),
+                OutboxMessage.merged_into_id == host_id,
+                OutboxMessage.message_id.is_(None),
+            )
+            .values(status=PENDING, merged_into_id=None)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def settle(self, ids: Sequence[int], status: str, now: datetime, error: str | None = None) -> None:
+        """These rows are finished without a call of their own (applied, dropped, failed)."""
+        if not ids:
+            return
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(list(ids)))
+            .values(
+                status=status, sent_at=now, lease_until=None, error=None if error is None else error[:500]
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    async def record_sent(
+        self,
+        row_id: int,
+        now: datetime,
+        message_id: int | None,
+        shown: Sequence[Shown],
+        part_ids: Sequence[int],
+    ) -> None:
+        """The call for ``row_id`` succeeded: the row is sent; a send's message id goes on the
+        row and on its merged parts (``part_ids``), and each row keeps what it showed."""
+        showing = {item.row_id: item for item in shown}
+        values: dict[str, Any] = {"status": SENT, "sent_at": now, "lease_until": None, "error": None}
+        if message_id is not None:
+            values["message_id"] = message_id
+        if row_id in showing:
+            values |= _shown_values(showing.pop(row_id))
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        others: list[dict[str, Any]] = []
+        for part_id in part_ids if message_id is not None else ():
+            part = {"id": part_id, "message_id": message_id, "sent_at": now}
+            if part_id in showing:
+                part |= _shown_values(showing.pop(part_id))
+            others.append(part)
+        others += [{"id": item.row_id, **_shown_values(item)} for item in showing.values()]
+        if others:  # by primary key: one UPDATE, executed for every row
+            await self.session.execute(update(OutboxMessage), others)
+
+    async def put_back(self, row_id: int, error: str | None = None, untried: bool = False) -> None:
+        """A claimed row waits again: for a retry (``error``), or untried (its attempt not counted)."""
+        values: dict[str, Any] = {"status": PENDING, "lease_until": None}
+        if error is not None:
+            values["error"] = error[:500]
+        if untried:
+            values["attempts"] = OutboxMessage.attempts - 1
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def fail(self, ids: Sequence[int], error: str) -> None:
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(list(ids)))
+            .values(status=FAILED, lease_until=None, error=error[:500])
+            .execution_options(synchronize_session=False)
+        )
+
+    async def move_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+        """A group became a supergroup: its waiting rows follow it."""
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.chat_id == old_chat_id, _is_open())
+            .values(chat_id=new_chat_id)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def release(self, instance: str) -> int:
+        """Rows ``instance`` had in flight go back to the queue; how many."""
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == SENDING, OutboxMessage.leased_by == instance)
+            .values(status=PENDING, lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -24,6 +24,3 @@ class UpdateRepository:
 
     async def forget(self, update_id: int) -> None:
         await self.session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.update_id == update_id))
-
-    async def prune(self, before: datetime) -> None:
-        await self.session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.at < before))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import re
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -22,14 +24,15 @@ async def test_too_early_is_refused_with_the_earliest_start(harness: Harness) ->
     assert "09:00" not in labels(start)  # times already past today are not offered
     refused = await h.click(ALICE, "09:30", "too soon")
     assert "class A rooms must be booked 1 hour ahead" in refused["text"]
-    assert "The earliest possible start is Tue 1 Dec 2026 10:00" in refused["text"]
+    # the first five-minute mark a minute past the notice, said as today's time
+    assert "The earliest possible start is 10:05." in refused["text"]
     assert "when does the meeting start" in refused["text"]  # the same step, for a retry
     await h.ask(ALICE, "10:00", "When does it end")
     await h.ask(ALICE, "11:00", "How many people")
     rooms = await h.ask(ALICE, "10", "Rooms free")
     text = rooms["text"]
-    assert "Class B rooms need 4 hours notice: the earliest start for them is Tue 1 Dec 2026 13:00" in text
-    assert "Class C rooms need 1 day notice: the earliest start for them is Wed 2 Dec 2026 09:00" in text
+    assert "Class B rooms need 4 hours notice: the earliest start for them is 13:05." in text
+    assert "Class C rooms need 1 day notice: the earliest start for them is tomorrow 09:05." in text
     assert [label.split(" · ")[1] for label in labels(rooms) if " · " in label] == ["class A", "class A"]
 
 
@@ -38,7 +41,21 @@ async def test_too_early_in_chinese(harness: Harness) -> None:
     await h.ask(WANG, "/book", "哪一天")
     await h.ask(WANG, "今天", "几点开始")
     refused = await h.ask(WANG, "9:45", "时间太近")
-    assert "最早可于2026年12月1日（周二） 10:00开始" in refused["text"]
+    assert "最早可于10:05开始" in refused["text"]
+
+
+async def test_the_earliest_start_offered_is_accepted_when_chosen(harness: Harness) -> None:
+    h = harness
+    # mid-minute, as in real life: an offer cut to the minute ("10:01") would be refused
+    h.clock.set(h.at(0, 9, 1) + timedelta(seconds=30))
+    await h.ask(WANG, "/book", "哪一天")
+    await h.ask(WANG, "今天", "几点开始")
+    refused = await h.ask(WANG, "9:45", "时间太近")
+    offered = re.search(r"最早可于(\d\d:\d\d)开始", refused["text"])
+    assert offered is not None, refused["text"]
+    assert offered.group(1) == "10:05"
+    h.clock.advance(timedelta(seconds=50))  # reading it and typing it takes a while
+    await h.ask(WANG, offered.group(1), "几点结束")
 
 
 async def test_overlap_and_buffer(harness: Harness) -> None:

@@ -24,8 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from bot.app import start_listeners
-from bot.sender import Sender
-from bot.services.outbox import Limits, OutboxService, Pacer
+from bot.delivery.outbox import Limits, OutboxService, Pacer
+from bot.delivery.sender import Sender
 from storage.database import Database, create_engine
 from storage.models import OutboxMessage
 from tests.databases import POSTGRES, postgres_test_database
@@ -134,7 +134,12 @@ async def test_rows_claimed_by_an_instance_that_died_are_taken_over_after_the_le
         # instance "dead" claims one row per chat with a 30 s lease, then its process is gone
         dead_db = Database(create_engine(url, pool_size=1))
         dead = OutboxService(
-            dead_db, h.clock, Pacer(Limits(0.0, 1000, 1000)), instance="dead", lease=timedelta(seconds=30)
+            dead_db,
+            h.clock,
+            Pacer(Limits(0.0, 1000, 1000)),
+            h.app.workers.delivery.render,
+            instance="dead",
+            lease=timedelta(seconds=30),
         )
         abandoned = await dead.claim()
         await dead_db.dispose()

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import aiohttp
 import pytest
@@ -23,8 +24,9 @@ from sqlalchemy import func, select
 
 from bot import observability
 from bot.app import InstanceNameLease, InstanceNameTaken
+from bot.delivery.outbox import PENDING, SENDING, SENT
+from bot.jobs import run_clock_jobs
 from bot.services.clock import ManualClock
-from bot.services.outbox import PENDING, SENDING, SENT
 from bot.services.types import BookingStatus
 from bot.site import SiteConfig, load_site
 from emulator.client import EmulatorClient
@@ -34,6 +36,7 @@ from storage.models import Booking, OutboxMessage, ProcessedUpdate, Task
 from storage.repositories.tasks import TIMED_STATUSES
 from tests.e2e.booking_steps import ALICE, WANG, english_to_summary
 from tests.e2e.conftest import DEFAULT_START, EXAMPLE_SITE, TOKEN, Harness, register_site_people
+from tests.e2e.issue6_steps import book
 from tests.e2e.scaleout import (
     REDIS_URL,
     Instance,
@@ -215,3 +218,41 @@ async def test_a_second_live_instance_with_the_same_name_is_refused() -> None:
             await second.release()
         finally:
             await redis.aclose()
+
+
+async def test_an_unquoted_answer_is_taken_by_the_other_instance(cluster: Cluster) -> None:
+    """The organiser presses "Add a comment" on one instance and types the comment, unquoted, on
+    the other: the pending prompt lives in Redis, not in either process."""
+    h = cluster.harness()
+    await book(h, h.at(0, 14), 60, requester=ALICE, department="office", title="Board meeting")
+    cluster.clock.set(h.at(0, 15, 1))
+    await run_clock_jobs(cluster.a.app.workers)  # the meeting-ended follow-up
+    await cluster.quiet()
+    request = await cluster.emu.wait_for_message(ALICE, "How was our service", since=0, timeout=10)
+
+    async with WebhookPusher(cluster.server.state, cluster.urls) as pusher:
+        since = await cluster.emu.current_seq()
+        await cluster.emu.click_button(ALICE, ALICE, request["message_id"], callback_data(request, "5"))
+        thanked = await cluster.emu.wait_for_message(
+            ALICE, "You rated the service 5/5", since=since, timeout=10
+        )
+        press = await cluster.emu.click_button(
+            ALICE, ALICE, thanked["message_id"], callback_data(thanked, "c")
+        )
+        await cluster.emu.wait_for_message(ALICE, "your comment", since=thanked["seq"], timeout=10)
+        comment = await cluster.emu.send_message(ALICE, "Great tea & service")
+        await cluster.emu.wait_for_message(
+            ALICE, "Your comment: Great tea & service", since=since, timeout=10
+        )
+        assert await pusher.drained()
+    handled_by = {d.update_id: d.target for d in pusher.deliveries if d.accepted}
+    assert handled_by[press["update_id"]] != handled_by[comment["update_id"]]
+
+
+def callback_data(message: dict[str, Any], ending: str) -> str:
+    """The data of the message's button whose data ends with ``:<ending>``."""
+    for row in message["reply_markup"]["inline_keyboard"]:
+        for button in row:
+            if str(button.get("callback_data", "")).endswith(f":{ending}"):
+                return str(button["callback_data"])
+    raise AssertionError(f"no button ending with :{ending}")

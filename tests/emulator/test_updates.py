@@ -166,11 +166,40 @@ async def test_privacy_mode_in_groups(bot: Bot, emu: EmulatorClient) -> None:
     history = await emu.messages(GROUP)
     assert len(history) == 6
 
-    await emu.set_config(privacy_mode=False)
-    assert (await emu.send_message(ALICE, "anything", chat_id=GROUP))["delivered"] is True
-    await emu.set_config(privacy_mode=True)
     await emu.add_bot_to_group(GROUP, admin=True)
     assert (await emu.send_message(ALICE, "admins see all", chat_id=GROUP))["delivered"] is True
+    assert (await emu.get_chat(GROUP))["bot_reads_all"] is True
+
+
+async def test_privacy_mode_off_applies_once_the_bot_is_added_again(bot: Bot, emu: EmulatorClient) -> None:
+    """As in Telegram: /setprivacy → Disable changes getMe at once, but a group the bot is
+    already in keeps the privacy it joined with until the bot is removed and added again."""
+    await emu.set_config(privacy_mode=False)
+    assert (await bot.get_me()).can_read_all_group_messages is True
+    still_hidden = await emu.send_message(ALICE, "before re-adding", chat_id=GROUP)
+    assert still_hidden["delivered"] is False and still_hidden["update_id"] is None
+    assert (await emu.get_chat(GROUP))["bot_reads_all"] is False
+
+    await emu.remove_bot_from_group(GROUP, kicked=False)
+    await emu.add_bot_to_group(GROUP)
+    assert (await emu.get_chat(GROUP))["bot_reads_all"] is True
+    plain = await emu.send_message(BOB, "after re-adding", chat_id=GROUP)
+    assert plain["delivered"] is True
+    # a group the bot joins now sees everything from the start
+    await emu.create_group(-5002, "New team", [ALICE])
+    assert (await emu.send_message(ALICE, "hello all", chat_id=-5002))["delivered"] is True
+    updates = await bot.get_updates()
+    texts = [u.message.text for u in updates if u.message is not None]
+    assert texts == ["after re-adding", "hello all"]
+
+    # turned back on: the groups keep what they joined with; a demoted admin keeps it too
+    await emu.set_config(privacy_mode=True)
+    assert (await bot.get_me()).can_read_all_group_messages is False
+    assert (await emu.send_message(ALICE, "still seen", chat_id=GROUP))["delivered"] is True
+    await emu.remove_bot_from_group(GROUP)
+    await emu.add_bot_to_group(GROUP, admin=True)
+    await emu.add_bot_to_group(GROUP)  # demoted to a plain member: privacy on, as it joined
+    assert (await emu.send_message(ALICE, "hidden again", chat_id=GROUP))["delivered"] is False
 
 
 async def test_group_membership_rules(emu: EmulatorClient) -> None:

@@ -19,7 +19,7 @@ import aiohttp
 import pytest
 
 from bot.sandbox.runtime import SANDBOX_TOKEN
-from tests.sandbox.conftest import SandboxThread, png
+from tests.sandbox.conftest import SandboxThread, book_tomorrow_at_ten, png
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,6 +85,13 @@ class Shots:
         self.page.wait_for_timeout(150)  # let the last edit paint
         self.page.screenshot(path=str(path))
         return path
+
+
+def snapshot(page: Page, name: str) -> None:
+    """A screenshot beside the tour's numbered ones (which a new tour clears)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(150)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
 def bot_says(page: Page, text: str | re.Pattern[str]) -> None:
@@ -219,9 +226,12 @@ def test_book_confirm_a_task_and_see_the_escalation(page: Page, running: Sandbox
     expect(escalation).not_to_contain_text("comes late")
     shot("supervisor-escalation")
 
-    # Back in the tea group: the done inspection, check 1 and the reminder to its leader.
+    # Back in the tea group: the done inspection, the 17:00 digest of the next day's tasks (the
+    # clock moved through it) and check 1, whose card now carries the reminder to its leader
+    # (the reminder edits the card: one message and one keyboard per task).
     become(page, LI_QIANG, TEA_GROUP)
     expect(page.locator("#messages .message[data-sender=bot]")).to_have_count(3)
+    expect(page.locator("#messages .message[data-sender=bot]").nth(1)).to_contain_text("明日")
     bot_says(page, re.compile(r"一级检查|Check 1"))
     expect(page.locator("#toasts .toast")).to_have_count(0, timeout=8_000)
     team_shot = shot("team-group-reminded")
@@ -249,6 +259,64 @@ def test_book_confirm_a_task_and_see_the_escalation(page: Page, running: Sandbox
     if not DOCS_SCREENSHOT.exists() or os.environ.get("HUIWU_UPDATE_SCREENSHOTS") == "1":
         DOCS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(team_shot, DOCS_SCREENSHOT)
+
+
+# ---- answering the bot's questions ------------------------------------------------------------------------
+def test_a_problem_reason_without_quoting_and_a_reply_to_any_message(
+    page: Page, running: SandboxThread
+) -> None:
+    """Problem → Other: the bot's ForceReply puts the composer in reply mode, as Telegram's apps
+    do; the leader cancels it and sends the reason as a plain message, which the bot takes.
+    Then any message can be replied to with its ↩ action."""
+    assert running.sandbox is not None
+    running.call(book_tomorrow_at_ten(running.sandbox))
+    page.goto(f"{running.url}/?as={LI_QIANG}&chat={TEA_GROUP}")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    move_clock(page, "#clock-next", "2026-12-01 10:00")
+    card = page.locator("#messages .message[data-sender=bot]:has(.inline-keyboard)").last
+    expect(card).to_contain_text("第一会议室")
+    card.locator(".inline-button", has_text="有问题").first.click()
+    bot_says(page, "什么问题")
+    expect(page.locator("#reply-bar")).to_be_hidden()  # buttons to choose from: no reply mode
+    press(page, "其他")
+
+    bot_says(page, "请回复本条消息")
+    question = page.locator("#messages .message[data-sender=bot]").last
+    expect(page.locator("#reply-bar")).to_be_visible()
+    expect(page.locator("#reply-bar")).to_have_attribute(
+        "data-message-id", question.get_attribute("data-message-id") or ""
+    )
+    expect(page.locator("#reply-bar-title")).to_contain_text("回复")
+    expect(page.locator("#reply-bar-text")).to_contain_text("请回复本条消息")
+    expect(page.locator("#composer-input")).to_have_attribute("placeholder", "问题是……")
+    snapshot(page, "force-reply-mode")
+
+    # Cancelled: the reason goes as a plain message, quoting nothing — and is taken.
+    page.click("#reply-cancel")
+    expect(page.locator("#reply-bar")).to_be_hidden()
+    write(page, "铭牌缺了两个")
+    bot_says(page, "已报告客服主管")
+    mine = page.locator("#messages .message.from-me").last
+    expect(mine).to_contain_text("铭牌缺了两个")
+    expect(mine.locator(".reply-quote")).to_have_count(0)
+    expect(page.locator("#reply-bar")).to_be_hidden()  # the answered question is not offered again
+    expect(page.locator("#composer-input")).to_have_attribute("placeholder", "输入消息…")
+
+    # Any message can be replied to: ↩ on the bot's answer, then a message quoting it.
+    answer = page.locator("#messages .message[data-sender=bot]").last
+    answer.hover()
+    answer.locator(".reply-action").click()
+    expect(page.locator("#reply-bar-text")).to_contain_text("已报告客服主管")
+    page.keyboard.press("Escape")  # Escape cancels, as in Telegram
+    expect(page.locator("#reply-bar")).to_be_hidden()
+    answer.hover()
+    answer.locator(".reply-action").click()
+    write(page, "收到")
+    mine = page.locator("#messages .message.from-me").last
+    expect(mine).to_contain_text("收到")
+    expect(mine.locator(".reply-quote")).to_contain_text("已报告客服主管")
+    expect(page.locator("#reply-bar")).to_be_hidden()
+    snapshot(page, "replied-to-a-message")
 
 
 # ---- how the bot's messages are drawn ----------------------------------------------------------------------

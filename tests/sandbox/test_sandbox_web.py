@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
 import json
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
 
 from bot.sandbox.runtime import SANDBOX_TOKEN, Sandbox, resolve_commands, site_personas
+from bot.sandbox.web import build_web_app
 from bot.settings import TOKEN_PATTERN
 from storage.models import Booking, Task
-from tests.sandbox.conftest import SHANGHAI, START, png
+from tests.sandbox.conftest import FAST, SHANGHAI, START, book_tomorrow_at_ten, png
 
 Client = TestClient[web.Request, web.Application]
 WANG_MIN, ALICE, LI_QIANG, CHEN_JING = 1001, 1002, 3001, 2201
@@ -308,17 +314,134 @@ async def test_moving_the_clock_fires_each_timer_at_its_own_moment(client: Clien
     sandbox.app.scheduler.add_job(noon_digest, CronTrigger(hour=12, timezone=SHANGHAI), id="noon")
     moved = await ok(await client.post("/api/clock", json={"action": "tomorrow_17"}))
     assert moved["local"] == "2026-12-02 17:00"
-    assert moved["jobs"] == ["noon", "noon"]
-    assert seen == [
+    # the bot's own clock jobs too: the digest at 17:00 each working day, the after-care at the
+    # fixture meeting's end (tomorrow 10:00)
+    assert moved["jobs"] == ["noon", "clock_jobs", "clock_jobs", "noon", "clock_jobs"]
+    # a moment whose messages go out in several sender passes ticks once per pass
+    assert [step for step, _ in itertools.groupby(seen)] == [
+        ("tick", "12-01 09:00"),
         ("tick", "12-01 10:35"),
         ("noon", "12-01 12:00"),
         ("tick", "12-01 12:00"),
         ("tick", "12-01 14:00"),
+        ("tick", "12-01 17:00"),
+        ("tick", "12-02 10:00"),
         ("noon", "12-02 12:00"),
         ("tick", "12-02 12:00"),
         ("tick", "12-02 17:00"),
     ]
     assert sandbox.clock.now() - now > timedelta(hours=31)
+
+
+async def test_next_task_always_moves_to_a_later_minute(client: Client, sandbox: Sandbox) -> None:
+    """Timers a few seconds apart in one minute: "Next task" stops at the first, then goes on to
+    the next minute that has one (running the rest of the minute on the way)."""
+    await _add_task_timers(sandbox, (95, 95 + 20 / 60, 95 + 40 / 60, 300))
+    first = await ok(await client.post("/api/clock", json={"action": "next_task"}))
+    assert first["local"] == "2026-12-01 10:35"
+    assert first["next_task_at"] is not None
+    assert datetime.fromisoformat(first["next_task_at"]).astimezone(SHANGHAI).strftime("%H:%M") == "14:00"
+    second = await ok(await client.post("/api/clock", json={"action": "next_task"}))
+    assert second["local"] == "2026-12-01 14:00"
+    assert second["claimed"] >= 2  # the 10:35:20 and 10:35:40 timers ran on the way
+
+
+async def test_messages_are_stamped_with_the_sandbox_time_they_were_sent_at(
+    client: Client, sandbox: Sandbox
+) -> None:
+    """The stamp is the sandbox's time when the bot sent the message, whenever the sandbox or
+    the page hears of it: here its event stream is stopped, as if it had fallen behind a move."""
+    assert sandbox._follower is not None
+    sandbox._follower.cancel()
+    await ok(
+        await client.post(f"/api/chats/{WANG_MIN}/messages", json={"user_id": WANG_MIN, "text": "/start"})
+    )
+    await wait_for_bot_reply(client, WANG_MIN, WANG_MIN)
+    await ok(await client.post("/api/clock", json={"action": "forward", "minutes": 120}))
+    history = await ok(await client.get(f"/api/chats/{WANG_MIN}/messages", params={"user_id": WANG_MIN}))
+    for message in history["messages"]:
+        stamped = datetime.fromtimestamp(message["sandbox_date"], SHANGHAI)
+        assert abs(stamped - START) < timedelta(minutes=1), (message["sender"], stamped)
+
+
+@pytest.fixture
+async def unthrottled(tmp_path: Path) -> AsyncIterator[tuple[Sandbox, Client]]:
+    """A sandbox without Telegram's pacing, so a day's messages all go out inside one move."""
+    settings = {**FAST, "per_chat_interval_seconds": 0, "group_per_minute": 1000, "global_per_second": 1000}
+    running = Sandbox(
+        start_at=START, workdir=tmp_path / "fast", settings=settings, polling_timeout=1, rate_limits=False
+    )
+    await running.start()
+    try:
+        async with TestClient(TestServer(build_web_app(running))) as test_client:
+            yield running, test_client
+    finally:
+        await running.stop()
+
+
+async def test_a_clock_move_runs_the_digest_and_after_care_at_their_moments(
+    unthrottled: tuple[Sandbox, Client],
+) -> None:
+    """A meeting today 14:00–15:00; a move to tomorrow 17:00 sends its after-meeting card at
+    15:00 and the digest at 17:00, each stamped with its own time, and each task card at its
+    push time."""
+    from bot.services.booking import BookingRequest
+
+    sandbox, client = unthrottled
+    assert sandbox.app is not None
+    start = datetime(2026, 12, 1, 14, 0, tzinfo=SHANGHAI)
+    request = BookingRequest(
+        department_id="finance",
+        requester_id=WANG_MIN,
+        booked_by_id=WANG_MIN,
+        room_id="r101",
+        start=start,
+        end=start + timedelta(hours=1),
+        attendees=10,
+        layout="discussion",
+        reception_level=3,
+        title="季度工作会",
+        contact_name="王敏",
+        contact_phone="13800000000",
+        services={"tea": {"refill_minutes": 30}},
+    )
+    async with sandbox.app.db.transaction() as session:
+        outcome = await sandbox.app.dispatcher.workflow_data["booking_service"].create(session, request)
+        await sandbox.app.workers.delivery.deliver(session, outcome.notices)
+    moved = await ok(await client.post("/api/clock", json={"action": "tomorrow_17"}))
+    assert "clock_jobs" in moved["jobs"]
+
+    async def sent(user_id: int, chat_id: int, mark: str) -> list[datetime]:
+        for _ in range(100):
+            history = await ok(
+                await client.get(f"/api/chats/{chat_id}/messages", params={"user_id": user_id})
+            )
+            found = [
+                datetime.fromtimestamp(m["sandbox_date"], SHANGHAI)
+                for m in history["messages"]
+                if m["sender"] == "bot" and mark in (m.get("text") or "")
+            ]
+            if found:
+                return found
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"no {mark!r} in chat {chat_id}")
+
+    ended = await sent(LI_QIANG, TEA_GROUP, "🏁")
+    assert abs(ended[0] - start - timedelta(hours=1)) < timedelta(seconds=30), ended
+    digests = await sent(CHEN_JING, CHEN_JING, "明日会议")
+    assert abs(digests[0] - datetime(2026, 12, 1, 17, 0, tzinfo=SHANGHAI)) < timedelta(seconds=30), digests
+    async with sandbox.app.db.transaction() as session:
+        pushed = {
+            task.id: task.pushed_at
+            for task in (
+                await session.scalars(select(Task).where(Task.booking_id == outcome.booking.id))
+            ).all()
+            if task.team_id == "service" and task.pushed_at is not None
+        }
+    assert pushed
+    for task_id, pushed_at in pushed.items():
+        cards = await sent(LI_QIANG, TEA_GROUP, f"#{task_id}")
+        assert abs(cards[0] - pushed_at) < timedelta(seconds=30), (task_id, cards[0], pushed_at)
 
 
 async def _stop_background_loops(sandbox: Sandbox) -> None:
@@ -328,7 +451,7 @@ async def _stop_background_loops(sandbox: Sandbox) -> None:
     await asyncio.gather(*sandbox.app.background, return_exceptions=True)
 
 
-async def _add_task_timers(sandbox: Sandbox, minutes: tuple[int, ...]) -> None:
+async def _add_task_timers(sandbox: Sandbox, minutes: tuple[float, ...]) -> None:
     """A booking with planned tasks whose timers are ``minutes`` from now (fixture data)."""
     assert sandbox.app is not None
     now = sandbox.clock.now()
@@ -454,3 +577,75 @@ def test_site_personas_cover_every_team_member() -> None:
     ids = {p.id for p in site_personas(site)}
     for team in site.teams:
         assert team.everyone <= ids
+
+
+# ---- questions answered without quoting ------------------------------------------------------------------
+async def _wait_for(client: Client, user_id: int, chat_id: int, found: Any) -> dict[str, Any]:
+    for _ in range(200):
+        body = await ok(await client.get(f"/api/chats/{chat_id}/messages", params={"user_id": user_id}))
+        matching = [m for m in body["messages"] if m["sender"] == "bot" and found(m)]
+        if matching:
+            return matching[-1]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no such message of the bot in chat {chat_id}")
+
+
+def _data(message: dict[str, Any], ending: str) -> str:
+    return next(b["callback_data"] for b in message["buttons"] if b.get("callback_data", "").endswith(ending))
+
+
+async def test_a_question_in_a_team_group_is_answered_without_quoting(
+    client: Client, sandbox: Sandbox
+) -> None:
+    """The sandbox's groups are set up as a deployment should be (privacy mode off): after
+    Problem → Other, a plain message is the reason. The page gets what it needs to put its
+    composer in reply mode: the ForceReply, ``selective``, and whom it mentions."""
+    await book_tomorrow_at_ten(sandbox)
+    await ok(await client.post("/api/clock", json={"action": "next_task"}))
+    card = await _wait_for(
+        client, LI_QIANG, TEA_GROUP, lambda m: any(":p" in b.get("callback_data", "") for b in m["buttons"])
+    )
+
+    async def press(message: dict[str, Any], ending: str) -> None:
+        body = {"user_id": LI_QIANG, "message_id": message["message_id"], "data": _data(message, ending)}
+        await ok(await client.post(f"/api/chats/{TEA_GROUP}/press", json=body))
+
+    await press(card, ":p")
+    choices = await _wait_for(
+        client,
+        LI_QIANG,
+        TEA_GROUP,
+        lambda m: any(b.get("callback_data", "").endswith(":o") for b in m["buttons"]),
+    )
+    await press(choices, ":o")
+    question = await _wait_for(
+        client, LI_QIANG, TEA_GROUP, lambda m: "请回复本条消息" in (m.get("text") or "")
+    )
+    assert question["reply_markup"]["force_reply"] is True and question["reply_markup"]["selective"] is True
+    mentioned = [e["user"]["id"] for e in question["entities"] if e["type"] == "text_mention"]
+    assert mentioned == [LI_QIANG]
+
+    sent = await ok(
+        await client.post(
+            f"/api/chats/{TEA_GROUP}/messages", json={"user_id": LI_QIANG, "text": "铭牌缺了两个"}
+        )
+    )
+    assert sent["delivered"] is True and not sent["message"].get("reply_to_message_id")
+    reported = await _wait_for(
+        client, LI_QIANG, TEA_GROUP, lambda m: "已报告客服主管" in (m.get("text") or "")
+    )
+    assert reported["reply_to_message_id"] == sent["message"]["message_id"]
+
+    # and any message can be replied to: the page sends reply_to_message_id
+    quoted = await ok(
+        await client.post(
+            f"/api/chats/{TEA_GROUP}/messages",
+            json={"user_id": LI_QIANG, "text": "收到", "reply_to_message_id": reported["message_id"]},
+        )
+    )
+    assert quoted["message"]["reply_to_message_id"] == reported["message_id"]
+    bad = await client.post(
+        f"/api/chats/{TEA_GROUP}/messages",
+        json={"user_id": LI_QIANG, "text": "?", "reply_to_message_id": "first"},
+    )
+    assert bad.status == 400

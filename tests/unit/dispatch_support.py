@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 
 from aiogram import Bot
 from aiogram.client.session.base import BaseSession
-from aiogram.methods import EditMessageText, SendMessage, TelegramMethod
+from aiogram.methods import EditMessageText, SendDocument, SendMessage, SendPhoto, TelegramMethod
 from aiogram.types import Chat, Message
 from sqlalchemy import select
 
+from bot.delivery.notices import NoticeDelivery
 from bot.i18n import build_i18n
-from bot.notices import NoticeDelivery
 from bot.services.booking import BookingChanges, BookingRequest, BookingService
 from bot.services.clock import ManualClock
 from bot.services.tasks import TaskActions
@@ -61,7 +61,8 @@ class Call:
 
 
 class RecordingTelegram(BaseSession):
-    """Answers sendMessage / editMessageText like Telegram; failures can be queued per chat."""
+    """Answers sendMessage / editMessageText / sendPhoto / sendDocument like Telegram; failures
+    can be queued per chat."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -79,7 +80,7 @@ class RecordingTelegram(BaseSession):
             Call(
                 type(method).__name__,
                 chat_id,
-                getattr(method, "text", None),
+                getattr(method, "text", None) or getattr(method, "caption", None),
                 getattr(method, "message_id", None),
                 getattr(method, "reply_markup", None),
             )
@@ -95,6 +96,14 @@ class RecordingTelegram(BaseSession):
                 date=datetime(2026, 12, 1),
                 chat=Chat(id=chat_id, type="supergroup" if chat_id < 0 else "private"),
                 text=method.text,
+            )
+        if isinstance(method, SendPhoto | SendDocument):
+            self._next_id += 1
+            return Message(
+                message_id=self._next_id,
+                date=datetime(2026, 12, 1),
+                chat=Chat(id=chat_id, type="supergroup" if chat_id < 0 else "private"),
+                caption=method.caption,
             )
         if isinstance(method, EditMessageText):
             assert method.message_id is not None
@@ -220,13 +229,28 @@ class Rig:
         return found[0]
 
     async def outbox(self, chat_id: int | None = None, kind: str | None = None) -> list[OutboxMessage]:
+        """The outbox rows, oldest first. A row not sent yet records no text: it is shown with
+        what it would say if the sender sent it now (its text, keyboard and merged line)."""
         async with self.db.transaction() as session:
             query = select(OutboxMessage).order_by(OutboxMessage.id)
             if chat_id is not None:
                 query = query.where(OutboxMessage.chat_id == chat_id)
             if kind is not None:
                 query = query.where(OutboxMessage.kind == kind)
-            return list((await session.scalars(query)).all())
+            rows = list((await session.scalars(query)).all())
+            previews = [
+                await self.delivery.render(session, row) if row.text is None and row.notice else None
+                for row in rows
+            ]
+            session.expunge_all()  # the previews are not written back
+        for row, preview in zip(rows, previews, strict=True):
+            if preview is not None:
+                row.text, row.reply_markup, row.merge_text = (
+                    preview.text,
+                    preview.keyboard,
+                    preview.merge_text,
+                )
+        return rows
 
     async def events(self, task_id: int) -> list[TaskEvent]:
         async with self.db.transaction() as session:
@@ -242,7 +266,7 @@ class Rig:
     async def press(self, action: str, task_id: int, user_id: int, *args: Any) -> Any:
         async with self.db.transaction() as session:
             result = await getattr(self.actions, action)(session, task_id, user_id, *args)
-            from bot.outgoing import queue
+            from bot.delivery.queue import queue
 
             await queue(session, self.delivery, result.outgoing)
         return result

@@ -77,20 +77,26 @@ async def refused(db: Database, service: BookingService, req: BookingRequest) ->
 
 # ---- minimum notice per class ----------------------------------------------------------------
 @pytest.mark.parametrize(
-    ("room", "too_soon", "first_allowed"),
+    ("room", "too_soon", "first_allowed", "offered"),
     [
-        ("r101", local(1, 9, 59), local(1, 10)),  # class A: 1 hour
-        ("r301", local(1, 12, 59), local(1, 13)),  # class B: 4 hours
-        ("r203", local(2, 8, 59), local(2, 9)),  # class C: 1 day
+        ("r101", local(1, 9, 59), local(1, 10), local(1, 10, 5)),  # class A: 1 hour
+        ("r301", local(1, 12, 59), local(1, 13), local(1, 13, 5)),  # class B: 4 hours
+        ("r203", local(2, 8, 59), local(2, 9), local(2, 9, 5)),  # class C: 1 day
     ],
 )
 async def test_minimum_notice_per_class(
-    db: Database, service: BookingService, room: str, too_soon: datetime, first_allowed: datetime
+    db: Database,
+    service: BookingService,
+    room: str,
+    too_soon: datetime,
+    first_allowed: datetime,
+    offered: datetime,
 ) -> None:
     error = await refused(db, service, request(room, too_soon))
     assert error.code == "too_early"
-    assert error.params["earliest"] == first_allowed.astimezone(UTC)
-    assert error.params["earliest"].astimezone(SHANGHAI) == first_allowed
+    # the start offered leaves a minute to choose it, on a five-minute mark (offered_start)
+    assert error.params["earliest"] == offered.astimezone(UTC)
+    assert error.params["earliest"].astimezone(SHANGHAI) == offered
     outcome = await create(db, service, request(room, first_allowed))
     assert outcome.booking.start == first_allowed
 
@@ -98,7 +104,41 @@ async def test_minimum_notice_per_class(
 def test_earliest_start_follows_the_site_file(site: SiteConfig, clock: ManualClock) -> None:
     room = site.room("r301")
     assert room is not None
-    assert earliest_start(site, room, clock.now()) == local(1, 13)
+    assert earliest_start(site, room, clock.now()) == local(1, 13, 5)
+
+
+@pytest.mark.parametrize(
+    ("now", "offered"),
+    [
+        (local(1, 10, 1) + timedelta(seconds=30), local(1, 11, 5)),  # the refusal of the report
+        (
+            local(
+                1,
+                10,
+                3,
+            )
+            + timedelta(seconds=59),
+            local(1, 11, 5),
+        ),  # a minute to spare at least
+        (local(1, 10, 4), local(1, 11, 5)),
+        (local(1, 10, 4) + timedelta(microseconds=1), local(1, 11, 10)),
+        (local(1, 23, 58), local(2, 1, 0)),  # over midnight
+    ],
+)
+async def test_the_offered_earliest_start_is_accepted_when_chosen_a_minute_later(
+    db: Database, site: SiteConfig, now: datetime, offered: datetime
+) -> None:
+    clock = ManualClock(now)
+    service = BookingService(site, clock)
+    error = await refused(db, service, request("r101", now + timedelta(minutes=30)))
+    assert error.code == "too_early"
+    shown = error.params["earliest"].astimezone(SHANGHAI)
+    assert shown == offered
+    # what the person reads is the minute; they pick exactly that, up to a minute later
+    chosen = shown.replace(second=0, microsecond=0)
+    clock.advance(timedelta(minutes=1))
+    outcome = await create(db, service, request("r101", chosen))
+    assert outcome.booking.start == chosen
 
 
 # ---- overlap and turnover buffer -------------------------------------------------------------------

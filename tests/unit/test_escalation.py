@@ -82,19 +82,25 @@ async def test_the_whole_chain_with_its_waits(rig: Rig) -> None:
     await rig.at(local(3, 9, 30))
     task = await av_test(rig)
     assert task.stage == 1 and task.next_at == local(3, 9, 40)
-    reminders = [r for r in about(await rig.outbox(AV_CHAT), task) if "tg://user?id=3101" in r.text]
-    assert len(reminders) == 1  # the group is reminded, mentioning the leader
+    # the group is reminded on the task's card (an edit, mentioning the leader): one keyboard
+    shown = about(await rig.outbox(AV_CHAT), task)
+    assert [r.kind for r in shown] == ["send", "edit"]
+    assert "tg://user?id=3101" in shown[1].text and "尚未确认" in shown[1].text
     assert about(await rig.outbox(SUPERVISOR), task) == []
     await rig.at(local(3, 9, 40))
-    escalations = about(await rig.outbox(SUPERVISOR), task)
-    assert len(escalations) == 1
+    escalations = [r for r in about(await rig.outbox(SUPERVISOR), task) if r.kind == "send"]
+    assert len(escalations) == 1, [(r.kind, r.text) for r in about(await rig.outbox(SUPERVISOR), task)]
     data = [b["callback_data"] for row in escalations[0].reply_markup for b in row]
-    assert data == [f"e:{task.id}:a", f"e:{task.id}:d", f"e:{task.id}:r"]
+    assert [f"e:{task.id}:a", f"e:{task.id}:d", f"e:{task.id}:r"] == [
+        d for d in data if d.startswith(f"e:{task.id}:")
+    ]
     assert about(await rig.outbox(MANAGER), task) == []
     await rig.at(local(3, 9, 50))
-    assert len(about(await rig.outbox(MANAGER), task)) == 1
+    # one message per meeting: later tasks of the meeting edit it
+    assert len([r for r in about(await rig.outbox(MANAGER), task) if r.kind == "send"]) == 1
     task = await av_test(rig)
-    assert task.next_at is None  # no repeats configured
+    # no repeats configured: only the end of its window (the meeting's start) is left
+    assert task.next_at == task.expires_at == local(3, 10)
     kinds = [e.kind for e in await rig.events(task.id)]
     assert kinds == ["planned", "pushed", "reminded", "escalated", "escalated"]
 
@@ -109,8 +115,8 @@ async def test_done_by_a_member_stops_the_chain_and_edits_the_card(rig: Rig) -> 
     assert result.code == "done" and not result.on_behalf
     task = await av_test(rig)
     assert task.status == "done" and task.next_at is None and task.confirmed_by_id == AV_MEMBER
-    edits = await rig.outbox(AV_CHAT, kind="edit")
-    assert len(edits) == 2  # the card and the reminder lose their buttons
+    edits = about(await rig.outbox(AV_CHAT, kind="edit"), task)
+    assert len(edits) == 2  # the reminder and Done, both edits of the card: it loses its buttons
     assert all(e.reply_markup is None and "郑浩" in e.text for e in edits)
     await rig.at(local(3, 10, 30))
     assert about(await rig.outbox(SUPERVISOR), task) == []
@@ -167,27 +173,37 @@ async def test_problem_reaches_the_supervisor_at_once_and_the_manager_later(rig:
 
 
 async def test_acknowledge_stops_the_chain_and_reassign_restarts_it(rig: Rig) -> None:
+    # clearing the room after the meeting (ends 12:00): due 12:20, its window lasts until 14:20
+    # (a task before the meeting ends at its start: tests/unit/test_task_window.py)
     await rig.book()
-    for minute in (0, 30, 40):
-        await rig.at(local(3, 9, minute))
-    task = await av_test(rig)
+    for minute in (0, 20, 30):
+        await rig.at(local(3, 12, minute))
+    task = await rig.task("clear_room")
     assert task.stage == 2
     refused = await rig.press("acknowledge", task.id, AV_MEMBER)
     assert refused.code == "refused"
     result = await rig.press("acknowledge", task.id, SUPERVISOR)
     assert result.code == "acknowledged"
-    assert (await av_test(rig)).next_at is None
-    await rig.at(local(3, 10, 30))
+    assert (await rig.task("clear_room")).next_at == local(3, 14, 20)  # only the end of its window
+    await rig.at(local(3, 13, 30))
     assert about(await rig.outbox(MANAGER), task) == []
     assert (await rig.press("reassign", task.id, SUPERVISOR, OUTSIDER)).code == "not_member"
-    moved = await rig.press("reassign", task.id, SUPERVISOR, AV_MEMBER)
+    moved = await rig.press("reassign", task.id, SUPERVISOR, SERVICE_MEMBER)
     assert moved.code == "reassigned"
-    task = await av_test(rig)
-    assert task.assignee_id == AV_MEMBER and task.stage == 1 and task.next_at == local(3, 10, 40)
-    notice = [r for r in about(await rig.outbox(AV_CHAT), task) if "tg://user?id=3102" in r.text]
-    assert len(notice) == 1 and notice[0].reply_markup is not None
-    await rig.at(local(3, 10, 40))
-    assert len([r for r in about(await rig.outbox(SUPERVISOR), task) if r.kind == "send"]) == 2
+    task = await rig.task("clear_room")
+    assert task.assignee_id == SERVICE_MEMBER and task.stage == 1 and task.next_at == local(3, 13, 40)
+    shown = about(await rig.outbox(SERVICE_CHAT), task)
+    notice = [r for r in shown if r.notice == "task_reassigned"]
+    assert len(notice) == 1 and "tg://user?id=3002" in notice[0].text
+    # the card keeps the task's only keyboard; the notice calls the new person to it
+    assert notice[0].reply_markup is None
+    assert len([r for r in shown if r.kind == "send" and r.reply_markup is not None]) == 1
+    await rig.at(local(3, 13, 40))
+    # escalated again: the meeting's message is edited, its buttons back for this task
+    rows = about(await rig.outbox(SUPERVISOR), task)
+    assert len([r for r in rows if r.kind == "send"]) == 1 and rows[-1].kind == "edit"
+    data = [b["callback_data"] for row in rows[-1].reply_markup or [] for b in row]
+    assert f"e:{task.id}:a" in data
 
 
 async def test_after_a_downtime_late_pushes_keep_their_window_and_stale_ones_are_skipped(rig: Rig) -> None:
@@ -222,7 +238,7 @@ async def test_steps_missed_while_down_are_taken_once_each_in_order(rig: Rig) ->
     assert [e.detail.get("role") for e in events[-2:]] == ["supervisor", "manager"]
     assert len(about(await rig.outbox(SUPERVISOR), task)) == 1
     assert len(about(await rig.outbox(MANAGER), task)) == 1
-    assert task.next_at is None
+    assert task.next_at == local(3, 10)  # only the end of its window (the meeting's start) is left
     assert await rig.workers.tick_once() == 0
 
 

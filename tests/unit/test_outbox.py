@@ -14,8 +14,8 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 
+from bot.delivery.outbox import MAX_ATTEMPTS, MAX_TEXT, merged_text
 from bot.services.clock import ManualClock
-from bot.services.outbox import MAX_ATTEMPTS, MAX_TEXT, merged_text
 from bot.site import SiteConfig
 from storage.database import Database
 from storage.repositories.outbox import OutboxRepository, outbox_row

@@ -12,8 +12,8 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy import select
 
 import bot.render  # noqa: F401  (registers the renderers)
+from bot.delivery.notices import NoticeDelivery, Rendered
 from bot.i18n import LOCALES_DIR
-from bot.notices import NoticeDelivery
 from bot.render.booking import approval_callback, booking_summary
 from bot.render.errors import error_text
 from bot.render.text import MESSAGE_LIMIT, Reader
@@ -151,22 +151,33 @@ async def test_notices_are_rendered_into_the_outbox(
         contact_name="王敏",
         contact_phone="13800000000",
     )
+
+    async def rendered(chat_id: int) -> list[Rendered | None]:
+        """What each row queued for ``chat_id`` shows if it is sent now (rows keep no text)."""
+        async with db.transaction() as session:
+            rows = (
+                await session.scalars(
+                    select(OutboxMessage).where(OutboxMessage.chat_id == chat_id).order_by(OutboxMessage.id)
+                )
+            ).all()
+            return [await delivery.render(session, row) for row in rows]
+
     async with db.transaction() as session:
         outcome = await service.create(session, request)
         await delivery.deliver(session, outcome.notices)
+    approver = await rendered(2101)
+    async with db.transaction() as session:
         decided = await service.decide(
             session, outcome.booking.id, 2101, approve=False, reason="Closed <today>"
         )
         await delivery.deliver(session, decided.notices)
-    async with db.transaction() as session:
-        rows = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
-    by_chat = {(row.chat_id, index): row for index, row in enumerate(rows)}
-    approver = [row for (chat, _), row in by_chat.items() if chat == 2101]
-    requester = [row for (chat, _), row in by_chat.items() if chat == 1001]
-    assert len(approver) == 1
+    # rendered when sent: a request decided before it went out has nothing left to ask
+    assert await rendered(2101) == [None]
+    requester = [shown for shown in await rendered(1001) if shown is not None]
+    assert len(approver) == 1 and approver[0] is not None
     assert "&lt;b&gt;Plenary&lt;/b&gt;" in approver[0].text
     assert "待审批" in approver[0].text  # the approver reads Chinese (no language given: the site's)
-    buttons = [button["callback_data"] for row in approver[0].reply_markup or [] for button in row]
+    buttons = [button["callback_data"] for row in approver[0].keyboard or [] for button in row]
     assert buttons == [
         approval_callback(outcome.booking.id, 1, "a"),
         approval_callback(outcome.booking.id, 1, "r"),

@@ -1,4 +1,4 @@
-"""Telegram's limits shared by several instances through Redis (bot/send_budget.py)."""
+"""Telegram's limits shared by several instances through Redis (bot/delivery/budget.py)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from bot.send_budget import SharedSendBudget
+from bot.delivery.budget import SharedSendBudget
+from bot.delivery.outbox import Limits
 from bot.services.clock import ManualClock
-from bot.services.outbox import Limits
 from bot.site import SiteConfig
 from storage.database import Database
 from storage.repositories.outbox import OutboxRepository

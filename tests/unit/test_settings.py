@@ -36,6 +36,7 @@ ENVIRONMENT = (
     "HTTP_HOST",
     "HTTP_PORT",
     "CLOCK_OFFSET_SECONDS",
+    "UNDERSTANDING_WARM_UP",
 )
 
 
@@ -64,6 +65,7 @@ def test_defaults() -> None:
     assert settings.global_per_second == 30
     assert settings.send_timeout_seconds == 15.0
     assert settings.instance_name == "huiwu"
+    assert settings.understanding_warm_up is True
 
 
 def test_every_setting_comes_from_its_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -80,6 +82,7 @@ def test_every_setting_comes_from_its_environment_variable(monkeypatch: pytest.M
     monkeypatch.setenv("GLOBAL_PER_SECOND", "500")
     monkeypatch.setenv("SEND_TIMEOUT_SECONDS", "2.5")
     monkeypatch.setenv("INSTANCE_NAME", "huiwu-2")
+    monkeypatch.setenv("UNDERSTANDING_WARM_UP", "false")
 
     settings = Settings()
 
@@ -96,6 +99,7 @@ def test_every_setting_comes_from_its_environment_variable(monkeypatch: pytest.M
     assert settings.global_per_second == 500
     assert settings.send_timeout_seconds == 2.5
     assert settings.instance_name == "huiwu-2"
+    assert settings.understanding_warm_up is False
 
 
 def test_a_dotenv_file_in_the_working_directory_is_read(tmp_path: Path) -> None:

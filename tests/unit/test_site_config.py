@@ -16,6 +16,7 @@ from bot.site import (
     INVOLVED_TEAMS,
     PLACEHOLDERS,
     Anchor,
+    ExpiryFrom,
     Role,
     SiteConfig,
     SiteConfigError,
@@ -125,6 +126,10 @@ def test_example_task_templates_read_as_documented() -> None:
     assert refill.due_offset_minutes is None
     assert refill.repeat_every_minutes == 30 and refill.repeat_interval_detail == "tea.refill_minutes"
     assert templates["cleaning"].anchor == Anchor.end
+    # after the meeting, a task ends two hours after its due time (before it: at the start)
+    assert templates["cleaning"].expires_after_minutes == 120
+    assert templates["cleaning"].expiry_from == ExpiryFrom.due
+    assert templates["tea_welcome"].expires_after_minutes is None
     assert templates["onsite_12"].applies_to.levels == (1, 2)
     assert templates["tea_prep"].applies_to.services == ("tea", "water", "bottled_water")
 
@@ -488,6 +493,39 @@ PROBLEMS: list[tuple[str, Mutation, str]] = [
         "task name too long",
         _template("inspection", "name", {"zh": "检查", "en": "x" * 41}),
         "task_templates[1].name.en: must be at most 40 characters",
+    ),
+    (
+        "expiry after the start of a task due by the start",
+        _template("inspection", "expires_after_minutes", 1400),
+        "task_templates[1].expires_after_minutes: a task due by the meeting's start ends at the start",
+    ),
+    (
+        "expiry before the due time",
+        _both(
+            _template("inspection", "expires_from", "start"),
+            _template("inspection", "expires_after_minutes", -1400),
+        ),
+        "task_templates[1].expires_after_minutes: the task could expire before its due time",
+    ),
+    (
+        "after the meeting, an expiry counted from the start",
+        _template("clear_room", "expires_from", "start"),
+        "task_templates[14].expires_after_minutes: the task could expire before its due time",
+    ),
+    (
+        "negative expiry counted from the due time",
+        _template("clear_room", "expires_after_minutes", -5),
+        "task_templates[14].expires_after_minutes: must be >= 0 when counted from the due time (got -5)",
+    ),
+    (
+        "expires_from without expires_after_minutes",
+        _template("inspection", "expires_from", "start"),
+        "task_templates[1].expires_from: needs expires_after_minutes",
+    ),
+    (
+        "expiry of a repeating reminder",
+        _template("tea_refill", "expires_after_minutes", 5),
+        "task_templates[13].expires_after_minutes: a repeating reminder ends when the next one comes",
     ),
     (
         "unknown repeat detail",

@@ -20,9 +20,9 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 import bot.render  # noqa: F401  (registers the renderers)
+from bot.delivery.notices import RenderContext
 from bot.handlers.my import detail_view, list_view
 from bot.i18n import build_i18n
-from bot.notices import RenderContext
 from bot.render.aftercare import render_meeting_ended
 from bot.render.booking import booking_summary
 from bot.render.calendar import calendar_wording
@@ -268,7 +268,7 @@ async def _render_all(seeded: Seeded, language: str, chat_id: int) -> dict[str, 
         views["aftercare card"] = (ended.text, SEE_IN_MESSAGES)
 
         day = await TaskViews(site, clock).day(session, MEETING_DAY)
-        listing = await meetings_text(reader, session, "/today", day, today=MEETING_DAY, audience=in_message)
+        listing = await meetings_text(reader.at(clock.now()), session, "/today", day, audience=in_message)
         views["/today"] = ("\n".join(listing), SEE_IN_MESSAGES)
 
         booking = await session.get(Booking, seeded.booking_id)

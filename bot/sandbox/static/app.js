@@ -56,6 +56,9 @@
       leader: "leader",
       sep: ", ",
       timers: "{claimed} task timer(s) fired",
+      reply: "Reply",
+      reply_to: "Reply to {name}",
+      reply_cancel: "Cancel the reply",
     },
     zh: {
       title: "会务沙盒",
@@ -107,6 +110,9 @@
       leader: "组长",
       sep: "，",
       timers: "触发了 {claimed} 个任务定时",
+      reply: "回复",
+      reply_to: "回复 {name}",
+      reply_cancel: "取消回复",
     },
   };
 
@@ -130,6 +136,8 @@
     connected: false,
     everConnected: false,
     oneTimeHidden: new Set(), // `${chat}:${message}` one-time reply keyboards already used
+    replyTo: new Map(), // `${persona}:${chat}` -> the message the composer replies to
+    forceOffered: new Set(), // `${persona}:${chat}:${message}` ForceReply messages already acted on
   };
 
   function t(key, values) {
@@ -477,6 +485,7 @@
     }, bubble);
     const keyboard = message.reply_markup && message.reply_markup.inline_keyboard;
     if (keyboard && keyboard.length) node.append(renderInlineKeyboard(message, keyboard));
+    node.append(replyAction(message));
     return node;
   }
 
@@ -650,16 +659,102 @@
     $("start-panel").hidden = !showStart;
     $("composer").hidden = showStart;
     renderReplyKeyboard(messages);
+    if (state.persona) offerForcedReply(messages);
+    renderReplyBar(showStart);
+  }
+
+  // ---- reply mode: a ForceReply puts the composer in it; any message can be replied to ----------------
+  const replyKey = () => `${state.persona.id}:${state.chatId}`;
+
+  function forReplyFromMe(message) {
+    // ForceReply's `selective`: only the people @mentioned in the text and the author of the
+    // message the bot replied to; otherwise everyone in the chat.
+    const markup = message.reply_markup || {};
+    if (!markup.selective || message.chat_id > 0) return true;
+    const me = state.persona;
+    const body = message.text ?? message.caption ?? "";
+    for (const entity of (message.text != null ? message.entities : message.caption_entities) || []) {
+      if (entity.type === "text_mention" && entity.user && entity.user.id === me.id) return true;
+      if (entity.type === "mention" && me.username
+        && body.slice(entity.offset + 1, entity.offset + entity.length).toLowerCase() === me.username.toLowerCase()) return true;
+    }
+    const replied = message.reply_to_message_id && (state.messages.get(message.chat_id) || new Map()).get(message.reply_to_message_id);
+    return Boolean(replied && replied.from && replied.from.id === me.id);
+  }
+
+  function offerForcedReply(messages) {
+    // As Telegram's apps do: the newest ForceReply meant for this persona, not answered yet,
+    // opens reply mode once; cancelling it or sending anything closes it.
+    for (let i = messages.length - 1; i >= 0; i -= 1) {
+      const message = messages[i];
+      if (isMine(message)) return; // answered (or not) already
+      const markup = message.reply_markup;
+      if (message.sender !== "bot" || !markup || markup.inline_keyboard) continue;
+      if (markup.force_reply && !forReplyFromMe(message)) continue;
+      if (!markup.force_reply) return; // a newer reply keyboard replaces it
+      const offered = `${replyKey()}:${message.message_id}`;
+      if (state.forceOffered.has(offered)) return;
+      state.forceOffered.add(offered);
+      state.replyTo.set(replyKey(), message.message_id);
+      return;
+    }
+  }
+
+  function replyTarget() {
+    if (!state.persona || state.chatId === null) return null;
+    const id = state.replyTo.get(replyKey());
+    const target = id && (state.messages.get(state.chatId) || new Map()).get(id);
+    if (id && (!target || target.deleted)) state.replyTo.delete(replyKey());
+    return target && !target.deleted ? target : null;
+  }
+
+  function senderName(message) {
+    if (message.sender === "bot") return (state.info && state.info.bot.first_name) || "Bot";
+    const from = message.from || {};
+    return [from.first_name, from.last_name].filter(Boolean).join(" ");
+  }
+
+  function renderReplyBar(hidden = false) {
+    const target = hidden ? null : replyTarget();
+    $("reply-bar").hidden = !target;
+    $("reply-bar").dataset.messageId = target ? String(target.message_id) : "";
+    $("reply-bar-title").textContent = target ? t("reply_to", { name: senderName(target) }) : "";
+    $("reply-bar-text").textContent = target ? preview(target).slice(0, 160) : "";
+  }
+
+  function replyTo(message) {
+    state.replyTo.set(replyKey(), message.message_id);
+    renderReplyBar();
+    $("composer-input").focus();
+  }
+
+  function cancelReply() {
+    state.replyTo.delete(replyKey());
+    renderReplyBar();
+  }
+
+  function replyAction(message) {
+    const button = el("button", {
+      className: "reply-action",
+      text: "↩",
+      attrs: { type: "button", title: t("reply"), "aria-label": t("reply"), "data-action": "reply" },
+    });
+    button.addEventListener("click", () => replyTo(message));
+    return button;
   }
 
   function renderReplyKeyboard(messages) {
     const box = $("reply-keyboard");
     let markup = null;
     let source = null;
+    $("composer-input").placeholder = t("write");
+    let sentSince = false; // a ForceReply is over once this persona has sent a message after it
     for (let i = messages.length - 1; i >= 0; i -= 1) {
       const message = messages[i];
       const candidate = message.reply_markup;
+      if (isMine(message)) sentSince = true;
       if (message.sender !== "bot" || !candidate || candidate.inline_keyboard) continue;
+      if (candidate.force_reply && (sentSince || !forReplyFromMe(message))) continue;
       if (candidate.keyboard || candidate.remove_keyboard) { markup = candidate; source = message; }
       if (candidate.keyboard || candidate.remove_keyboard || candidate.force_reply) {
         $("composer-input").placeholder = candidate.input_field_placeholder || t("write");
@@ -697,17 +792,29 @@
     $("send-error").textContent = "";
   }
 
+  function replyFields() {
+    const target = replyTarget();
+    return target ? { reply_to_message_id: target.message_id } : {};
+  }
+
+  function replySent(key) {
+    state.replyTo.delete(key);
+    renderReplyBar();
+  }
+
   async function sendText(text, options = {}) {
     const chatId = state.chatId;
+    const key = replyKey();
     hideSendError();
     const result = await api(`/api/chats/${chatId}/messages`, {
       method: "POST",
-      body: { user_id: state.persona.id, text, ...options },
+      body: { user_id: state.persona.id, text, ...replyFields(), ...options },
     });
     if (!result.ok) {
       showSendError(result.error);
       return false;
     }
+    replySent(key);
     if (result.message) upsertMessage(result.message, { scroll: true });
     return true;
   }
@@ -722,8 +829,9 @@
     const caption = $("composer-input").value;
     const photo = /^image\/(jpeg|png|gif|webp)$/.test(file.type);
     const body = photo
-      ? { user_id: state.persona.id, photo: data, caption }
-      : { user_id: state.persona.id, document: data, file_name: file.name, mime_type: file.type || null, caption };
+      ? { user_id: state.persona.id, photo: data, caption, ...replyFields() }
+      : { user_id: state.persona.id, document: data, file_name: file.name, mime_type: file.type || null, caption, ...replyFields() };
+    const key = replyKey();
     hideSendError();
     setSubtitle(t("uploading"));
     const result = await api(`/api/chats/${state.chatId}/messages`, { method: "POST", body });
@@ -732,6 +840,7 @@
       showSendError(result.error);
       return;
     }
+    replySent(key);
     $("composer-input").value = "";
     if (result.message) upsertMessage(result.message, { scroll: true });
   }
@@ -873,6 +982,8 @@
         state.messages.clear();
         state.commands.clear();
         state.oneTimeHidden.clear();
+        state.replyTo.clear();
+        state.forceOffered.clear();
         applyClock(event.clock);
         refreshClock();
         choosePersona(state.persona.id, state.chatId);
@@ -938,6 +1049,7 @@
       else toast(t("error", { error: result.error }), "warn");
     });
     $("alert-ok").addEventListener("click", () => $("alert-dialog").close());
+    $("reply-cancel").addEventListener("click", () => { cancelReply(); $("composer-input").focus(); });
     $("start-button").addEventListener("click", () => sendText("/start"));
     $("menu-button").addEventListener("click", () => ($("command-menu").hidden ? openMenu() : closeMenu()));
     $("attach-button").addEventListener("click", () => $("attach-input").click());
@@ -960,6 +1072,7 @@
         $("composer").requestSubmit();
       } else if (event.key === "Escape") {
         closeMenu();
+        cancelReply();
       }
     });
     $("composer").addEventListener("submit", async (event) => {

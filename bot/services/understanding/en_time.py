@@ -59,6 +59,9 @@ from .text import EN_NUMBER, MONTH_NAME, en_number, mask
 
 _dateparser: Any = None
 _import_lock = threading.Lock()
+# one call at a time, as for jionlp (zh_time): dateparser's default parser is shared and not
+# thread-safe (dateparser issue #441), and start's warm-up thread may read while a request is read
+_call_lock = threading.Lock()
 
 
 def dateparser() -> Any:
@@ -258,7 +261,8 @@ def _parse(phrase: str, local_now: datetime, prefer: str = "current_period") -> 
         "DATE_ORDER": "MDY",
     }
     try:
-        parsed = dateparser().parse(phrase, languages=["en"], settings=settings)
+        with _call_lock:
+            parsed = dateparser().parse(phrase, languages=["en"], settings=settings)
     except Exception:  # an odd phrase must never break the reading of the rest
         return None
     return parsed.date() if parsed is not None else None

@@ -1,4 +1,4 @@
-"""Queue the dispatch services' notices: render each, write its outbox row, link it to its tasks."""
+"""Queue the dispatch services' notices: write each one's outbox row and link it to its tasks."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.notices import NoticeDelivery
+from bot.delivery.notices import NoticeDelivery
 from bot.services.dispatch import Outgoing
 from storage.repositories.tasks import TaskRepository
 
@@ -16,10 +16,6 @@ async def queue(session: AsyncSession, delivery: NoticeDelivery, outgoing: Itera
     items = [item for item in outgoing if item.notice.chat_id != 0]  # 0: nobody to tell
     if not items:
         return []
-    repo = TaskRepository(session)
-    # the renderers look their task and meeting up one by one: loaded here together and held,
-    # those lookups are answered from the session instead of one query each
-    held = await repo.with_bookings({task_id for item in items for task_id in item.notice.task_ids})
     row_ids = await delivery.deliver_many(
         session,
         [
@@ -35,6 +31,5 @@ async def queue(session: AsyncSession, delivery: NoticeDelivery, outgoing: Itera
         if item.link is not None:
             links += [(task_id, item.notice.chat_id, row_id, item.link) for task_id in item.notice.task_ids]
         written.append(row_id)
-    await repo.link(links)
-    del held
+    await TaskRepository(session).link(links)
     return written

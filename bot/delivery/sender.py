@@ -1,7 +1,8 @@
 """The sender: delivers outbox rows through the Bot API within Telegram's limits.
 
-What may go when, and how bursts are merged, is decided in bot/services/outbox.py; this
-module makes the calls and sorts Telegram's answers:
+What may go when, how bursts are merged and how each row is rendered is decided in
+bot/delivery/outbox.py; this module makes the calls (a message, an edit, or a picture or
+document with its caption) and sorts Telegram's answers:
 
 * 429 Too Many Requests: that chat waits ``retry_after`` (other chats carry on); never given up.
 * 5xx, timeouts, connection errors (Telegram or the network is down): the chat waits 1, 2,
@@ -34,17 +35,17 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 
 from bot import observability
-from bot.notices import NoticeDelivery
-from bot.send_budget import SharedSendBudget
+from bot.delivery.budget import SharedSendBudget
+from bot.delivery.notices import NoticeDelivery
+from bot.delivery.outbox import Delivery, Keyboard, Limits, OutboxService, Pacer, backoff_seconds
+from bot.delivery.retry import OUTBOX_CALL
 from bot.services.clock import Clock
-from bot.services.outbox import Delivery, Keyboard, Limits, OutboxService, Pacer, backoff_seconds
 from bot.services.types import Notice
 from bot.settings import Settings
 from bot.site import Role, SiteConfig
-from bot.telegram_retry import OUTBOX_CALL
 from storage.database import Database
 from storage.repositories.tasks import ChatBindingRepository
 
@@ -95,7 +96,7 @@ class Sender:
         self.site = site
         self.delivery = delivery
         self.pacer = Pacer(sending_limits(settings), monotonic)
-        self.outbox = OutboxService(db, clock, self.pacer, instance=settings.instance_name)
+        self.outbox = OutboxService(db, clock, self.pacer, delivery.render, instance=settings.instance_name)
         self.request_timeout = request_timeout or settings.send_timeout_seconds
         self.budget = budget
         self.stats = {"sent": 0, "edited": 0, "retry_after": 0, "retried": 0, "failed": 0, "merged_parts": 0}
@@ -123,14 +124,8 @@ class Sender:
                 return 0
         try:
             if item.method == "send":
-                message = await self.bot.send_message(
-                    chat_id=item.chat_id,
-                    text=item.text,
-                    reply_markup=inline_markup(item.keyboard),
-                    link_preview_options=NO_PREVIEW,
-                    request_timeout=max(1, round(self.request_timeout)),
-                )
-                await self.outbox.mark_sent(item, message.message_id)
+                message_id = await self._send(item)
+                await self.outbox.mark_sent(item, message_id)
                 self.stats["sent"] += 1
                 observability.message_sent("send")
                 self.stats["merged_parts"] += len(item.part_ids)
@@ -142,7 +137,7 @@ class Sender:
                     text=item.text,
                     reply_markup=inline_markup(item.keyboard),
                     link_preview_options=NO_PREVIEW,
-                    request_timeout=max(1, round(self.request_timeout)),
+                    request_timeout=self._timeout(),
                 )
                 await self.outbox.mark_sent(item, None)
                 self.stats["edited"] += 1
@@ -175,6 +170,40 @@ class Sender:
             log.exception("sending outbox row %s failed", item.row_id)
             await self._retry(item, repr(error))
         return 0
+
+    def _timeout(self) -> int:
+        return max(1, round(self.request_timeout))
+
+    async def _send(self, item: Delivery) -> int:
+        """The message, picture or document of a send; its message id."""
+        markup = inline_markup(item.keyboard)
+        if item.file is None:
+            message = await self.bot.send_message(
+                chat_id=item.chat_id,
+                text=item.text,
+                reply_markup=markup,
+                link_preview_options=NO_PREVIEW,
+                request_timeout=self._timeout(),
+            )
+            return message.message_id
+        upload = BufferedInputFile(await item.file.content(), item.file.name)
+        if item.file.method == "photo":
+            message = await self.bot.send_photo(
+                chat_id=item.chat_id,
+                photo=upload,
+                caption=item.text or None,
+                reply_markup=markup,
+                request_timeout=self._timeout(),
+            )
+        else:
+            message = await self.bot.send_document(
+                chat_id=item.chat_id,
+                document=upload,
+                caption=item.text or None,
+                reply_markup=markup,
+                request_timeout=self._timeout(),
+            )
+        return message.message_id
 
     async def _retry(self, item: Delivery, error: str, may_give_up: bool = True) -> None:
         self.stats["retried"] += 1

@@ -1,0 +1,628 @@
+"""The outbox, sender side: what may be sent now, bursts merged, rendered, and what became of each row.
+
+Rows are written by the transaction that causes them (bot/delivery/notices.py). The sender
+(bot/delivery/sender.py) asks :meth:`OutboxService.claim` for deliveries, makes the Bot API
+calls outside any transaction, and reports each result back here. The SQL is in
+storage/repositories/outbox.py.
+
+Rules kept here:
+
+* **Order per chat**: only the oldest unfinished row of a chat may go; a chat with a row in
+  flight (``sending`` under a live lease) or waiting for a retry sends nothing else.
+* **Telegram's limits** (:class:`Pacer`, in-process, by ``time.monotonic``): one message per
+  ``per_chat_interval`` in a chat, ``group_per_minute`` messages per group in any 60 s,
+  ``global_per_second`` calls in any second. A slot is stamped when its call *returns*, so the
+  next call can never fall inside Telegram's window of the previous one. A 429 pauses only
+  its chat, for ``retry_after``. Pictures and files are rows like any other and count the same.
+* **Rendered at send time**: a claim leases its rows in one short write transaction, then
+  renders them in a read-only unit (on SQLite it waits for no lock) from the state of that
+  moment, with each row's renderer and reader (bot/delivery/notices.py).
+* **Merging**: when a group has more rows waiting than its remaining budget of the minute,
+  consecutive mergeable rows go out as one message, one numbered line and one button row per
+  row; the parts point at the first one (``merged_into_id``) and an edit of any part
+  re-renders the whole message. Parts that no longer fit once rendered wait for their own turn.
+* **Edits**: an edit asks for a message to be shown as it is now. One of a message not sent
+  yet needs no call (the send will show it as it is then); when a send or an edit goes out,
+  every edit waiting for the same message is settled with it (``applied``): one call shows
+  every change made before it.
+* **Leases**: a claimed row is ``sending`` until ``lease_until``; a sender that died leaves it
+  to be claimed again when the lease ends (or at once by its own restart, see
+  :meth:`OutboxService.release_own`). Delivery is therefore at-least-once in the instant
+  between Telegram's answer and the commit that records it; everywhere else exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.delivery.notices import OutgoingFile, Rendered
+from bot.services.clock import Clock
+from storage.database import Database
+from storage.models import OutboxMessage
+from storage.repositories.outbox import (
+    APPLIED,
+    DROPPED,
+    FAILED,
+    MERGED,
+    PENDING,
+    SENDING,
+    SENT,
+    Head,
+    OutboxRepository,
+    Shown,
+)
+from storage.repositories.tasks import TaskRepository
+
+__all__ = ["APPLIED", "DROPPED", "FAILED", "MERGED", "PENDING", "SENDING", "SENT"]
+
+log = logging.getLogger(__name__)
+
+Keyboard = list[list[dict[str, Any]]]
+RowRenderer = Callable[[AsyncSession, OutboxMessage], Awaitable[Rendered | None]]
+
+MAX_TEXT = 4096
+MAX_MERGED_PARTS = 40
+"""Two buttons per part stay well under the ~100 buttons Telegram shows in one keyboard."""
+EDIT_ROOM_PER_PART = 64
+"""Characters kept free per part of a merged message, so later edits of a line still fit."""
+MAX_ATTEMPTS = 12
+HEAD_WINDOW = MAX_MERGED_PARTS + 10
+"""Rows of a chat read per claim: enough for the largest merge after a few settled edits."""
+GROUP_WINDOW = 60.0
+GLOBAL_WINDOW = 1.0
+
+
+# ---------------------------------------------------------------------------- pacing
+
+
+@dataclass
+class Slot:
+    """One call counted against the limits; ``at`` moves to the moment its answer came."""
+
+    chat_id: int
+    at: float
+    counts_for_group: bool
+
+
+@dataclass(frozen=True)
+class Limits:
+    per_chat_interval: float = 1.0
+    group_per_minute: int = 20
+    global_per_second: int = 30
+
+
+class Pacer:
+    """Telegram's sending limits, kept in memory by one sender process."""
+
+    def __init__(self, limits: Limits, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.limits = limits
+        self.monotonic = monotonic
+        self._last: dict[int, Slot] = {}
+        self._groups: dict[int, deque[Slot]] = defaultdict(deque)
+        self._global: deque[Slot] = deque()
+        self._paused: dict[int, float] = {}
+
+    def now(self) -> float:
+        return self.monotonic()
+
+    def _prune(self, stamps: deque[Slot], now: float, window: float) -> None:
+        while stamps and stamps[0].at <= now - window:
+            stamps.popleft()
+
+    def paused_until(self, chat_id: int) -> float:
+        return self._paused.get(chat_id, 0.0)
+
+    def chat_ready_at(self, chat_id: int) -> float:
+        """The earliest moment this chat may get its next call (ignoring the global limit)."""
+        moments = [self.paused_until(chat_id)]
+        last = self._last.get(chat_id)
+        if last is not None:
+            moments.append(last.at + self.limits.per_chat_interval)
+        if chat_id < 0:
+            window = self._groups[chat_id]
+            self._prune(window, self.now(), GROUP_WINDOW)
+            if len(window) >= self.limits.group_per_minute:
+                moments.append(window[len(window) - self.limits.group_per_minute].at + GROUP_WINDOW)
+        return max(moments)
+
+    def chat_ready(self, chat_id: int, counts_for_group: bool = True) -> bool:
+        now = self.now()
+        if self.paused_until(chat_id) > now:
+            return False
+        last = self._last.get(chat_id)
+        if last is not None and last.at + self.limits.per_chat_interval > now:
+            return False
+        return not (counts_for_group and chat_id < 0 and self.group_remaining(chat_id) <= 0)
+
+    def global_ready(self) -> bool:
+        return self.global_remaining() > 0
+
+    def global_remaining(self) -> int:
+        self._prune(self._global, self.now(), GLOBAL_WINDOW)
+        return max(0, self.limits.global_per_second - len(self._global))
+
+    def group_remaining(self, chat_id: int) -> int:
+        window = self._groups[chat_id]
+        self._prune(window, self.now(), GROUP_WINDOW)
+        return max(0, self.limits.group_per_minute - len(window))
+
+    def reserve(self, chat_id: int, counts_for_group: bool = True) -> Slot:
+        slot = Slot(chat_id, self.now(), counts_for_group and chat_id < 0)
+        self._last[chat_id] = slot
+        if slot.counts_for_group:
+            self._groups[chat_id].append(slot)
+        self._global.append(slot)
+        return slot
+
+    def finish(self, slot: Slot) -> None:
+        slot.at = max(slot.at, self.now())
+
+    def pause(self, chat_id: int, seconds: float) -> None:
+        self._paused[chat_id] = max(self.paused_until(chat_id), self.now() + seconds)
+
+    def next_ready_in(self, chat_ids: Sequence[int]) -> float | None:
+        """Seconds until one of these chats may send again (None: none is waiting)."""
+        if not chat_ids:
+            return None
+        now = self.now()
+        return max(0.0, min(self.chat_ready_at(chat) for chat in chat_ids) - now)
+
+
+def backoff_seconds(attempts: int) -> float:
+    """1, 2, 4 … seconds, at most a minute, after a server error or a timeout."""
+    return float(min(60, 2 ** max(0, attempts - 1)))
+
+
+# ---------------------------------------------------------------------------- merged messages
+
+
+class MessagePart(Protocol):
+    @property
+    def merge_text(self) -> str | None: ...
+
+
+def merged_text(parts: Sequence[MessagePart]) -> str:
+    return "\n\n".join(f"<b>{index}.</b> {part.merge_text or ''}" for index, part in enumerate(parts, 1))
+
+
+def merged_keyboard(parts: Sequence[Rendered]) -> Keyboard | None:
+    rows: Keyboard = []
+    for index, part in enumerate(parts, 1):
+        buttons = [button for row in part.keyboard or [] for button in row]
+        if buttons:
+            rows.append([dict(button, text=f"{index} · {button['text']}") for button in buttons])
+    return rows or None
+
+
+def merged_fits(parts: Sequence[MessagePart]) -> bool:
+    room = MAX_TEXT - EDIT_ROOM_PER_PART * len(parts)
+    return len(parts) <= MAX_MERGED_PARTS and len(merged_text(parts)) <= room
+
+
+# ---------------------------------------------------------------------------- the service
+
+
+@dataclass
+class Delivery:
+    """One Bot API call the sender makes for one claimed row, rendered."""
+
+    row_id: int
+    chat_id: int
+    method: Literal["send", "edit"]
+    text: str
+    keyboard: Keyboard | None
+    message_id: int | None
+    attempts: int
+    part_ids: tuple[int, ...] = ()
+    """A send's merged parts after the first (they get its message id)."""
+    slot: Slot | None = None
+    file: OutgoingFile | None = None
+    """A picture or document to send with ``text`` as its caption."""
+    shown: tuple[Shown, ...] = ()
+    """What each row of the message shows, kept on the rows once the call succeeded."""
+
+
+@dataclass
+class _Claim:
+    """Rows leased for one call, not rendered yet: ``rows`` are what the message shows (a
+    send's row and its merged parts; for an edit, those of the message it changes)."""
+
+    row_id: int
+    chat_id: int
+    method: Literal["send", "edit"]
+    rows: list[OutboxMessage]
+    message_id: int | None
+    attempts: int
+    slot: Slot
+
+    def delivery(self, **rendered: Any) -> Delivery:
+        values: dict[str, Any] = {"text": "", "keyboard": None, **rendered}
+        return Delivery(
+            row_id=self.row_id,
+            chat_id=self.chat_id,
+            method=self.method,
+            message_id=self.message_id,
+            attempts=self.attempts,
+            slot=self.slot,
+            **values,
+        )
+
+
+@dataclass(frozen=True)
+class _SendPlan:
+    """A chat whose next call is a send of ``heads[0]``: leased with the pass's other sends."""
+
+    chat_id: int
+    heads: list[Head]
+    waiting: int
+    """The chat's unfinished rows from ``heads[0]`` on (counted up to what can change a merge)."""
+
+
+class OutboxService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        pacer: Pacer,
+        render: RowRenderer,
+        instance: str = "huiwu",
+        lease: timedelta = timedelta(seconds=60),
+        max_attempts: int = MAX_ATTEMPTS,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.pacer = pacer
+        self.render = render
+        self.instance = instance
+        self.lease = lease
+        self.max_attempts = max_attempts
+        self._seen_waiting: list[int] | None = None
+        """The chats the last claim found waiting, for :meth:`waiting_chats` right after it."""
+
+    # ---- claiming ----------------------------------------------------------------------
+    async def claim(self) -> list[Delivery]:
+        """At most one delivery per chat that may be sent right now, leased to this sender and
+        rendered from the current state."""
+        while self.pacer.global_ready():
+            claims = await self._lease_next()
+            if not claims:
+                break
+            deliveries = await self._render(claims)
+            if deliveries:
+                return deliveries
+            # every claimed row had nothing left to show (now settled): look again
+        return []
+
+    async def _lease_next(self) -> list[_Claim]:
+        """Decide each waiting chat's next call, then take the rows: the sends of the whole
+        pass with one statement, their merged parts with one more, the edits they overtake
+        with one more (a chat's edit at its head is taken on its own)."""
+        now = self.clock.now()
+        claims: list[_Claim] = []
+        sends: list[_SendPlan] = []
+        async with self.db.transaction() as session:
+            repo = OutboxRepository(session)
+            waiting = await repo.open_chats()
+            self._seen_waiting = [chat_id for chat_id, _ in waiting]
+            for chat_id, _ in waiting:
+                if len(claims) + len(sends) >= self.pacer.global_remaining():
+                    break
+                if not self.pacer.chat_ready(chat_id, counts_for_group=False):
+                    continue  # paused or within its interval: not even its rows are read
+                planned = await self._plan_chat(repo, chat_id, now)
+                if isinstance(planned, _SendPlan):
+                    sends.append(planned)
+                elif planned is not None:
+                    claims.append(planned)
+            claims += await self._claim_sends(repo, sends, now)
+            await self._settle_waiting_edits(repo, claims, now)
+        return claims
+
+    async def _plan_chat(
+        self, repo: OutboxRepository, chat_id: int, now: datetime
+    ) -> _Claim | _SendPlan | None:
+        """The chat's next call: an edit (claimed here), a send (taken with the pass's other
+        sends), or nothing now."""
+        # a group's rows are counted as they are read: a burst may have to be merged
+        count_up_to = self.pacer.limits.group_per_minute * MAX_MERGED_PARTS + 1 if chat_id < 0 else 0
+        heads, waiting = await repo.heads(chat_id, HEAD_WINDOW, count_up_to)
+        for position, head in enumerate(heads):
+            if head.status == SENDING and head.lease_until is not None and head.lease_until > now:
+                return None  # in flight: the chat's next row waits for its answer
+            if head.not_before > now:
+                return None
+            if head.kind == "edit":
+                outcome = await self._resolve_edit(repo, head, now)
+                if outcome == "skip":
+                    continue
+                return outcome
+            if not self.pacer.chat_ready(chat_id):
+                return None
+            return _SendPlan(chat_id, heads[position:], waiting - position)
+        return None
+
+    async def _claim_sends(
+        self, repo: OutboxRepository, sends: list[_SendPlan], now: datetime
+    ) -> list[_Claim]:
+        if not sends:
+            return []
+        leased = await repo.lease_many(
+            [plan.heads[0].id for plan in sends], now, now + self.lease, self.instance
+        )
+        merges: dict[int, list[int]] = {}
+        rows_of: dict[int, list[OutboxMessage]] = {}
+        for plan in sends:
+            host = leased.get(plan.heads[0].id)
+            if host is None:
+                continue  # another sender has it
+            # parts are merged into a row only when it is taken: a row never taken before has none
+            rows = await self._message_rows(repo, host) if plan.heads[0].leased_by is not None else [host]
+            rows_of[host.id] = rows
+            if len(rows) == 1 and host.mergeable and plan.chat_id < 0:
+                part_ids = self._burst(plan)
+                if part_ids:
+                    merges[host.id] = part_ids
+        for host_id, parts in (await repo.merge_many(merges)).items():
+            rows_of[host_id] += parts
+        claims: list[_Claim] = []
+        for plan in sends:
+            host = leased.get(plan.heads[0].id)
+            if host is None:
+                continue
+            claims.append(
+                _Claim(
+                    row_id=host.id,
+                    chat_id=host.chat_id,
+                    method="send",
+                    rows=rows_of[host.id],
+                    message_id=None,
+                    attempts=host.attempts,
+                    slot=self.pacer.reserve(plan.chat_id),
+                )
+            )
+        return claims
+
+    def _burst(self, plan: _SendPlan) -> list[int]:
+        """The rows to merge into the send of ``plan.heads[0]``: none while the group's budget
+        can take its rows one by one."""
+        # keep a fifth of the group's minute for what comes next (reminders, escalations)
+        reserve = self.pacer.limits.group_per_minute // 5
+        slots = max(1, self.pacer.group_remaining(plan.chat_id) - reserve)
+        if plan.waiting <= slots:
+            return []
+        wanted = min(MAX_MERGED_PARTS, math.ceil(plan.waiting / slots))
+        part_ids: list[int] = []
+        for head in plan.heads[1:]:
+            if (
+                1 + len(part_ids) >= wanted
+                or head.kind != "send"
+                or not head.mergeable
+                or head.status != PENDING
+            ):
+                break
+            part_ids.append(head.id)
+        return part_ids
+
+    async def _message_rows(self, repo: OutboxRepository, host: OutboxMessage) -> list[OutboxMessage]:
+        """The rows one message shows: ``host`` and the parts merged into it."""
+        return [host, *await repo.parts_of(host.id)] if host.mergeable else [host]
+
+    async def _settle_waiting_edits(
+        self, repo: OutboxRepository, claims: list[_Claim], now: datetime
+    ) -> None:
+        """Edits waiting for the messages being claimed are shown by those calls: settled, all
+        of the pass's together (one lookup by ``ix_outbox_pending_edits``, one update)."""
+        by_id = {row.id: row for claim in claims for row in claim.rows}
+        claimed = {claim.row_id for claim in claims if claim.method == "edit"}
+        edits = [edit for edit in await repo.pending_edits_of(list(by_id)) if edit.id not in claimed]
+        for edit in edits:
+            assert edit.edit_of_id is not None
+            _copy_fixed_content(edit, by_id[edit.edit_of_id])
+        await repo.settle([edit.id for edit in edits], APPLIED, now)
+
+    async def _resolve_edit(
+        self, repo: OutboxRepository, head: Head, now: datetime
+    ) -> _Claim | Literal["skip"] | None:
+        """An edit at the head of its chat: settled without a call ("skip"), claimed, or waiting (None)."""
+        edit = await repo.get(head.id)
+        assert edit is not None
+        target = await repo.get(edit.edit_of_id) if edit.edit_of_id else None
+        host = target
+        if target is not None and target.merged_into_id is not None:
+            host = await repo.get(target.merged_into_id)
+        if target is None or host is None or FAILED in (host.status, target.status):
+            await repo.fail([edit.id], "the message to edit was never sent")
+            return "skip"
+        _copy_fixed_content(edit, target)
+        if host.message_id is None:
+            if host.status in (PENDING, SENDING):
+                # not sent yet: the send shows the message as it is then, no call needed
+                await repo.settle([edit.id], APPLIED, now)
+            elif host.status == DROPPED:
+                await repo.settle([edit.id], DROPPED, now)
+            else:
+                await repo.fail([edit.id], f"the message to edit is {host.status}")
+            return "skip"
+        if not self.pacer.chat_ready(head.chat_id, counts_for_group=False):
+            return None
+        leased = await repo.lease(edit.id, now, now + self.lease, self.instance)
+        if leased is None:
+            return None
+        rows = await self._message_rows(repo, host)
+        return _Claim(
+            row_id=edit.id,
+            chat_id=edit.chat_id,
+            method="edit",
+            rows=rows,
+            message_id=host.message_id,
+            attempts=leased.attempts,
+            slot=self.pacer.reserve(head.chat_id, counts_for_group=False),
+        )
+
+    # ---- rendering ---------------------------------------------------------------------
+    async def _render(self, claims: list[_Claim]) -> list[Delivery]:
+        deliveries: list[Delivery] = []
+        dropped: list[tuple[_Claim, list[int]]] = []
+        unmerged: list[tuple[int, list[int]]] = []
+        broken: list[tuple[Delivery, str]] = []
+        async with self.db.read() as session:
+            # the task renderers look their task and meeting up one by one: loaded here
+            # together and held, those lookups are answered from the session
+            task_ids = {
+                int(row.params["task_id"])
+                for claim in claims
+                for row in claim.rows
+                if isinstance(row.params, dict) and isinstance(row.params.get("task_id"), int)
+            }
+            held = await TaskRepository(session).with_bookings(task_ids) if task_ids else []
+            for claim in claims:
+                try:
+                    rendered = [await self.render(session, row) for row in claim.rows]
+                except Exception as error:  # a renderer's bug must not stop the other chats
+                    log.exception("rendering outbox row %s failed", claim.row_id)
+                    broken.append((claim.delivery(), repr(error)))
+                    continue
+                composed, cut = _compose(claim, rendered)
+                if cut:
+                    unmerged.append((claim.row_id, cut))
+                if composed is None:
+                    dropped.append((claim, [row.id for row in claim.rows if row.id not in cut]))
+                else:
+                    deliveries.append(composed)
+            del held
+        if dropped or unmerged:
+            now = self.clock.now()
+            async with self.db.transaction() as session:
+                repo = OutboxRepository(session)
+                for host_id, part_ids in unmerged:
+                    await repo.unmerge(host_id, part_ids)
+                for claim, ids in dropped:
+                    # a send: its row and parts; an edit: only itself (the message stays)
+                    await repo.settle(ids if claim.method == "send" else [claim.row_id], DROPPED, now)
+            for claim, _ in dropped:
+                self.pacer.finish(claim.slot)
+        for unrendered, reason in broken:
+            await self.mark_retry(unrendered, reason)
+        return deliveries
+
+    # ---- results -----------------------------------------------------------------------
+    def _finish(self, delivery: Delivery) -> None:
+        if delivery.slot is not None:
+            self.pacer.finish(delivery.slot)
+
+    async def mark_sent(self, delivery: Delivery, message_id: int | None) -> None:
+        self._finish(delivery)
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            await OutboxRepository(session).record_sent(
+                delivery.row_id,
+                now,
+                message_id if delivery.method == "send" else None,
+                delivery.shown,
+                delivery.part_ids,
+            )
+
+    async def mark_retry(
+        self, delivery: Delivery, error: str, wait_seconds: float | None = None, may_give_up: bool = True
+    ) -> bool:
+        """Put the row back for a later try (its chat waits; by default the back-off of its
+        attempts); False when it has had too many tries.
+
+        A 429 passes ``may_give_up=False``: being asked to wait is no reason to drop a message.
+        """
+        self._finish(delivery)
+        if may_give_up and delivery.attempts >= self.max_attempts:
+            await self.mark_failed(delivery, f"gave up after {delivery.attempts} attempts: {error}")
+            return False
+        wait = backoff_seconds(delivery.attempts) if wait_seconds is None else wait_seconds
+        self.pacer.pause(delivery.chat_id, wait)
+        async with self.db.transaction() as session:
+            await OutboxRepository(session).put_back(delivery.row_id, error=error)
+        return True
+
+    async def postpone(self, delivery: Delivery, wait_seconds: float) -> None:
+        """Put a claimed row back untried: the shared budget says its chat must wait."""
+        self._finish(delivery)
+        self.pacer.pause(delivery.chat_id, wait_seconds)
+        async with self.db.transaction() as session:
+            await OutboxRepository(session).put_back(delivery.row_id, untried=True)
+
+    async def mark_failed(self, delivery: Delivery, error: str) -> None:
+        self._finish(delivery)
+        async with self.db.transaction() as session:
+            await OutboxRepository(session).fail([delivery.row_id, *delivery.part_ids], error)
+
+    async def move_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+        """A group became a supergroup: its waiting rows follow it."""
+        async with self.db.transaction() as session:
+            await OutboxRepository(session).move_chat(old_chat_id, new_chat_id)
+
+    async def release_own(self) -> int:
+        """At start-up: rows this instance had in flight when it stopped go back to the queue."""
+        async with self.db.transaction() as session:
+            return await OutboxRepository(session).release(self.instance)
+
+    async def waiting_chats(self) -> list[int]:
+        """The chats with rows waiting: those the claim just walked, if it did (the sender asks
+        right after its pass, to know how long to sleep), else read now."""
+        seen, self._seen_waiting = self._seen_waiting, None
+        if seen is not None:
+            return seen
+        async with self.db.read() as session:
+            return await OutboxRepository(session).waiting_chats()
+
+
+def _copy_fixed_content(edit: OutboxMessage, target: OutboxMessage) -> None:
+    """A row queued with a fixed text (before rows recorded notices) is changed by its edits'
+    text; a notice is rendered anew instead."""
+    if edit.notice is None and edit.text is not None and target.notice is None:
+        target.text = edit.text
+        target.reply_markup = edit.reply_markup
+        if edit.merge_text is not None:
+            target.merge_text = edit.merge_text
+
+
+def _compose(claim: _Claim, rendered: list[Rendered | None]) -> tuple[Delivery | None, list[int]]:
+    """The call for a claim from its rows' renderings (None: nothing left to show), and the
+    merged parts that no longer fit in a send's message (they wait for their own turn)."""
+    pairs = list(zip(claim.rows, rendered, strict=True))
+    cut: list[int] = []
+    if claim.method == "send" and len(pairs) > 1:
+        first = pairs[0][1]
+        kept = pairs[:1]
+        end = len(pairs)
+        if first is not None and first.merge_text is None:
+            end = 1
+        else:
+            lines = [first] if first is not None else []
+            for index in range(1, len(pairs)):
+                part = pairs[index][1]
+                if part is not None:
+                    if part.merge_text is None or not merged_fits([*lines, part]):
+                        end = index
+                        break
+                    lines.append(part)
+                kept.append(pairs[index])
+        cut = [row.id for row, _ in pairs[end:]]
+        pairs = kept
+    visible = [(row, shown) for row, shown in pairs if shown is not None]
+    if not visible:
+        return None, cut
+    records = tuple(Shown(row.id, shown.text, shown.keyboard, shown.merge_text) for row, shown in visible)
+    part_ids = tuple(row.id for row, _ in pairs[1:]) if claim.method == "send" else ()
+    if len(pairs) > 1:
+        parts = [shown for _, shown in visible]
+        return claim.delivery(
+            text=merged_text(parts), keyboard=merged_keyboard(parts), part_ids=part_ids, shown=records
+        ), cut
+    only = visible[0][1]
+    return claim.delivery(text=only.text, keyboard=only.keyboard, file=only.file, shown=records), cut
