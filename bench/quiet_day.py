@@ -146,7 +146,7 @@ async def run_day(press: bool) -> JSON:
                     break
                 moment = found
                 h.clock.set(moment)
-                await run_clock_jobs(h.app.workers)
+                await run_clock_jobs(h.app.jobs)
                 await quiet(h)
                 if press:
                     while await press_done_on_new_cards(h, chats, seen):

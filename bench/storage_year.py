@@ -186,7 +186,7 @@ async def one_day(
                     await queue(session, delivery, result.outgoing)
                 presses += 1
         if moment.minute % 15 == 0:
-            await run_clock_jobs(app.workers)
+            await run_clock_jobs(app.jobs)
         await settle(app)
         moment += timedelta(minutes=1)
     updates = bookings * updates_per_booking + presses

@@ -22,7 +22,9 @@ outbox rows, commit) as the tick loop runs it.
 * catchup — ``--tasks`` rows whose push time passed (10 min ago … 1 min ago); the time from
   the start of the process's work (build_app, migrations, first tick) until every one is
   handed to the outbox. Then where the time went: the tick's own statements and Python
-  (claim, steps, state and event writes) against the delivery queue (outbox rows, links),
+  (claim, steps, state and event writes, and the pushed cards' outbox rows and links, which
+  the tick writes itself) against the delivery queue (every other notice: reminders,
+  escalations, cards for a private chat),
   and the CPU time this process used meanwhile (SQLite's work included, PostgreSQL's not):
   on a shared machine it is closer than the wall time to what a quiet one would take.
 * memory — see bench/memory.py: a child process runs the bot (``--tasks`` pending rows, for

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from bot import report_cli
-from bot.observability import configure_logging, secrets_of
+from bot.ops.logs import configure_logging, secrets_of
 from bot.sandbox import cli as sandbox_cli
 from bot.settings import Settings, load_settings
 from bot.site import SiteConfigError, load_site
@@ -49,8 +49,9 @@ def _run(args: argparse.Namespace) -> int:
             print(line, file=sys.stderr)
         print(f"{settings.site_config}: the bot does not start with an invalid site file", file=sys.stderr)
         return 2
-    from bot.app import InstanceNameTaken, build_app, run_polling, run_webhook
-    from bot.web import ListenerError
+    from bot.app import build_app, run_polling, run_webhook
+    from bot.ops.lease import InstanceNameTaken
+    from bot.ops.web import ListenerError
 
     app = build_app(settings, site)
     try:

@@ -1,27 +1,23 @@
 """The composition root: settings, site, clock, database, bot, dispatcher and workers.
 
 ``run_polling`` (one instance) and ``run_webhook`` (one or several instances behind a proxy,
-sharing PostgreSQL and Redis) both serve /healthz and /metrics on HTTP_PORT (bot/web.py).
+sharing PostgreSQL and Redis) both serve /healthz and /metrics on HTTP_PORT (bot/ops/web.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import logging
 import signal
-import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from aiogram import Bot, Dispatcher, Router
+from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.dispatcher.event.telegram import TelegramEventObserver
-from aiogram.dispatcher.middlewares.manager import MiddlewareManager
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
@@ -37,15 +33,32 @@ from bot.delivery.sender import sending_limits
 from bot.handlers import build_routers
 from bot.handlers.prompts import CancelPendingPrompt, PendingPrompts
 from bot.i18n import PersonI18nMiddleware, build_i18n
-from bot.middlewares import CountHandlerErrors, DeduplicateUpdates, IdentifyPerson, install_deduplication
+from bot.jobs import register_clock_jobs
+from bot.jobs.context import JobContext
+from bot.middlewares import (
+    CountHandlerErrors,
+    DeduplicateUpdates,
+    IdentifyPerson,
+    ProvideReader,
+    install_deduplication,
+)
+from bot.ops.door_display import DoorDisplays
+from bot.ops.health import HealthProbe
+from bot.ops.lease import InstanceNameLease
+from bot.ops.logs import secrets_of
+from bot.ops.metrics import InstanceMetrics
+from bot.ops.web import ListenerError, RoomFeeds, WebDependencies, WebServer, plan_listeners
+from bot.services.aftercare import AftercareService
 from bot.services.booking import BookingService
+from bot.services.calendar import CalendarService
 from bot.services.clock import Clock, OffsetClock, SystemClock
+from bot.services.digest import DigestService
 from bot.services.membership import MembershipService
 from bot.services.people import PeopleService
+from bot.services.tasks import TaskActions, TaskViews
 from bot.services.understanding import warm_up
 from bot.settings import Settings
 from bot.site import SiteConfig
-from bot.web import ListenerError, WebServer, plan_listeners
 from bot.workers import Workers
 from storage import migrate
 from storage.database import Database, create_engine, exclusive
@@ -64,11 +77,15 @@ class App:
     dispatcher: Dispatcher
     scheduler: AsyncIOScheduler
     workers: Workers
+    jobs: JobContext
+    """What the clock jobs work with (bot/jobs/)."""
     background: list[asyncio.Task[None]] = field(default_factory=list)
     """The loops that run as long as the bot does (one that ends has died)."""
     one_off: list[asyncio.Task[None]] = field(default_factory=list)
     """Start-up work that ends by itself (the reader's warm-up)."""
     mode: str = "polling"
+    metrics: InstanceMetrics = field(default_factory=InstanceMetrics)
+    """This App's /metrics registry (several Apps may share a process: tests, the sandbox)."""
     servers: list[WebServer] = field(default_factory=list)
     instance_lease: InstanceNameLease | None = None
     dispatcher_started: bool = False
@@ -140,7 +157,9 @@ def build_app(settings: Settings, site: SiteConfig, clock: Clock | None = None) 
     dispatcher.message.outer_middleware(CancelPendingPrompt(prompts))
     dispatcher.callback_query.outer_middleware(CancelPendingPrompt(prompts))
     PersonI18nMiddleware(i18n).setup(dispatcher)
-    dispatcher.include_routers(*(own_router(router) for router in build_routers()))
+    for observer in (dispatcher.message, dispatcher.callback_query):  # after the language is known
+        observer.outer_middleware(ProvideReader(i18n, site, clock))
+    dispatcher.include_routers(*build_routers())  # this App's own routers
     setup_dialogs(dispatcher, events_isolation=isolation)
     dispatcher.workflow_data.update(
         settings=settings,
@@ -152,62 +171,17 @@ def build_app(settings: Settings, site: SiteConfig, clock: Clock | None = None) 
         booking_service=booking,
         people_service=people,
         membership_service=membership,
+        task_actions=TaskActions(site, clock),
+        task_views=TaskViews(site, clock),
+        digest_service=DigestService(site, clock),
+        calendar_service=CalendarService(site, clock),
+        aftercare_service=AftercareService(site, clock),
         workers=workers,
         prompts=prompts,
     )
     scheduler = AsyncIOScheduler(timezone=site.zone)
-    return App(settings, site, clock, db, i18n, bot, dispatcher, scheduler, workers)
-
-
-class InstanceNameTaken(RuntimeError):
-    pass
-
-
-class InstanceNameLease:
-    """INSTANCE_NAME held in Redis while this process runs.
-
-    Leases on task and outbox rows carry the instance name, and a starting instance takes back
-    the rows its name left in flight. Two live instances with one name would take each
-    other's rows and send messages twice, so a second one waits for the name (a crashed
-    holder's entry expires after :attr:`TTL` seconds) and then refuses to start.
-    """
-
-    TTL = 30
-    _REFRESH = (
-        "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('expire', KEYS[1], ARGV[2]) end "
-        "return 0"
-    )
-    _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
-
-    def __init__(self, redis: Any, prefix: str, name: str) -> None:
-        self.redis = redis
-        self.name = name
-        self.key = f"{prefix}:instance:{name}"
-        self.value = uuid.uuid4().hex
-
-    async def acquire(self, wait: float | None = None) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + (self.TTL + 5 if wait is None else wait)
-        while not await self.redis.set(self.key, self.value, nx=True, ex=self.TTL):
-            if loop.time() >= deadline:
-                raise InstanceNameTaken(
-                    f"another running instance is named {self.name!r}: "
-                    "give every instance its own INSTANCE_NAME"
-                )
-            await asyncio.sleep(1.0)
-
-    async def keep(self) -> None:
-        while True:
-            await asyncio.sleep(self.TTL / 3)
-            try:
-                if not await self.redis.eval(self._REFRESH, 1, self.key, self.value, self.TTL):
-                    log.error("instance name %r was taken over by another process", self.name)
-            except Exception:
-                log.warning("could not renew the instance name lease", exc_info=True)
-
-    async def release(self) -> None:
-        with contextlib.suppress(Exception):
-            await self.redis.eval(self._RELEASE, 1, self.key, self.value)
+    jobs = JobContext.build(settings, site, clock, db, delivery, i18n, booking)
+    return App(settings, site, clock, db, i18n, bot, dispatcher, scheduler, workers, jobs)
 
 
 async def start(app: App) -> None:
@@ -222,7 +196,7 @@ async def start(app: App) -> None:
         app.instance_lease = lease
         app.background.append(asyncio.create_task(lease.keep(), name="huiwu-instance-lease"))
     await app.workers.prepare()
-    app.workers.schedule(app.scheduler)
+    register_clock_jobs(app.scheduler, app.jobs)  # task timers live in the database, not here
     app.scheduler.start()
     app.background.extend(app.workers.start_loops())
     if app.settings.understanding_warm_up:  # jionlp's import (~1.5 s) off the loop, not in a request
@@ -251,64 +225,9 @@ async def stop(app: App) -> None:
     if app.instance_lease is not None:
         await app.instance_lease.release()
         app.instance_lease = None
-    _release_routers(app.dispatcher)
     await app.dispatcher.storage.close()
     await app.bot.session.close()
     await app.db.dispose()
-
-
-def own_router(router: Router) -> Router:
-    """``router`` itself, or a copy of it when another App in this process has it included.
-
-    The handler routers are module-level objects and aiogram gives a router one parent, whose
-    chain also supplies its inner middlewares (dialog manager, i18n). Two Apps running at once
-    in one process (the multi-instance test) therefore each need their own tree: the copy has
-    the same handlers, filters and middlewares, on observers of its own.
-    """
-    if router.parent_router is None:
-        return router
-    return _clone_router(router)
-
-
-def _clone_router(router: Router) -> Router:
-    clone = copy.copy(router)  # same class (a Dialog stays a Dialog), same windows and handlers
-    clone._parent_router = None
-    clone.sub_routers = []
-    twins: dict[int, TelegramEventObserver] = {}
-    for observer in router.observers.values():
-        twin = copy.copy(observer)
-        twin.router = clone
-        twin.handlers = list(observer.handlers)
-        twin.middleware = _copy_middlewares(observer.middleware)
-        twin.outer_middleware = _copy_middlewares(observer.outer_middleware)
-        twins[id(observer)] = twin
-    clone.observers = {name: twins[id(observer)] for name, observer in router.observers.items()}
-    for attribute, value in vars(router).items():
-        if id(value) in twins:  # router.message, router.errors, router.error …
-            setattr(clone, attribute, twins[id(value)])
-    for attribute in ("startup", "shutdown"):
-        observer = copy.copy(getattr(router, attribute))
-        observer.handlers = list(observer.handlers)
-        setattr(clone, attribute, observer)
-    for sub_router in router.sub_routers:
-        clone.include_router(_clone_router(sub_router))
-    return clone
-
-
-def _copy_middlewares(manager: MiddlewareManager) -> MiddlewareManager:
-    twin = MiddlewareManager()
-    for middleware in manager[:]:
-        twin.register(middleware)
-    return twin
-
-
-def _release_routers(router: Router) -> None:
-    """Detach the module-level routers so another App in this process (tests, the sandbox's
-    reset) can include them again; aiogram lets a router have one parent at a time."""
-    for sub_router in list(router.sub_routers):
-        _release_routers(sub_router)
-        sub_router._parent_router = None
-    router.sub_routers.clear()
 
 
 def _dispatcher_data(app: App) -> dict[str, Any]:
@@ -317,14 +236,29 @@ def _dispatcher_data(app: App) -> dict[str, Any]:
     return {"bot": app.bot, **data}
 
 
+def web_dependencies(app: App) -> WebDependencies:
+    """What the HTTP listeners serve for ``app``, in its current mode."""
+    redis = getattr(app.dispatcher.storage, "redis", None)
+    return WebDependencies(
+        settings=app.settings,
+        dispatcher=app.dispatcher,
+        bot=app.bot,
+        health=HealthProbe(app.db, app.clock, redis, secrets_of(app.settings)),
+        metrics=app.metrics,
+        rooms=RoomFeeds(app.site, app.clock, app.db, app.i18n),
+        mode=app.mode,
+        displays=DoorDisplays(app.site, app.clock, app.db, app.i18n),
+    )
+
+
 async def start_listeners(app: App, *, webhook: bool) -> None:
-    """Open the HTTP listeners of this mode (see :func:`bot.web.plan_listeners`).
+    """Open the HTTP listeners of this mode (see :func:`bot.ops.web.plan_listeners`).
 
     The webhook must listen or the bot is deaf: that failure stops the start. Health and
     metrics are for the operators: without their port the bot still serves people, and says
     so in the log.
     """
-    for server in plan_listeners(app, webhook=webhook):
+    for server in plan_listeners(web_dependencies(app), webhook=webhook):
         try:
             await server.start()
         except ListenerError as error:

@@ -9,11 +9,14 @@ from typing import Any
 
 from aiogram import BaseMiddleware, Dispatcher
 from aiogram.types import TelegramObject, Update, User
+from aiogram.utils.i18n import I18n
 from sqlalchemy.exc import IntegrityError
 
-from bot import observability
+from bot.ops import metrics
+from bot.render.text import Reader
 from bot.services.clock import Clock
 from bot.services.people import PeopleService
+from bot.site import SiteConfig
 from storage.database import Database
 from storage.repositories.updates import UpdateRepository
 
@@ -49,23 +52,23 @@ class DeduplicateUpdates(BaseMiddleware):
         except IntegrityError:  # another instance recorded it a moment ago
             first_time = False
         except Exception:  # the database is unreachable: the webhook answers 500, Telegram retries
-            observability.update_handled("failed", time.perf_counter() - started)
+            metrics.update_handled("failed", time.perf_counter() - started)
             raise
         if not first_time:
             log.info("update %s already handled; skipped", event.update_id)
-            observability.update_handled("duplicate")
+            metrics.update_handled("duplicate")
             return None
         try:
             result = await handler(event, data)
         except Exception:
-            observability.update_handled("failed", time.perf_counter() - started)
+            metrics.update_handled("failed", time.perf_counter() - started)
             try:
                 async with self.db.transaction() as session:
                     await UpdateRepository(session).forget(event.update_id)
             except Exception:  # then a redelivery is skipped as a duplicate: say so
                 log.exception("update %s failed and its id could not be released", event.update_id)
             raise
-        observability.update_handled("handled", time.perf_counter() - started)
+        metrics.update_handled("handled", time.perf_counter() - started)
         return result
 
 
@@ -85,7 +88,7 @@ class CountHandlerErrors(BaseMiddleware):
     """On the dispatcher's error event: one more update whose handlers raised."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        observability.handler_error()
+        metrics.handler_error()
         return await handler(event, data)
 
 
@@ -109,4 +112,24 @@ class IdentifyPerson(BaseMiddleware):
                     )
             data["person"] = person
             data["language"] = person.language
+        return await handler(event, data)
+
+
+class ProvideReader(BaseMiddleware):
+    """The update's reader (``read``): the person's language, which the i18n middleware set
+    before this one ran, reading at the clock's now, so that times not today carry their day.
+    Handlers take it as a parameter rather than building it."""
+
+    def __init__(self, i18n: I18n, site: SiteConfig, clock: Clock) -> None:
+        self.i18n = i18n
+        self.site = site
+        self.clock = clock
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        data["read"] = Reader(self.i18n, self.i18n.current_locale, self.site).at(self.clock.now())
         return await handler(event, data)

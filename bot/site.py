@@ -113,6 +113,11 @@ class Room(_Strict):
     capacity: int = Field(gt=0)
     layouts: tuple[str, ...] = Field(min_length=1)
     equipment: tuple[str, ...] = ()
+    # The secret in the link of the room's door display (/rooms/<id>/display?token=…): long
+    # enough not to be guessed, URL-safe so the link needs no escaping. None: no display.
+    display_token: str | None = Field(
+        default=None, min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$", repr=False
+    )
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -281,6 +286,10 @@ class TaskTemplate(_Strict):
     leader_only: bool = False
     expires_after_minutes: float | None = None
     expires_from: ExpiryFrom | None = None
+    verifies: tuple[str, ...] = ()
+    """Templates this check verifies (the hotline's check 3: checks 1 and 2). Its card is the
+    meeting's readiness card, and it is confirmed over an unconfirmed one of them, or over an
+    open problem of the meeting, only with an explicit "confirm anyway"."""
 
     @property
     def expiry_from(self) -> ExpiryFrom:
@@ -302,7 +311,7 @@ class Escalation(_Strict):
     max_repeats: int = Field(default=0, ge=0)
 
 
-# ---- daily digest, weekly briefing and after-meeting care (issue 6) -----------------------
+# ---- daily digest, weekly briefing and after-meeting care ---------------------------------
 _CLOCK_TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
 
@@ -415,6 +424,67 @@ class Retention(_Strict):
     month so a year's reports can still be made; the tasks themselves are kept."""
 
 
+_OFFICE_HOURS = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-4]):([0-5][0-9])$")
+APPROVAL_ESCALATION_ROLES = (Role.supervisor, Role.manager)
+
+
+class Approvals(_Strict):
+    """Requests waiting for the approver (docs/product.md §2): reminded after
+    ``remind_after_hours`` working hours, escalated ``escalate_after_hours`` after that, and
+    rejected by themselves at their start. Working hours are ``office_hours`` (site zone) on
+    the working days of ``[digest]``."""
+
+    office_hours: str = "09:00-17:00"
+    remind_after_hours: float = Field(default=2, gt=0, le=500)
+    escalate_after_hours: float = Field(default=2, gt=0, le=500)
+    escalate_to: Role | tuple[int, ...] = Role.manager
+    """A role (everyone with it), or the person ids of second approvers: people with the
+    approver role who are asked only once a request is escalated."""
+
+    @field_validator("office_hours", mode="before")
+    @classmethod
+    def _office_hours(cls, value: Any) -> str:
+        text = value.strip() if isinstance(value, str) else ""
+        match = _OFFICE_HOURS.match(text)
+        if match is None:
+            raise ValueError('must be two times of day written "HH:MM-HH:MM", like "09:00-17:00"')
+        opening = int(match[1]) * 60 + int(match[2])
+        closing = int(match[3]) * 60 + int(match[4])
+        if closing > 24 * 60 or closing <= opening:
+            raise ValueError("the office must close after it opens, on the same day")
+        return text
+
+    @field_validator("escalate_to", mode="before")
+    @classmethod
+    def _escalation_target(cls, value: Any) -> Any:
+        wrong = 'must be "supervisor", "manager" or a list of person ids with the role "approver"'
+        if isinstance(value, str):
+            if value not in APPROVAL_ESCALATION_ROLES:
+                raise ValueError(wrong)
+            return Role(value)
+        if isinstance(value, list | tuple):
+            if not value:
+                raise ValueError("must name at least one second approver (or a role)")
+            if not all(isinstance(item, int) and not isinstance(item, bool) for item in value):
+                raise ValueError("a list of second approvers holds person ids (whole numbers)")
+            return tuple(value)
+        raise ValueError(wrong)
+
+    @property
+    def office_minutes(self) -> tuple[int, int]:
+        """Opening and closing, in minutes after midnight (closing may be 24:00)."""
+        opening, closing = (_clock_minutes(part) for part in self.office_hours.split("-"))
+        return opening[0] * 60 + opening[1], closing[0] * 60 + closing[1]
+
+    @property
+    def remind_after(self) -> timedelta:
+        return timedelta(hours=self.remind_after_hours)
+
+    @property
+    def escalate_after(self) -> timedelta:
+        return timedelta(hours=self.escalate_after_hours)
+
+
 class SiteConfig(_Strict):
     site: SiteInfo
     departments: tuple[Department, ...] = Field(min_length=1)
@@ -432,6 +502,7 @@ class SiteConfig(_Strict):
     consumables: tuple[Consumable, ...] = ()
     vocabulary: Vocabulary = Vocabulary()
     retention: Retention = Retention()
+    approvals: Approvals = Approvals()
 
     # ---- look-ups -------------------------------------------------------------------
     @property
@@ -452,6 +523,14 @@ class SiteConfig(_Strict):
 
     def team(self, team_id: str) -> Team | None:
         return next((t for t in self.teams if t.id == team_id), None)
+
+    def task_template(self, template_id: str) -> TaskTemplate | None:
+        return next((t for t in self.task_templates if t.id == template_id), None)
+
+    @property
+    def readiness_templates(self) -> frozenset[str]:
+        """The checks whose card is the meeting's readiness card (they verify others)."""
+        return frozenset(t.id for t in self.task_templates if t.verifies)
 
     def department(self, department_id: str) -> Department | None:
         return next((d for d in self.departments if d.id == department_id), None)
@@ -698,6 +777,39 @@ def _reference_problems(site: SiteConfig) -> list[str]:
             problems.append(
                 f"aftercare.teams[{position}]: unknown team {team_id!r} (known: {_known(team_ids)})"
             )
+    problems.extend(_approval_problems(site))
+    return problems
+
+
+def _approval_problems(site: SiteConfig) -> list[str]:
+    """Whoever a waiting request is escalated to must exist; second approvers must be
+    approvers, and someone must be left to be asked first."""
+    target = site.approvals.escalate_to
+    approvals_needed = any(c.needs_approval for c in site.room_classes.values()) or any(
+        layout.needs_approval for layout in site.layouts
+    )
+    if isinstance(target, Role):
+        # left at its default, a site without a manager simply escalates to nobody
+        named = "escalate_to" in site.approvals.model_fields_set
+        if approvals_needed and named and not site.people_with(target):
+            return [
+                f"approvals.escalate_to: nobody has the role {target.value!r} "
+                "(requests waiting for approval are escalated to them)"
+            ]
+        return []
+    problems: list[str] = []
+    approvers = set(site.people_with(Role.approver))
+    for position, person_id in enumerate(target):
+        if person_id not in approvers:
+            problems.append(
+                f"approvals.escalate_to[{position}]: {person_id} is not a person with the role "
+                f"'approver' (approvers: {_known(str(a) for a in sorted(approvers))})"
+            )
+    if approvals_needed and not approvers - set(target):
+        problems.append(
+            "approvals.escalate_to: every approver is a second approver; "
+            "at least one must be left to be asked first"
+        )
     return problems
 
 
@@ -803,6 +915,15 @@ def _template_problems(
             f"{where}.due_offset_minutes: is required when needs_confirmation = true (a confirmable task "
             "needs a due time)"
         )
+    known_templates = {t.id for t in site.task_templates}
+    for position, verified in enumerate(template.verifies):
+        if verified not in known_templates or verified == template.id:
+            problems.append(
+                f"{where}.verifies[{position}]: {verified!r} is not another task template "
+                f"(known: {_known(known_templates - {template.id})})"
+            )
+    if template.verifies and not template.needs_confirmation:
+        problems.append(f"{where}.verifies: a check that verifies others needs confirmation")
     if template.name is not None:
         for language in LANGUAGES:
             if len(getattr(template.name, language)) > 40:

@@ -1,6 +1,5 @@
 """Storage: models, repositories and migrations."""
 
-# Every table module registers itself on storage.models.Base when the package is imported, so
-# Base.metadata (migrations, tests) always holds every table.
-from storage import models_aftercare as _models_aftercare  # noqa: F401
-from storage import models_membership as _models_membership  # noqa: F401
+# Importing the models package registers every table on its Base, so Base.metadata
+# (migrations, tests) always holds every table, whichever module was imported first.
+from storage import models as _models  # noqa: F401

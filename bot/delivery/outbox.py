@@ -34,7 +34,6 @@ Rules kept here:
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -393,13 +392,18 @@ class OutboxService:
 
     def _burst(self, plan: _SendPlan) -> list[int]:
         """The rows to merge into the send of ``plan.heads[0]``: none while the group's budget
-        can take its rows one by one."""
+        can take its rows one by one; else as many as one message holds.
+
+        A burst is as long as its messages are many, one a second in a group: spreading the
+        rows over the minute's budget would send twice the messages the rows need. Rows that
+        come while the group waits for its next second join its next message; those that no
+        longer fit once rendered wait for it too (:func:`_compose`)."""
         # keep a fifth of the group's minute for what comes next (reminders, escalations)
         reserve = self.pacer.limits.group_per_minute // 5
         slots = max(1, self.pacer.group_remaining(plan.chat_id) - reserve)
         if plan.waiting <= slots:
             return []
-        wanted = min(MAX_MERGED_PARTS, math.ceil(plan.waiting / slots))
+        wanted = MAX_MERGED_PARTS
         part_ids: list[int] = []
         for head in plan.heads[1:]:
             if (

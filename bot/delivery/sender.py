@@ -37,11 +37,11 @@ from aiogram.exceptions import (
 )
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 
-from bot import observability
 from bot.delivery.budget import SharedSendBudget
 from bot.delivery.notices import NoticeDelivery
 from bot.delivery.outbox import Delivery, Keyboard, Limits, OutboxService, Pacer, backoff_seconds
 from bot.delivery.retry import OUTBOX_CALL
+from bot.ops import metrics as observability
 from bot.services.clock import Clock
 from bot.services.types import Notice
 from bot.settings import Settings

@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from aiogram.types import CallbackQuery, InlineKeyboardButton
-from aiogram.utils.i18n import I18n
 from aiogram_dialog import DialogManager
 from aiogram_dialog.widgets.common import WhenCondition
 from aiogram_dialog.widgets.kbd import Calendar, CalendarUserConfig
@@ -23,29 +22,12 @@ from aiogram_dialog.widgets.kbd.calendar_kbd import (
 )
 from aiogram_dialog.widgets.text import Text
 
-from bot.handlers.replies import refuse_button
-from bot.render.text import Reader
+from bot.dialogs.dependencies import reader_of, site_of, today_of
 from bot.services.booking import MAX_ADVANCE
-from bot.services.clock import Clock
-from bot.services.parsing import local_today
 from bot.services.strict import parse_id
-from bot.site import SiteConfig
+from bot.telegram.presses import refuse_button
 
 log = logging.getLogger(__name__)
-
-
-def reader_of(manager: DialogManager) -> Reader:
-    """The person's reader for this update: the locale the i18n middleware chose, reading now."""
-    data = manager.middleware_data
-    i18n: I18n = data["i18n"]
-    clock: Clock = data["clock"]
-    return Reader(i18n, i18n.current_locale, data["site"], clock.now())
-
-
-def today_of(manager: DialogManager) -> date:
-    site: SiteConfig = manager.middleware_data["site"]
-    clock: Clock = manager.middleware_data["clock"]
-    return local_today(site.zone, clock.now())
 
 
 class _Placeholders(dict[str, Any]):
@@ -130,11 +112,10 @@ class SiteCalendar(Calendar):
         }
 
     async def _get_user_config(self, data: dict[str, Any], manager: DialogManager) -> CalendarUserConfig:
-        site: SiteConfig = manager.middleware_data["site"]
         today = today_of(manager)
         return CalendarUserConfig(
             firstweekday=0,
-            timezone=site.zone,  # type: ignore[arg-type]
+            timezone=site_of(manager).zone,  # type: ignore[arg-type]
             min_date=today,
             max_date=today + timedelta(days=MAX_ADVANCE.days),
         )

@@ -12,8 +12,11 @@ from aiogram import Router
 
 
 def build_routers() -> list[Router]:
-    from bot.dialogs.booking import booking_dialog
+    """A new set of routers: each App (two may run in one process) gets its own tree, as
+    aiogram gives a router one parent."""
+    from bot.dialogs.booking import build_booking_dialog
     from bot.handlers import (
+        aftercare,
         approval,
         bind,
         booking,
@@ -23,27 +26,26 @@ def build_routers() -> list[Router]:
         language,
         my,
         prompts,
+        reports,
         start,
         supervision,
         tasks,
     )
-    from bot.handlers.aftercare import router as aftercare_router  # issue 6
-    from bot.handlers.reports import router as reports_router  # issue 6
 
     return [
-        start.router,
-        language.router,
-        help.router,
-        booking.router,
-        my.router,
-        approval.router,
-        invites.router,
-        tasks.router,
-        supervision.router,
-        bind.router,
-        reports_router,  # issue 6
-        aftercare_router,  # issue 6
-        prompts.router,  # unquoted answers: after the routers that match a quoted one
-        booking_dialog,
-        fallback.router,
+        start.build_router(),
+        language.build_router(),
+        help.build_router(),
+        booking.build_router(),
+        my.build_router(),
+        approval.build_router(),
+        invites.build_router(),
+        tasks.build_router(),
+        supervision.build_router(),
+        bind.build_router(),
+        reports.build_router(),
+        aftercare.build_router(),
+        prompts.build_router(),  # unquoted answers: after the routers that match a quoted one
+        build_booking_dialog(),
+        fallback.build_router(),
     ]

@@ -28,15 +28,11 @@ from bot.site import Role, SiteConfig
 from storage.database import Database
 from storage.repositories.tasks import ChatBindingRepository
 
-router = Router(name=__name__)
 
-
-@router.message(Command("bind"), F.chat.type == "private")
 async def bind_in_private(message: Message) -> None:
     await message.answer(_("Send /bind &lt;team&gt; inside the team's group, after adding me to it."))
 
 
-@router.message(Command("bind"))
 async def bind(
     message: Message,
     command: CommandObject,
@@ -103,3 +99,16 @@ def _what_i_see(status: str, reads_all: bool | None, username: str | None) -> st
         "this group, or in @BotFather send /setprivacy, choose @{bot} and Disable, then remove me "
         "from this group and add me again (Telegram applies the change only then)."
     ).format(bot=escape(username or ""))
+
+
+def register(router: Router) -> None:
+    """Register this module's handlers on ``router``, in the order updates meet them."""
+    router.message.register(bind_in_private, Command("bind"), F.chat.type == "private")
+    router.message.register(bind, Command("bind"))
+
+
+def build_router() -> Router:
+    """A router of its own for each App (aiogram gives a router one parent)."""
+    router = Router(name=__name__)
+    register(router)
+    return router

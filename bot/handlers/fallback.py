@@ -25,21 +25,19 @@ from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, Unknown
 
 from bot.handlers.booking import book_from_text
 from bot.handlers.replies import answer_quietly, drop_buttons, refuse_button
+from bot.render.text import Reader
 from bot.services.clock import Clock
 from bot.services.people import PersonContext
 from bot.services.understanding import looks_like_booking_request
 from bot.site import SiteConfig
 
-router = Router(name=__name__)
 log = logging.getLogger(__name__)
 
 
-@router.message(F.chat.type == "private", F.text.startswith("/"))
 async def unknown_command(message: Message) -> None:
     await message.answer(_("I don't know that command. /help lists what I can do."))
 
 
-@router.message(F.chat.type == "private")
 async def not_understood(
     message: Message,
     person: PersonContext,
@@ -47,25 +45,24 @@ async def not_understood(
     site: SiteConfig,
     clock: Clock,
     i18n: I18n,
+    read: Reader,
 ) -> None:
     # Here, after every other router and the dialog, a plain message is nobody's answer to a
-    # question: if it reads like a booking request, it is one (issue 7).
+    # question: if it reads like a booking request, it is one.
     text = message.text or ""
     if person.can_book and not text.startswith("/") and looks_like_booking_request(text, site):
-        await book_from_text(message, text, person, dialog_manager, site, clock, i18n)
+        await book_from_text(message, text, person, dialog_manager, site, clock, i18n, read)
         return
     await message.answer(
         _("I did not understand that. Use /book to book a room, /my to see your bookings, or /help.")
     )
 
 
-@router.callback_query()
 async def stale_button(callback: CallbackQuery) -> None:
     """Data no router reads: a forged press, or a button of an older version of the bot."""
     await refuse_button(callback)
 
 
-@router.errors(ExceptionTypeFilter(UnknownIntent, OutdatedIntent, UnknownState))
 async def stale_dialog(event: ErrorEvent) -> bool:
     """A button of a dialog that was finished, cancelled or replaced by a newer one."""
     log.info("stale dialog button: %s", event.exception)
@@ -79,7 +76,6 @@ async def stale_dialog(event: ErrorEvent) -> bool:
     return True
 
 
-@router.errors()
 async def unexpected_error(event: ErrorEvent) -> bool:
     log.exception("update %s failed", event.update.update_id, exc_info=event.exception)
     text = _("Sorry, something went wrong. Please try again, or type /cancel to start over.")
@@ -89,3 +85,19 @@ async def unexpected_error(event: ErrorEvent) -> bool:
         elif event.update.message is not None and event.update.message.chat.type == "private":
             await event.update.message.answer(text)
     return True
+
+
+def register(router: Router) -> None:
+    """Register this module's handlers on ``router``, in the order updates meet them."""
+    router.message.register(unknown_command, F.chat.type == "private", F.text.startswith("/"))
+    router.message.register(not_understood, F.chat.type == "private")
+    router.callback_query.register(stale_button)
+    router.errors.register(stale_dialog, ExceptionTypeFilter(UnknownIntent, OutdatedIntent, UnknownState))
+    router.errors.register(unexpected_error)
+
+
+def build_router() -> Router:
+    """A router of its own for each App (aiogram gives a router one parent)."""
+    router = Router(name=__name__)
+    register(router)
+    return router

@@ -8,12 +8,9 @@ from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.handlers.replies import reader
 from bot.render.text import Reader
 from bot.services.people import PersonContext
 from bot.site import Role, SiteConfig
-
-router = Router(name=__name__)
 
 
 def help_text(person: PersonContext, site: SiteConfig, read: Reader) -> str:
@@ -53,6 +50,19 @@ def help_text(person: PersonContext, site: SiteConfig, read: Reader) -> str:
     return "\n".join(lines)
 
 
-@router.message(Command("help"), F.chat.type == "private")
-async def show_help(message: Message, person: PersonContext, site: SiteConfig, i18n: I18n) -> None:
-    await message.answer(help_text(person, site, reader(i18n, site)))
+async def show_help(
+    message: Message, person: PersonContext, site: SiteConfig, i18n: I18n, read: Reader
+) -> None:
+    await message.answer(help_text(person, site, read))
+
+
+def register(router: Router) -> None:
+    """Register this module's handlers on ``router``, in the order updates meet them."""
+    router.message.register(show_help, Command("help"), F.chat.type == "private")
+
+
+def build_router() -> Router:
+    """A router of its own for each App (aiogram gives a router one parent)."""
+    router = Router(name=__name__)
+    register(router)
+    return router

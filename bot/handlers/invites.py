@@ -14,7 +14,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.delivery.notices import NoticeDelivery
-from bot.handlers.replies import answer_quietly, drop_buttons, markup, reader, show
+from bot.handlers.replies import answer_quietly, drop_buttons, markup, show
 from bot.render.membership import (
     MoveDecisionData,
     RevokeInviteData,
@@ -27,8 +27,6 @@ from bot.services.membership import MembershipError, MembershipService, invite_l
 from bot.services.people import PersonContext
 from bot.site import Department, SiteConfig
 from storage.database import Database
-
-router = Router(name=__name__)
 
 
 def _find_department(site: SiteConfig, words: str, among: list[Department]) -> Department | None:
@@ -60,7 +58,6 @@ def _error_text(error: MembershipError) -> str:
     return texts.get(error.code, _("This button is no longer valid."))
 
 
-@router.message(Command("invite"), F.chat.type == "private")
 async def issue_invite(
     message: Message,
     command: CommandObject,
@@ -69,8 +66,8 @@ async def issue_invite(
     i18n: I18n,
     db: Database,
     membership_service: MembershipService,
+    read: Reader,
 ) -> None:
-    read = reader(i18n, site)
     administered = site.administered_departments(person.user_id)
     if not administered:
         await message.answer(_("Only a department's administrator can issue invites."))
@@ -93,7 +90,6 @@ async def issue_invite(
     await message.answer(issued_text(read, issued.department_id, link, read.moment(issued.expires_at)))
 
 
-@router.message(Command("invites"), F.chat.type == "private")
 async def list_invites(
     message: Message,
     person: PersonContext,
@@ -101,18 +97,17 @@ async def list_invites(
     i18n: I18n,
     db: Database,
     membership_service: MembershipService,
+    read: Reader,
 ) -> None:
     if not site.administered_departments(person.user_id):
         await message.answer(_("Only a department's administrator can see its invites."))
         return
-    read = reader(i18n, site)
     async with db.read() as session:
         invites = await membership_service.live_invites(session, person.user_id)
         text, keyboard = await invites_view(read, session, invites)
     await message.answer(text, reply_markup=markup(keyboard))
 
 
-@router.callback_query(RevokeInviteData.filter())
 async def revoke_pressed(
     callback: CallbackQuery,
     callback_data: RevokeInviteData,
@@ -121,8 +116,8 @@ async def revoke_pressed(
     i18n: I18n,
     db: Database,
     membership_service: MembershipService,
+    read: Reader,
 ) -> None:
-    read = reader(i18n, site)
     try:
         async with db.transaction() as session:
             await membership_service.revoke(session, person.user_id, callback_data.invite_id)
@@ -138,7 +133,6 @@ async def revoke_pressed(
     await show(callback, text, keyboard)
 
 
-@router.callback_query(MoveDecisionData.filter())
 async def move_decided(
     callback: CallbackQuery,
     callback_data: MoveDecisionData,
@@ -148,8 +142,8 @@ async def move_decided(
     db: Database,
     membership_service: MembershipService,
     delivery: NoticeDelivery,
+    read: Reader,
 ) -> None:
-    read = reader(i18n, site)
     try:
         async with db.transaction() as session:
             decision = await membership_service.decide(
@@ -174,3 +168,18 @@ async def move_decided(
     async with db.read() as session:
         text = await move_request_text(read, session, decision.request)
     await show(callback, f"{text}\n\n{footer}")
+
+
+def register(router: Router) -> None:
+    """Register this module's handlers on ``router``, in the order updates meet them."""
+    router.message.register(issue_invite, Command("invite"), F.chat.type == "private")
+    router.message.register(list_invites, Command("invites"), F.chat.type == "private")
+    router.callback_query.register(revoke_pressed, RevokeInviteData.filter())
+    router.callback_query.register(move_decided, MoveDecisionData.filter())
+
+
+def build_router() -> Router:
+    """A router of its own for each App (aiogram gives a router one parent)."""
+    router = Router(name=__name__)
+    register(router)
+    return router

@@ -1,4 +1,6 @@
-"""/my: upcoming bookings, each with its details, cancel (after a confirmation) and change.
+"""/my: upcoming bookings, each with its details, cancel (after a confirmation) and change; a
+request waiting for approval shows since when and how far it was chased, and can be
+withdrawn (after a confirmation; docs/product.md §2).
 
 Button data is ``bk:<booking id>:<action>[:<revision>]``; every press is checked against the
 database (who may manage the booking, its status and revision), never trusted.
@@ -14,20 +16,21 @@ from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, StartMode
 
 from bot.delivery.notices import Keyboard, NoticeDelivery
-from bot.dialogs.draft import CHANGE, BookingSG
-from bot.handlers.replies import answer_quietly, markup, reader, refuse_button, show
+from bot.dialogs.booking.states import CHANGE, BookingSG
+from bot.handlers.replies import answer_quietly, markup, refuse_button, show
+from bot.render.approvals import approval_state_line
 from bot.render.booking import booking_heading, booking_line, booking_summary
 from bot.render.errors import error_text
 from bot.render.text import Reader, fit_message
+from bot.services.approvals import ApprovalState, approval_states
 from bot.services.booking import BookingError, BookingService
+from bot.services.clock import Clock
 from bot.services.people import PersonContext
 from bot.services.strict import parse_id
 from bot.services.types import BookingStatus, BookingView
 from bot.services.visibility import Audience, audience_of_person
 from bot.site import Role, SiteConfig
 from storage.database import Database
-
-router = Router(name=__name__)
 
 LIST_LIMIT = 20
 MANAGEABLE = (BookingStatus.pending, BookingStatus.confirmed)
@@ -44,13 +47,23 @@ def _button(read: Reader, view: BookingView) -> str:
     return f"#{view.id} · {read.short_span(view.start, view.end)} · {name}"
 
 
-def list_view(read: Reader, person: PersonContext, bookings: list[BookingView]) -> tuple[str, Keyboard]:
+def list_view(
+    read: Reader,
+    person: PersonContext,
+    bookings: list[BookingView],
+    states: dict[int, ApprovalState] | None = None,
+) -> tuple[str, Keyboard]:
     if not bookings:
         return _("You have no upcoming bookings. Book a room with /book."), []
     heading = _("<b>Upcoming bookings</b>") if person.has(*SEES_ALL) else _("<b>Your upcoming bookings</b>")
     shown = bookings[:LIST_LIMIT]
     audience = audience_of_person(person)
-    lines = [heading, *(booking_line(read, view, audience) for view in shown)]
+    lines = [heading]
+    for view in shown:
+        lines.append(booking_line(read, view, audience))
+        state = (states or {}).get(view.id)
+        if view.status == BookingStatus.pending and state is not None:
+            lines.append("    " + approval_state_line(read, state))
     if len(bookings) > LIST_LIMIT:
         lines.append(_("… and {count} more.").format(count=len(bookings) - LIST_LIMIT))
     lines.append(_("Press a booking for its details, to change or to cancel it."))
@@ -58,8 +71,12 @@ def list_view(read: Reader, person: PersonContext, bookings: list[BookingView]) 
     return fit_message("\n".join(lines)), keyboard
 
 
-def detail_view(read: Reader, view: BookingView, audience: Audience) -> tuple[str, Keyboard]:
+def detail_view(
+    read: Reader, view: BookingView, audience: Audience, state: ApprovalState | None = None
+) -> tuple[str, Keyboard]:
     keyboard: Keyboard = []
+    if view.status == BookingStatus.pending:
+        keyboard.append([{"text": _("↩️ Withdraw the request"), "callback_data": _data(view.id, "w")}])
     if view.status in MANAGEABLE:
         keyboard.append(
             [
@@ -68,11 +85,38 @@ def detail_view(read: Reader, view: BookingView, audience: Audience) -> tuple[st
             ]
         )
     keyboard.append([{"text": _("‹ All my bookings"), "callback_data": _data(view.id, "l")}])
-    summary = booking_summary(read, view, heading=booking_heading(read, view), audience=audience)
+    footer = (
+        approval_state_line(read, state)
+        if view.status == BookingStatus.pending and state is not None
+        else None
+    )
+    summary = booking_summary(
+        read, view, heading=booking_heading(read, view), footer=footer, audience=audience
+    )
     return summary, keyboard
 
 
-@router.message(Command("my"), F.chat.type == "private")
+async def _list(
+    db: Database, booking_service: BookingService, person: PersonContext
+) -> tuple[list[BookingView], dict[int, ApprovalState]]:
+    async with db.transaction() as session:
+        bookings = await booking_service.upcoming(session, person.user_id, person.department_id)
+        pending = [view.id for view in bookings[:LIST_LIMIT] if view.status == BookingStatus.pending]
+        states = await approval_states(session, pending)
+    return bookings, states
+
+
+async def _detail(
+    read: Reader, db: Database, booking_service: BookingService, person: PersonContext, booking_id: int
+) -> tuple[str, Keyboard] | None:
+    async with db.transaction() as session:
+        view = await booking_service.get(session, booking_id)
+        states = await approval_states(session, [booking_id])
+    if view is None:
+        return None
+    return detail_view(read, view, audience_of_person(person), states.get(booking_id))
+
+
 async def my_bookings(
     message: Message,
     person: PersonContext,
@@ -80,10 +124,11 @@ async def my_bookings(
     i18n: I18n,
     db: Database,
     booking_service: BookingService,
+    clock: Clock,
+    read: Reader,
 ) -> None:
-    async with db.transaction() as session:
-        bookings = await booking_service.upcoming(session, person.user_id, person.department_id)
-    text, keyboard = list_view(reader(i18n, site), person, bookings)
+    bookings, states = await _list(db, booking_service, person)
+    text, keyboard = list_view(read, person, bookings, states)
     await message.answer(text, reply_markup=markup(keyboard))
 
 
@@ -98,7 +143,6 @@ def _parse(data: str | None) -> tuple[int, str, int | None] | None:
     return booking_id, parts[2], revision
 
 
-@router.callback_query(F.data.startswith("bk:"))
 async def booking_pressed(
     callback: CallbackQuery,
     person: PersonContext,
@@ -108,18 +152,18 @@ async def booking_pressed(
     booking_service: BookingService,
     delivery: NoticeDelivery,
     dialog_manager: DialogManager,
+    clock: Clock,
+    read: Reader,
 ) -> None:
-    read = reader(i18n, site)
     parsed = _parse(callback.data)
     if parsed is None:
         await refuse_button(callback)
         return
     booking_id, action, revision = parsed
     if action == "l":
-        async with db.transaction() as session:
-            bookings = await booking_service.upcoming(session, person.user_id, person.department_id)
+        bookings, states = await _list(db, booking_service, person)
         await answer_quietly(callback)
-        await show(callback, *list_view(read, person, bookings))
+        await show(callback, *list_view(read, person, bookings, states))
         return
     async with db.transaction() as session:
         view = await booking_service.get(session, booking_id)
@@ -128,8 +172,14 @@ async def booking_pressed(
         await answer_quietly(callback, error_text(read, BookingError(code)), alert=True)
         return
     if action == "v":
+        detail = await _detail(read, db, booking_service, person, view.id)
         await answer_quietly(callback)
-        await show(callback, *detail_view(read, view, audience_of_person(person)))
+        if detail is not None:
+            await show(callback, *detail)
+    elif action == "w":
+        await _ask_withdraw(callback, read, view, audience_of_person(person))
+    elif action == "wy" and revision is not None:
+        await _withdraw(callback, read, view, revision, person, db, booking_service, delivery)
     elif action == "c":
         await _ask_cancel(callback, read, view, audience_of_person(person))
     elif action == "y" and revision is not None:
@@ -189,10 +239,9 @@ async def _cancel(
         await answer_quietly(callback, error_text(read, error), alert=True)
         if error.code == "changed_meanwhile":
             # the confirmation was about an older version: show the booking as it is now
-            async with db.transaction() as session:
-                current = await booking_service.get(session, view.id)
-            if current is not None:
-                await show(callback, *detail_view(read, current, audience_of_person(person)))
+            detail = await _detail(read, db, booking_service, person, view.id)
+            if detail is not None:
+                await show(callback, *detail)
         return
     await answer_quietly(callback, _("Booking cancelled."))
     heading = _("🚫 Booking #{number} is cancelled.").format(number=view.id)
@@ -200,3 +249,84 @@ async def _cancel(
         read, outcome.booking, heading=heading, with_status=False, audience=audience_of_person(person)
     )
     await show(callback, summary)
+
+
+async def _ask_withdraw(callback: CallbackQuery, read: Reader, view: BookingView, audience: Audience) -> None:
+    if view.status != BookingStatus.pending:
+        await answer_quietly(callback, _("This booking is not waiting for approval any more."), alert=True)
+        return
+    keyboard: Keyboard = [
+        [
+            {"text": _("Yes, withdraw it"), "callback_data": _data(view.id, "wy", view.revision)},
+            {"text": _("No, keep waiting"), "callback_data": _data(view.id, "v")},
+        ]
+    ]
+    text = booking_summary(
+        read,
+        view,
+        heading=booking_heading(read, view),
+        footer=_(
+            "<b>Withdraw this request?</b> The approvers are told. A change waiting for approval "
+            "is dropped and the booking stays as it was; a new booking is cancelled."
+        ),
+        audience=audience,
+    )
+    await answer_quietly(callback)
+    await show(callback, text, keyboard)
+
+
+async def _withdraw(
+    callback: CallbackQuery,
+    read: Reader,
+    view: BookingView,
+    revision: int,
+    person: PersonContext,
+    db: Database,
+    booking_service: BookingService,
+    delivery: NoticeDelivery,
+) -> None:
+    try:
+        async with db.transaction() as session:
+            outcome = await booking_service.withdraw(
+                session, view.id, person.user_id, person.department_id, revision
+            )
+            await delivery.deliver(session, outcome.notices)
+    except BookingError as error:
+        await answer_quietly(callback, _withdraw_refusal(read, error), alert=True)
+        # the confirmation was about an older state: show the booking as it is now
+        detail = await _detail(read, db, booking_service, person, view.id)
+        if detail is not None:
+            await show(callback, *detail)
+        return
+    await answer_quietly(callback, _("Request withdrawn."))
+    if outcome.booking.status == BookingStatus.confirmed:
+        heading = _("↩️ The change of booking #{number} is withdrawn; the booking stays as it was:")
+    else:
+        heading = _("↩️ Your request for booking #{number} is withdrawn.")
+    summary = booking_summary(
+        read,
+        outcome.booking,
+        heading=heading.format(number=view.id),
+        with_status=outcome.booking.status != BookingStatus.cancelled,
+        audience=audience_of_person(person),
+    )
+    await show(callback, summary)
+
+
+def _withdraw_refusal(read: Reader, error: BookingError) -> str:
+    if error.code == "withdrawn":
+        return _("This request was already withdrawn.")
+    return error_text(read, error)
+
+
+def register(router: Router) -> None:
+    """Register this module's handlers on ``router``, in the order updates meet them."""
+    router.message.register(my_bookings, Command("my"), F.chat.type == "private")
+    router.callback_query.register(booking_pressed, F.data.startswith("bk:"))
+
+
+def build_router() -> Router:
+    """A router of its own for each App (aiogram gives a router one parent)."""
+    router = Router(name=__name__)
+    register(router)
+    return router

@@ -40,8 +40,6 @@ from aiogram.types import CallbackQuery, ForceReply, Message, ReplyParameters, T
 
 from bot.services.clock import Clock
 
-router = Router(name=__name__)
-
 PROMPT_LIFETIME = timedelta(minutes=10)
 """How long a plain message is still taken as the answer to the question asked last."""
 PROMPT_DESTINY = "typed_answer"
@@ -211,7 +209,6 @@ class AnswersPendingPrompt(Filter):
         return False if found is None else {"pending_prompt": found}
 
 
-@router.message(AnswersPendingPrompt())
 async def pending_prompt_answered(
     message: Message, pending_prompt: PendingPrompt, prompts: PendingPrompts, **data: Any
 ) -> None:
@@ -225,3 +222,15 @@ async def pending_prompt_answered(
     await prompts.forget(message.chat.id, message.from_user.id, pending_prompt.question_id)
     if outcome is Outcome.GONE:
         raise SkipHandler  # not an answer after all: the dialog or the fallback reads it
+
+
+def register(router: Router) -> None:
+    """Register this module's handlers on ``router``, in the order updates meet them."""
+    router.message.register(pending_prompt_answered, AnswersPendingPrompt())
+
+
+def build_router() -> Router:
+    """A router of its own for each App (aiogram gives a router one parent)."""
+    router = Router(name=__name__)
+    register(router)
+    return router

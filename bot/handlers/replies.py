@@ -7,19 +7,24 @@ import logging
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.delivery.notices import Keyboard
-from bot.render.text import Reader
-from bot.site import SiteConfig
+from bot.telegram.presses import answer_quietly, refuse_button
 
 log = logging.getLogger(__name__)
 
-
-def reader(i18n: I18n, site: SiteConfig) -> Reader:
-    """The reader of the current update, in the language the i18n middleware chose."""
-    return Reader(i18n, i18n.current_locale, site)
+__all__ = [
+    "answer_quietly",
+    "ask_in_private",
+    "carries_no_words",
+    "drop_buttons",
+    "markup",
+    "private_only",
+    "refuse_button",
+    "show",
+    "text_needed",
+]
 
 
 def markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
@@ -36,12 +41,6 @@ def markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
             for row in keyboard
         ]
     )
-
-
-async def answer_quietly(callback: CallbackQuery, text: str | None = None, alert: bool = False) -> None:
-    """Answer a press once; a second answer or an expired query is not worth failing over."""
-    with contextlib.suppress(TelegramBadRequest):
-        await callback.answer(text[:200] if text else None, show_alert=alert)
 
 
 async def show(callback: CallbackQuery, text: str, keyboard: Keyboard | None = None) -> None:
@@ -74,14 +73,6 @@ def private_only() -> str:
 
 async def ask_in_private(message: Message) -> None:
     await message.answer(private_only())
-
-
-async def refuse_button(callback: CallbackQuery) -> None:
-    """A press whose data this bot never wrote (forged, or of an older version): it changes
-    nothing and gets the usual stale-button answer. One warning line, never a traceback, so a
-    flood of forged presses cannot bury the real errors."""
-    log.warning("button data refused from user %s: %r", callback.from_user.id, (callback.data or "")[:64])
-    await answer_quietly(callback, _("This button is no longer valid."))
 
 
 def carries_no_words(message: Message) -> bool:

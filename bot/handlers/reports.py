@@ -18,17 +18,24 @@ decide; these are reports, so a confidential meeting shows as "confidential" in 
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from html import escape
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.delivery.notices import Keyboard, NoticeDelivery
-from bot.handlers.replies import answer_quietly, ask_in_private, markup, private_only, reader, show
+from bot.handlers.replies import (
+    answer_quietly,
+    ask_in_private,
+    markup,
+    private_only,
+    refuse_button,
+    show,
+)
 from bot.render.calendar import calendar_wording
 from bot.render.digest import meetings_digest, page_of, pager, team_digest, two_a_row
 from bot.render.text import Reader
@@ -40,13 +47,15 @@ from bot.services.people import PersonContext
 from bot.services.reports import WeekError, parse_week
 from bot.services.visibility import Audience, Medium, audience_of_person
 from bot.site import Role, Room, SiteConfig
+from bot.telegram.callback_data import (
+    MeetingsDigestPageData,
+    RoomCalendarData,
+    RoomsPageData,
+    TeamDigestPageData,
+    family_filter,
+)
 from storage.database import Database
 
-router = Router(name=__name__)
-
-DIGEST_PAGE = re.compile(r"^dg:(m|t:([a-z0-9_]{1,24})):([0-9]{1,3})$")
-ROOM_PRESS = re.compile(r"^ics:([A-Za-z0-9_-]{1,32})$")
-ROOMS_PAGE_PRESS = re.compile(r"^icsp:([0-9]{1,3})$")
 ROOMS_PAGE = 10
 WEEK_ROLES = (Role.supervisor, Role.manager, Role.admin)
 SEES_MEETINGS = (*DIGEST_ROLES, Role.admin)
@@ -61,58 +70,63 @@ def _private(message: Message | None) -> bool:
 
 async def _digest_pages(
     db: Database,
-    site: SiteConfig,
-    clock: Clock,
+    service: DigestService,
     read: Reader,
     audience: Audience,
     scope: str,
     team_id: str | None,
 ) -> list[str]:
-    service = DigestService(site, clock)
-    days = covered_days(site, local_today(site, clock.now()))
+    assert read.now is not None  # the update's reader reads at the clock's now
+    days = covered_days(read.site, local_today(read.site, read.now))
     async with db.transaction() as session:
         if scope == "m":
-            return meetings_digest(read.at(clock.now()), await service.meetings(session, days), audience)
+            return meetings_digest(read, await service.meetings(session, days), audience)
         assert team_id is not None
-        return team_digest(read.at(clock.now()), team_id, await service.team_tasks(session, team_id, days))
+        return team_digest(read, team_id, await service.team_tasks(session, team_id, days))
 
 
-def _page(pages: list[str], read: Reader, prefix: str, page: int) -> tuple[str, Keyboard]:
+def _page(pages: list[str], read: Reader, page_data: Callable[[int], str], page: int) -> tuple[str, Keyboard]:
     page = min(max(page, 0), len(pages) - 1)
-    return pages[page], pager(read, prefix, page, len(pages))
+    return pages[page], pager(read, page_data, page, len(pages))
 
 
-def _digest_prefix(team_id: str | None) -> str:
+def _digest_page_data(team_id: str | None) -> Callable[[int], str]:
     """Button data of a digest's pages: the meetings (``dg:m:``) or a team's tasks."""
-    return "dg:m:" if team_id is None else f"dg:t:{team_id}:"
+    if team_id is None:
+        return lambda page: MeetingsDigestPageData(page=page).pack()
+    return lambda page: TeamDigestPageData(team_id=team_id, page=page).pack()
 
 
 async def _answer_digest(
     message: Message,
     db: Database,
-    site: SiteConfig,
-    clock: Clock,
+    digest_service: DigestService,
     read: Reader,
     audience: Audience,
     team_id: str | None,
 ) -> None:
     """The first page of the meetings digest (``team_id`` None) or of a team's tasks."""
-    pages = await _digest_pages(db, site, clock, read, audience, "m" if team_id is None else "t", team_id)
-    text, keyboard = _page(pages, read, _digest_prefix(team_id), 0)
+    pages = await _digest_pages(db, digest_service, read, audience, "m" if team_id is None else "t", team_id)
+    text, keyboard = _page(pages, read, _digest_page_data(team_id), 0)
     await message.answer(text, reply_markup=markup(keyboard))
 
 
-@router.message(Command("tomorrow"))
 async def tomorrow(
-    message: Message, person: PersonContext, site: SiteConfig, clock: Clock, i18n: I18n, db: Database
+    message: Message,
+    person: PersonContext,
+    site: SiteConfig,
+    clock: Clock,
+    i18n: I18n,
+    db: Database,
+    read: Reader,
+    digest_service: DigestService,
 ) -> None:
     if not _private(message):
         await ask_in_private(message)
         return
-    read = reader(i18n, site)
     audience = audience_of_person(person, Medium.report)
     if person.has(*SEES_MEETINGS):
-        await _answer_digest(message, db, site, clock, read, audience, None)
+        await _answer_digest(message, db, digest_service, read, audience, None)
         return
     if not person.team_ids:
         await message.answer(
@@ -120,21 +134,22 @@ async def tomorrow(
         )
         return
     for team_id in person.team_ids:
-        await _answer_digest(message, db, site, clock, read, audience, team_id)
+        await _answer_digest(message, db, digest_service, read, audience, team_id)
 
 
-@router.callback_query(F.data.regexp(DIGEST_PAGE).as_("match"))
 async def digest_page(
     callback: CallbackQuery,
-    match: re.Match[str],
+    callback_data: MeetingsDigestPageData | TeamDigestPageData,
     person: PersonContext,
     site: SiteConfig,
     clock: Clock,
     i18n: I18n,
     db: Database,
+    read: Reader,
+    digest_service: DigestService,
 ) -> None:
-    read = reader(i18n, site)
-    team_id, page = match.group(2), int(match.group(3))
+    team_id = callback_data.team_id if isinstance(callback_data, TeamDigestPageData) else None
+    page = callback_data.page
     if not isinstance(callback.message, Message) or not _private(callback.message):
         await answer_quietly(callback, private_only(), alert=True)
         return
@@ -147,16 +162,14 @@ async def digest_page(
         await answer_quietly(callback, _("This list is not for you."), alert=True)
         return
     audience = audience_of_person(person, Medium.report)
-    pages = await _digest_pages(db, site, clock, read, audience, "m" if team_id is None else "t", team_id)
-    prefix = _digest_prefix(team_id)
+    pages = await _digest_pages(db, digest_service, read, audience, "m" if team_id is None else "t", team_id)
     await answer_quietly(callback)
-    await show(callback, *_page(pages, read, prefix, page))
+    await show(callback, *_page(pages, read, _digest_page_data(team_id), page))
 
 
 # ---------------------------------------------------------------------------- /week
 
 
-@router.message(Command("week"))
 async def week(
     message: Message,
     command: CommandObject,
@@ -194,15 +207,23 @@ def _rooms_keyboard(read: Reader, page: int = 0) -> Keyboard:
     """The rooms as buttons, two a row, :data:`ROOMS_PAGE` a page."""
     shown, page, pages = page_of(read.site.rooms, page, ROOMS_PAGE)
     rows = two_a_row(
-        [{"text": room.name.get(read.language), "callback_data": f"ics:{room.id}"} for room in shown]
+        [
+            {"text": room.name.get(read.language), "callback_data": RoomCalendarData(room_id=room.id).pack()}
+            for room in shown
+        ]
     )
-    return rows + pager(read, "icsp:", page, pages)
+    return rows + pager(read, lambda shown_page: RoomsPageData(page=shown_page).pack(), page, pages)
 
 
 async def _send_feed(
-    bot: Bot, chat_id: int, person: PersonContext, room: Room, read: Reader, db: Database, clock: Clock
+    bot: Bot,
+    chat_id: int,
+    person: PersonContext,
+    room: Room,
+    read: Reader,
+    db: Database,
+    service: CalendarService,
 ) -> None:
-    service = CalendarService(read.site, clock)
     async with db.transaction() as session:
         entries = await service.entries(session, room.id, person.user_id, person.department_id)
     feed = service.feed(room, entries, calendar_wording(read, room))
@@ -216,7 +237,6 @@ async def _send_feed(
     )
 
 
-@router.message(Command("ics"))
 async def ics(
     message: Message,
     command: CommandObject,
@@ -226,11 +246,12 @@ async def ics(
     clock: Clock,
     i18n: I18n,
     db: Database,
+    read: Reader,
+    calendar_service: CalendarService,
 ) -> None:
     if not _private(message):
         await ask_in_private(message)
         return
-    read = reader(i18n, site)
     if not person.registered:
         await message.answer(_("Only registered people can see the rooms' calendars."))
         return
@@ -244,22 +265,22 @@ async def ics(
         )
         await message.answer(text, reply_markup=markup(_rooms_keyboard(read)))
         return
-    await _send_feed(bot, message.chat.id, person, room, read, db, clock)
+    await _send_feed(bot, message.chat.id, person, room, read, db, calendar_service)
 
 
-@router.callback_query(F.data.regexp(ROOM_PRESS).as_("match"))
 async def ics_room_pressed(
     callback: CallbackQuery,
-    match: re.Match[str],
+    callback_data: RoomCalendarData,
     person: PersonContext,
     bot: Bot,
     site: SiteConfig,
     clock: Clock,
     i18n: I18n,
     db: Database,
+    read: Reader,
+    calendar_service: CalendarService,
 ) -> None:
-    read = reader(i18n, site)
-    room = site.room(match.group(1))
+    room = site.room(callback_data.room_id)
     if not isinstance(callback.message, Message) or not _private(callback.message):
         await answer_quietly(callback, private_only(), alert=True)
         return
@@ -267,11 +288,42 @@ async def ics_room_pressed(
         await answer_quietly(callback, _("This button is no longer valid."), alert=True)
         return
     await answer_quietly(callback)
-    await _send_feed(bot, callback.message.chat.id, person, room, read, db, clock)
+    await _send_feed(bot, callback.message.chat.id, person, room, read, db, calendar_service)
 
 
-@router.callback_query(F.data.regexp(ROOMS_PAGE_PRESS).as_("match"))
-async def ics_rooms_page(callback: CallbackQuery, match: re.Match[str], site: SiteConfig, i18n: I18n) -> None:
-    read = reader(i18n, site)
+async def ics_rooms_page(
+    callback: CallbackQuery,
+    callback_data: RoomsPageData,
+    site: SiteConfig,
+    i18n: I18n,
+    read: Reader,
+) -> None:
     await answer_quietly(callback)
-    await show(callback, _("Which room's calendar do you want?"), _rooms_keyboard(read, int(match.group(1))))
+    await show(callback, _("Which room's calendar do you want?"), _rooms_keyboard(read, callback_data.page))
+
+
+async def report_data_refused(callback: CallbackQuery) -> None:
+    """A digest's or a calendar's data that none of the handlers above unpacked."""
+    await refuse_button(callback)
+
+
+def register(router: Router) -> None:
+    """Register this module's handlers on ``router``, in the order updates meet them."""
+    router.message.register(tomorrow, Command("tomorrow"))
+    router.callback_query.register(digest_page, MeetingsDigestPageData.filter())
+    router.callback_query.register(digest_page, TeamDigestPageData.filter())
+    router.message.register(week, Command("week"))
+    router.message.register(ics, Command("ics"))
+    router.callback_query.register(ics_room_pressed, RoomCalendarData.filter())
+    router.callback_query.register(ics_rooms_page, RoomsPageData.filter())
+    router.callback_query.register(
+        report_data_refused,
+        family_filter(MeetingsDigestPageData, TeamDigestPageData, RoomCalendarData, RoomsPageData),
+    )
+
+
+def build_router() -> Router:
+    """A router of its own for each App (aiogram gives a router one parent)."""
+    router = Router(name=__name__)
+    register(router)
+    return router

@@ -1,6 +1,10 @@
 """/start: joining by invite deep link (rules in bot/services/membership.py), the welcome, and
 the gate for unknown people.
 
+The QR codes of a room's door display are deep links too (bot/services/deep_links.py):
+``book-<room>`` opens the booking dialog with that room chosen; ``checkin-<booking>`` opens the
+bot (greets the person) until check-in answers it. Neither counts as an invite attempt.
+
 The gate stands first in the router list: a person the bot does not know can use /start and
 /language only; anything else they send in private gets the "how to join" message.
 """
@@ -14,17 +18,19 @@ from aiogram.filters import Command, CommandObject, CommandStart, Filter
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from aiogram_dialog import DialogManager, StartMode
 
 from bot.delivery.notices import NoticeDelivery
-from bot.handlers.replies import answer_quietly, reader
+from bot.dialogs.booking.free_text import start_data
+from bot.dialogs.booking.states import BookingSG
+from bot.handlers.replies import answer_quietly
 from bot.render.text import Reader
+from bot.services.deep_links import DeepLink, read_payload
 from bot.services.membership import JoinResult, JoinStatus, MembershipService
 from bot.services.people import PersonContext
+from bot.services.understanding.result import Confidence, Understanding
 from bot.site import Role, SiteConfig
 from storage.database import Database
-
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
 
 
 class Unregistered(Filter):
@@ -111,7 +117,6 @@ def join_reply(read: Reader, result: JoinResult) -> str:
             return _("This invite code is not known. Ask your department for a valid invite link.")
 
 
-@router.message(CommandStart())
 async def start(
     message: Message,
     command: CommandObject,
@@ -121,13 +126,19 @@ async def start(
     db: Database,
     membership_service: MembershipService,
     delivery: NoticeDelivery,
+    dialog_manager: DialogManager,
+    read: Reader,
 ) -> None:
     code = (command.args or "").strip()
+    link = read_payload(site, code) if code else None
+    if link is not None:
+        await opened_from_door(message, link, person, site, i18n, dialog_manager)
+        return
     if code:
         async with db.transaction() as session:
             result = await membership_service.redeem(session, person.user_id, code)
             await delivery.deliver(session, result.notices)
-        await message.answer(join_reply(reader(i18n, site), result))
+        await message.answer(join_reply(read, result))
         return
     if not person.registered:
         await message.answer(how_to_join())
@@ -135,11 +146,53 @@ async def start(
     await message.answer(welcome(person, site, i18n.current_locale))
 
 
-@router.message(Unregistered(), ~Command("language"))
+async def opened_from_door(
+    message: Message,
+    link: DeepLink,
+    person: PersonContext,
+    site: SiteConfig,
+    i18n: I18n,
+    dialog_manager: DialogManager,
+) -> None:
+    """A QR code of a door display: book that room, or (for now) just open the bot."""
+    if not person.registered:
+        await message.answer(how_to_join())
+        return
+    if link.kind == "book" and link.room_id is not None and person.can_book:
+        chosen = Understanding(
+            text="",
+            language=i18n.current_locale,
+            room_id=link.room_id,
+            confidence={"room_id": Confidence.stated},
+        )
+        first_step = BookingSG.department if Role.dispatcher in person.roles else BookingSG.date
+        await dialog_manager.start(
+            first_step, data=start_data(chosen, site, person), mode=StartMode.RESET_STACK
+        )
+        return
+    await message.answer(welcome(person, site, i18n.current_locale))
+
+
 async def not_registered(message: Message) -> None:
     await message.answer(how_to_join())
 
 
-@router.callback_query(Unregistered(), F.message.chat.type == "private", ~F.data.startswith("lang:"))
 async def not_registered_press(callback: CallbackQuery) -> None:
     await answer_quietly(callback, how_to_join(), alert=True)
+
+
+def register(router: Router) -> None:
+    """Register this module's handlers on ``router``, in the order updates meet them."""
+    router.message.filter(F.chat.type == "private")
+    router.message.register(start, CommandStart())
+    router.message.register(not_registered, Unregistered(), ~Command("language"))
+    router.callback_query.register(
+        not_registered_press, Unregistered(), F.message.chat.type == "private", ~F.data.startswith("lang:")
+    )
+
+
+def build_router() -> Router:
+    """A router of its own for each App (aiogram gives a router one parent)."""
+    router = Router(name=__name__)
+    register(router)
+    return router

@@ -16,8 +16,9 @@ from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.handlers.replies import ask_in_private, reader
+from bot.handlers.replies import ask_in_private
 from bot.render.tasks import meetings_text
+from bot.render.text import Reader
 from bot.services.clock import Clock
 from bot.services.dispatch import team_of_chat
 from bot.services.people import PersonContext
@@ -25,8 +26,6 @@ from bot.services.tasks import TaskViews
 from bot.services.visibility import Audience, audience_of_person
 from bot.site import Role, SiteConfig
 from storage.database import Database
-
-router = Router(name=__name__)
 
 OVERSEERS = (Role.supervisor, Role.manager, Role.dispatcher)
 
@@ -36,9 +35,15 @@ async def _send_all(message: Message, texts: list[str]) -> None:
         await message.answer(text)
 
 
-@router.message(Command("today"))
 async def today(
-    message: Message, person: PersonContext, db: Database, site: SiteConfig, clock: Clock, i18n: I18n
+    message: Message,
+    person: PersonContext,
+    db: Database,
+    site: SiteConfig,
+    clock: Clock,
+    i18n: I18n,
+    task_views: TaskViews,
+    read: Reader,
 ) -> None:
     if message.chat.type != "private":
         await ask_in_private(message)
@@ -46,9 +51,8 @@ async def today(
     if not person.has(*OVERSEERS):
         await message.answer(_("/today is for the supervisor, the manager and the dispatchers."))
         return
-    views = TaskViews(site, clock)
+    views = task_views
     day = views.today()
-    read = reader(i18n, site).at(clock.now())
     async with db.transaction() as session:
         meetings = await views.day(session, day)
         texts = await meetings_text(
@@ -62,9 +66,15 @@ async def today(
     await _send_all(message, texts)
 
 
-@router.message(Command("overdue"))
 async def overdue(
-    message: Message, person: PersonContext, db: Database, site: SiteConfig, clock: Clock, i18n: I18n
+    message: Message,
+    person: PersonContext,
+    db: Database,
+    site: SiteConfig,
+    clock: Clock,
+    i18n: I18n,
+    task_views: TaskViews,
+    read: Reader,
 ) -> None:
     if message.chat.type != "private":
         await ask_in_private(message)
@@ -72,8 +82,7 @@ async def overdue(
     if not person.has(*OVERSEERS):
         await message.answer(_("/overdue is for the supervisor, the manager and the dispatchers."))
         return
-    views = TaskViews(site, clock)
-    read = reader(i18n, site).at(clock.now())
+    views = task_views
     async with db.transaction() as session:
         meetings = await views.overdue(session)
         count = sum(len(m.tasks) for m in meetings)
@@ -88,12 +97,17 @@ async def overdue(
     await _send_all(message, texts)
 
 
-@router.message(Command("mytasks"))
 async def my_tasks(
-    message: Message, person: PersonContext, db: Database, site: SiteConfig, clock: Clock, i18n: I18n
+    message: Message,
+    person: PersonContext,
+    db: Database,
+    site: SiteConfig,
+    clock: Clock,
+    i18n: I18n,
+    task_views: TaskViews,
+    read: Reader,
 ) -> None:
-    views = TaskViews(site, clock)
-    read = reader(i18n, site).at(clock.now())
+    views = task_views
     in_group = message.chat.type != "private"
     async with db.transaction() as session:
         if in_group:
@@ -125,3 +139,17 @@ async def my_tasks(
             empty=_("No open tasks. 👍"),
         )
     await _send_all(message, texts)
+
+
+def register(router: Router) -> None:
+    """Register this module's handlers on ``router``, in the order updates meet them."""
+    router.message.register(today, Command("today"))
+    router.message.register(overdue, Command("overdue"))
+    router.message.register(my_tasks, Command("mytasks"))
+
+
+def build_router() -> Router:
+    """A router of its own for each App (aiogram gives a router one parent)."""
+    router = Router(name=__name__)
+    register(router)
+    return router

@@ -1,6 +1,7 @@
 """Buttons on tasks: Done / Problem in the teams' groups, and the supervisor's buttons.
 
-Button data carries ids only (``t:<task>:<action>``, ``e:<task>:<action>``); who may press
+Button data carries ids only (``t:<task>:<action>``, ``e:<task>:<action>``, typed in
+bot/telegram/callback_data.py); who may press
 is decided by the service from the site file, and a refused press changes nothing. The
 press is answered as soon as the (short) transaction is over; the messages showing the task
 are re-rendered through the outbox.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from functools import partial
 from html import escape
 
 from aiogram import Bot, F, Router
@@ -30,16 +32,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.delivery.notices import Keyboard, NoticeDelivery
 from bot.delivery.queue import queue
 from bot.handlers.prompts import Outcome, PendingPrompt, PendingPrompts, ask, takes_answers
-from bot.handlers.replies import answer_quietly, markup, reader, refuse_button, text_needed
+from bot.handlers.replies import answer_quietly, markup, refuse_button, text_needed
 from bot.render.digest import two_a_row
-from bot.render.tasks import (
-    escalation_callback,
-    meeting_alert_buttons,
-    mention,
-    reason_text,
-    supervisor_buttons,
-    task_callback,
-)
+from bot.render.escalations import meeting_alert_buttons, supervisor_buttons
+from bot.render.readiness import blockers_text
+from bot.render.task_words import mention, reason_text
+from bot.render.text import Reader
 from bot.services.clock import Clock
 from bot.services.dispatch import Outgoing, supervises
 from bot.services.meeting_alerts import meeting_alert_role, meeting_alert_tasks
@@ -47,17 +45,18 @@ from bot.services.people import shown_name
 from bot.services.strict import clean_text, parse_id
 from bot.services.tasks import MAX_REASON, PRESET_REASONS, ActionResult, TaskActions
 from bot.site import SiteConfig
-from bot.workers import Workers
+from bot.telegram.callback_data import (
+    EscalationData,
+    MeetingAlertData,
+    ReassignData,
+    TaskData,
+    TaskReasonData,
+    family_filter,
+)
 from storage.database import Database
 from storage.repositories.tasks import TaskRepository
 from storage.repositories.users import UserRepository
 
-router = Router(name=__name__)
-
-# The ids are read by parse_id (ASCII digits only): data the bot never wrote is refused there.
-TASK_PRESS = re.compile(r"^t:([^:]{1,16}):(d|p|o|r:([a-z]{1,16}))$")
-SUPERVISOR_PRESS = re.compile(r"^e:([^:]{1,16}):(a|d|r|b|m:([^:]{1,16}))$")
-MEETING_PRESS = re.compile(r"^g:([^:]{1,16}):([a-z]{1,16}):a$")
 REASON_PROMPT = re.compile(r"#([0-9]{1,12})")
 PROMPT_MARK = "✍️"
 PROBLEM_REASON = "problem_reason"
@@ -130,14 +129,10 @@ async def _answer_refusal(
     await answer_quietly(callback, await _refusal(db, site, i18n, result, task_id, callback.from_user.id))
 
 
-async def _run(
-    db: Database, delivery: NoticeDelivery, workers: Workers, action: object, *args: object
-) -> ActionResult:
+async def _run(db: Database, delivery: NoticeDelivery, action: object, *args: object) -> ActionResult:
     async with db.transaction() as session:
         result: ActionResult = await action(session, *args)  # type: ignore[operator]
-        await queue(session, delivery, result.outgoing)
-    if result.outgoing:
-        workers.wake.set()
+        await queue(session, delivery, result.outgoing)  # its commit wakes the sender
     return result
 
 
@@ -149,56 +144,74 @@ def _reason_keyboard(task_id: int) -> Keyboard:
         "staff": _("Not enough staff"),
     }
     rows = two_a_row(
-        [{"text": labels[key], "callback_data": task_callback(task_id, f"r:{key}")} for key in PRESET_REASONS]
+        [
+            {"text": labels[key], "callback_data": TaskReasonData(task_id=task_id, reason=key).pack()}
+            for key in PRESET_REASONS
+        ]
     )
-    rows.append([{"text": _("✍️ Other (type it)"), "callback_data": task_callback(task_id, "o")}])
+    rows.append(
+        [{"text": _("✍️ Other (type it)"), "callback_data": TaskData(task_id=task_id, action="o").pack()}]
+    )
     return rows
 
 
-@router.callback_query(F.data.regexp(TASK_PRESS).as_("match"))
 async def task_press(
     callback: CallbackQuery,
-    match: re.Match[str],
+    callback_data: TaskData,
     db: Database,
     site: SiteConfig,
     clock: Clock,
     i18n: I18n,
     delivery: NoticeDelivery,
-    workers: Workers,
     prompts: PendingPrompts,
+    task_actions: TaskActions,
+    read: Reader,
 ) -> None:
-    task_id, action = parse_id(match.group(1)), match.group(2)
-    if task_id is None:
-        await refuse_button(callback)
-        return
+    task_id, action = callback_data.task_id, callback_data.action
     user = callback.from_user
-    actions = TaskActions(site, clock)
-    if action == "d":
-        result = await _run(db, delivery, workers, actions.confirm, task_id, user.id)
+    if action in ("d", "f"):
+        # f: "confirm anyway" on a readiness card, over what it verifies that is not done
+        confirm = partial(task_actions.confirm, anyway=action == "f")
+        result = await _run(db, delivery, confirm, task_id, user.id)
+        if result.code == "not_ready":
+            await answer_quietly(callback, blockers_text(read, result.blockers), alert=True)
+            return
         await _answer_refusal(callback, db, site, i18n, result, task_id)
         return
-    if action in ("p", "o"):
-        result = await _run(db, delivery, workers, actions.may_report, task_id, user.id)
-        if result.code != "allowed":
-            await _answer_refusal(callback, db, site, i18n, result, task_id)
-            return
-        if action == "p":
-            await answer_quietly(callback, _("What is wrong? Choose a reason."))
-            await _ask_reason(callback, task_id)
-        else:
-            await answer_quietly(callback, _("Type the reason as a reply to my question."))
-            await _ask_free_text(callback, task_id, prompts)
+    result = await _run(db, delivery, task_actions.may_report, task_id, user.id)
+    if result.code != "allowed":
+        await _answer_refusal(callback, db, site, i18n, result, task_id)
         return
-    reason = match.group(3)
+    if action == "p":
+        await answer_quietly(callback, _("What is wrong? Choose a reason."))
+        await _ask_reason(callback, task_id)
+    else:
+        await answer_quietly(callback, _("Type the reason as a reply to my question."))
+        await _ask_free_text(callback, task_id, prompts)
+
+
+async def reason_press(
+    callback: CallbackQuery,
+    callback_data: TaskReasonData,
+    db: Database,
+    site: SiteConfig,
+    clock: Clock,
+    i18n: I18n,
+    delivery: NoticeDelivery,
+    task_actions: TaskActions,
+    read: Reader,
+) -> None:
+    """One of the preset reasons, under the "what is wrong?" question."""
+    task_id, reason, user = callback_data.task_id, callback_data.reason, callback.from_user
     if reason not in PRESET_REASONS:
         await answer_quietly(callback, _("This button is no longer valid."))
         return
-    result = await _run(db, delivery, workers, actions.report_problem, task_id, user.id, f"preset:{reason}")
+    result = await _run(db, delivery, task_actions.report_problem, task_id, user.id, f"preset:{reason}")
     if result.code != "reported":
         await _answer_refusal(callback, db, site, i18n, result, task_id)
         return
     await answer_quietly(callback, _answer_text(result))
-    await _close_prompt(callback, task_id, reason_text(reader(i18n, site), f"preset:{reason}"))
+    await _close_prompt(callback, task_id, reason_text(read, f"preset:{reason}"))
 
 
 async def _ask_reason(callback: CallbackQuery, task_id: int) -> None:
@@ -286,10 +299,9 @@ async def _record_reason(
     task_id: int,
     db: Database,
     site: SiteConfig,
-    clock: Clock,
     i18n: I18n,
     delivery: NoticeDelivery,
-    workers: Workers,
+    task_actions: TaskActions,
 ) -> bool:
     """Record the reason ``message`` gives: its text, or a photo's (or file's) caption. False
     when it gives none (a photo without caption, a sticker, a voice message): the person is
@@ -309,9 +321,8 @@ async def _record_reason(
         )
         return False
     photo = message.photo[-1].file_id if message.photo else None
-    actions = TaskActions(site, clock)
     result = await _run(
-        db, delivery, workers, actions.report_problem, task_id, message.from_user.id, reason, photo
+        db, delivery, task_actions.report_problem, task_id, message.from_user.id, reason, photo
     )
     if result.code == "reported":
         await message.reply(_("⚠️ Reported to the supervisor. Thank you."))
@@ -339,19 +350,18 @@ async def take_reason(
     clock: Clock,
     i18n: I18n,
     delivery: NoticeDelivery,
-    workers: Workers,
+    task_actions: TaskActions,
 ) -> Outcome:
     """The presser's next message after "Other": the reason, quoted or not."""
     task_id = parse_id(str(pending_prompt.subject.get("task_id", "")))
     if task_id is None:
         return Outcome.GONE
-    if not await _record_reason(message, task_id, db, site, clock, i18n, delivery, workers):
+    if not await _record_reason(message, task_id, db, site, i18n, delivery, task_actions):
         return Outcome.WAITING  # still waiting for the reason
     await _drop_choices(message, pending_prompt.subject.get("choices_id"))
     return Outcome.ANSWERED
 
 
-@router.message(F.text | F.content_type.in_(MEDIA), ~F.text.startswith("/"), ReplyToReasonPrompt())
 async def reason_replied(
     message: Message,
     prompt_task_id: int,
@@ -360,10 +370,10 @@ async def reason_replied(
     clock: Clock,
     i18n: I18n,
     delivery: NoticeDelivery,
-    workers: Workers,
     prompts: PendingPrompts,
+    task_actions: TaskActions,
 ) -> None:
-    if not await _record_reason(message, prompt_task_id, db, site, clock, i18n, delivery, workers):
+    if not await _record_reason(message, prompt_task_id, db, site, i18n, delivery, task_actions):
         return
     replied, user = message.reply_to_message, message.from_user
     if replied is None or user is None:
@@ -377,46 +387,70 @@ async def reason_replied(
 # ---------------------------------------------------------------------------- the supervisor's buttons
 
 
-@router.callback_query(F.data.regexp(SUPERVISOR_PRESS).as_("match"))
+async def _supervisor_may(
+    callback: CallbackQuery, db: Database, site: SiteConfig, clock: Clock, task_id: int, action: str
+) -> bool:
+    """Whether the presser supervises; if not, the refused press is recorded and answered."""
+    user = callback.from_user
+    if supervises(site, user.id):
+        return True
+    async with db.transaction() as session:
+        task = await TaskRepository(session).get(task_id)
+        if task is not None:
+            await TaskRepository(session).event(task, "refused", clock.now(), user.id, action=action)
+    await answer_quietly(callback, _("Only the supervisor or the manager can do this."))
+    return False
+
+
 async def supervisor_press(
     callback: CallbackQuery,
-    match: re.Match[str],
+    callback_data: EscalationData,
     db: Database,
     site: SiteConfig,
     clock: Clock,
     i18n: I18n,
     delivery: NoticeDelivery,
-    workers: Workers,
+    task_actions: TaskActions,
+    read: Reader,
 ) -> None:
-    task_id, action = parse_id(match.group(1)), match.group(2)
-    assignee = parse_id(match.group(3), 15) if action.startswith("m:") else None
-    if task_id is None or (action.startswith("m:") and assignee is None):
-        await refuse_button(callback)
-        return
-    user = callback.from_user
-    actions = TaskActions(site, clock)
-    if not supervises(site, user.id):
-        async with db.transaction() as session:
-            task = await TaskRepository(session).get(task_id)
-            if task is not None:
-                await TaskRepository(session).event(task, "refused", clock.now(), user.id, action=action)
-        await answer_quietly(callback, _("Only the supervisor or the manager can do this."))
+    task_id, action, user = callback_data.task_id, callback_data.action, callback.from_user
+    if not await _supervisor_may(callback, db, site, clock, task_id, action):
         return
     if action == "a":
-        result = await _run(db, delivery, workers, actions.acknowledge, task_id, user.id)
+        result = await _run(db, delivery, task_actions.acknowledge, task_id, user.id)
     elif action == "d":
-        result = await _run(db, delivery, workers, actions.confirm, task_id, user.id)
-    elif action in ("r", "b"):
-        await _picker(callback, task_id, action == "r", db, site, i18n)
+        result = await _run(db, delivery, task_actions.confirm, task_id, user.id)
+    else:  # r: the team's people as buttons, b: back
+        await _picker(callback, task_id, action == "r", db, site, read)
         return
-    else:
-        assert assignee is not None  # refused above
-        result = await _run(db, delivery, workers, actions.reassign, task_id, user.id, assignee)
+    await answer_quietly(callback, _answer_text(result))
+
+
+async def reassign_press(
+    callback: CallbackQuery,
+    callback_data: ReassignData,
+    db: Database,
+    site: SiteConfig,
+    clock: Clock,
+    delivery: NoticeDelivery,
+    task_actions: TaskActions,
+) -> None:
+    """A person chosen in the reassign picker."""
+    task_id, assignee = callback_data.task_id, callback_data.assignee
+    if not await _supervisor_may(callback, db, site, clock, task_id, f"m:{assignee}"):
+        return
+    reassign = task_actions.reassign
+    result = await _run(db, delivery, reassign, task_id, callback.from_user.id, assignee)
     await answer_quietly(callback, _answer_text(result))
 
 
 async def _picker(
-    callback: CallbackQuery, task_id: int, open_it: bool, db: Database, site: SiteConfig, i18n: I18n
+    callback: CallbackQuery,
+    task_id: int,
+    open_it: bool,
+    db: Database,
+    site: SiteConfig,
+    read: Reader,
 ) -> None:
     """Reassign: the team's people as buttons (or back to the usual buttons)."""
     message = callback.message
@@ -433,59 +467,54 @@ async def _picker(
                 [
                     {
                         "text": await plain_name(session, site, person),
-                        "callback_data": escalation_callback(task_id, f"m:{person}"),
+                        "callback_data": ReassignData(task_id=task_id, assignee=person).pack(),
                     }
                 ]
                 for person in people
             ]
-            keyboard.append([{"text": _("« Back"), "callback_data": escalation_callback(task_id, "b")}])
+            keyboard.append(
+                [{"text": _("« Back"), "callback_data": EscalationData(task_id=task_id, action="b").pack()}]
+            )
         else:
             # back to the buttons of the message pressed: a meeting's escalation has a row per task
             role = await meeting_alert_role(session, task.id, callback.from_user.id)
             if role is not None:
                 tasks = await meeting_alert_tasks(session, callback.from_user.id, role, task.booking_id)
-                keyboard = meeting_alert_buttons(reader(i18n, site), task.booking_id, role, tasks)
+                keyboard = meeting_alert_buttons(read, task.booking_id, role, tasks)
             else:
-                keyboard = supervisor_buttons(reader(i18n, site), task)
+                keyboard = supervisor_buttons(read, task)
     await answer_quietly(callback, _("Who should do it?") if open_it else None)
     if isinstance(message, Message):
         with contextlib.suppress(TelegramAPIError):
             await message.edit_reply_markup(reply_markup=markup(keyboard))
 
 
-@router.callback_query(F.data.regexp(MEETING_PRESS).as_("match"))
 async def acknowledge_meeting(
     callback: CallbackQuery,
-    match: re.Match[str],
+    callback_data: MeetingAlertData,
     db: Database,
     site: SiteConfig,
     clock: Clock,
     delivery: NoticeDelivery,
-    workers: Workers,
+    task_actions: TaskActions,
 ) -> None:
     """ "Acknowledge all" on a meeting's escalation: each of its open tasks, as one press each."""
-    booking_id, role = parse_id(match.group(1)), match.group(2)
-    if booking_id is None:
-        await refuse_button(callback)
-        return
+    booking_id, role = callback_data.booking_id, callback_data.role
     user = callback.from_user
     if not supervises(site, user.id):
         await answer_quietly(callback, _("Only the supervisor or the manager can do this."))
         return
-    actions = TaskActions(site, clock)
     acknowledged = 0
     outgoing: list[Outgoing] = []
     async with db.transaction() as session:
         for task in await meeting_alert_tasks(session, user.id, role, booking_id):
             if task.status not in ("open", "problem") or task.acknowledged_by_id is not None:
                 continue
-            result = await actions.acknowledge(session, task.id, user.id)
+            result = await task_actions.acknowledge(session, task.id, user.id)
             if result.code == "acknowledged":
                 acknowledged += 1
                 outgoing += result.outgoing
         await queue(session, delivery, outgoing)
-    if outgoing:
-        workers.wake.set()
     if acknowledged:
         await answer_quietly(
             callback,
@@ -495,3 +524,31 @@ async def acknowledge_meeting(
         )
     else:
         await answer_quietly(callback, _("This task is no longer open."))
+
+
+async def task_data_refused(callback: CallbackQuery) -> None:
+    """A task's or an escalation's data that none of the handlers above unpacked."""
+    await refuse_button(callback)
+
+
+def register(router: Router) -> None:
+    """Register this module's handlers on ``router``, in the order updates meet them."""
+    router.callback_query.register(task_press, TaskData.filter())
+    router.callback_query.register(reason_press, TaskReasonData.filter())
+    router.message.register(
+        reason_replied, F.text | F.content_type.in_(MEDIA), ~F.text.startswith("/"), ReplyToReasonPrompt()
+    )
+    router.callback_query.register(supervisor_press, EscalationData.filter())
+    router.callback_query.register(reassign_press, ReassignData.filter())
+    router.callback_query.register(acknowledge_meeting, MeetingAlertData.filter())
+    router.callback_query.register(
+        task_data_refused,
+        family_filter(TaskData, TaskReasonData, EscalationData, ReassignData, MeetingAlertData),
+    )
+
+
+def build_router() -> Router:
+    """A router of its own for each App (aiogram gives a router one parent)."""
+    router = Router(name=__name__)
+    register(router)
+    return router

@@ -11,17 +11,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.jobs.context import JobContext
 from bot.services.clock import ManualClock
 from bot.site import SiteConfig
 from storage.repositories.aftercare import AftercareRepository
-
-if TYPE_CHECKING:
-    from bot.workers import Workers
+from storage.repositories.approvals import ApprovalRepository
 
 log = logging.getLogger(__name__)
 
@@ -34,18 +32,25 @@ MAX_DAYS_AHEAD = 370
 """How far :func:`next_clock_job_at` looks for a digest or weekly day (a year and a bit)."""
 
 
-async def run_clock_jobs(workers: Workers) -> int:
+async def run_clock_jobs(jobs: JobContext) -> int:
     """Every clock job once, now (the e2e tests call this after moving the clock)."""
     from bot.jobs.aftercare import run_aftercare
+    from bot.jobs.approvals import run_approvals
     from bot.jobs.digest import run_digest
     from bot.jobs.weekly import run_weekly
 
-    return await run_aftercare(workers) + await run_digest(workers) + await run_weekly(workers)
+    return (
+        await run_approvals(jobs)
+        + await run_aftercare(jobs)
+        + await run_digest(jobs)
+        + await run_weekly(jobs)
+    )
 
 
 async def next_clock_job_at(session: AsyncSession, site: SiteConfig, after: datetime) -> datetime | None:
     """The first moment after ``after`` at which a clock job has something to do: the digest's
-    time on a working day, the weekly briefing's, a meeting's end (its after-care).
+    time on a working day, the weekly briefing's, a meeting's end (its after-care), a request's
+    approval timer (reminder, escalation, its start).
 
     The scheduler calls the jobs every few real seconds, which is enough for a clock that
     runs; a clock that jumps (the sandbox) runs them at these moments instead, so what they
@@ -56,9 +61,16 @@ async def next_clock_job_at(session: AsyncSession, site: SiteConfig, after: date
             site, after, site.weekly.hour_minute, lambda day: day.isoweekday() == site.weekly.weekday
         ),
         await AftercareRepository(session).next_meeting_end(after),
+        await _next_approval_timer(session, after),
     ]
     found = [moment.astimezone(UTC) for moment in moments if moment is not None]
     return min(found, default=None)
+
+
+async def _next_approval_timer(session: AsyncSession, after: datetime) -> datetime | None:
+    """The first approval timer after ``after`` (one already due is taken by the next run of
+    the jobs, whenever that is)."""
+    return await ApprovalRepository(session).next_due(after)
 
 
 def _next_daily(
@@ -74,24 +86,26 @@ def _next_daily(
     return None
 
 
-def register_clock_jobs(scheduler: AsyncIOScheduler, workers: Workers) -> None:
-    """The digest, the weekly briefing, the after-care tick and the hourly clean-up
-    (bot/jobs/retention.py).
+def register_clock_jobs(scheduler: AsyncIOScheduler, jobs: JobContext) -> None:
+    """The digest, the weekly briefing, the after-care tick, the approvals that chase
+    (bot/jobs/approvals.py) and the hourly clean-up (bot/jobs/retention.py).
 
     Not with a ManualClock: its time moves only when a test moves it, and the test then runs
     :func:`run_clock_jobs` itself, so nothing arrives in the middle of another test's checks.
     """
-    if isinstance(workers.clock, ManualClock):
+    if isinstance(jobs.clock, ManualClock):
         log.info("manual clock: the clock jobs run only when run_clock_jobs is called")
         return
     from bot.jobs.aftercare import run_aftercare
+    from bot.jobs.approvals import APPROVALS_SECONDS, run_approvals
     from bot.jobs.digest import run_digest
     from bot.jobs.retention import run_retention
     from bot.jobs.weekly import run_weekly
 
     first = datetime.now(scheduler.timezone)
     for job_id, function, seconds in (
-        ("huiwu-aftercare", run_aftercare, max(AFTERCARE_SECONDS, workers.settings.tick_seconds)),
+        ("huiwu-aftercare", run_aftercare, max(AFTERCARE_SECONDS, jobs.settings.tick_seconds)),
+        ("huiwu-approvals", run_approvals, max(APPROVALS_SECONDS, jobs.settings.tick_seconds)),
         ("huiwu-digest", run_digest, DIGEST_SECONDS),
         ("huiwu-weekly", run_weekly, DIGEST_SECONDS),
     ):
@@ -99,7 +113,7 @@ def register_clock_jobs(scheduler: AsyncIOScheduler, workers: Workers) -> None:
             function,
             "interval",
             seconds=seconds,
-            args=[workers],
+            args=[jobs],
             id=job_id,
             replace_existing=True,
             max_instances=1,
@@ -111,7 +125,7 @@ def register_clock_jobs(scheduler: AsyncIOScheduler, workers: Workers) -> None:
         run_retention,
         "interval",
         seconds=RETENTION_SECONDS,
-        args=[workers],
+        args=[jobs],
         id="huiwu-retention",
         replace_existing=True,
         max_instances=1,

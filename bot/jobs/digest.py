@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from typing import TYPE_CHECKING
 
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.notices import NoticeDelivery, language_of_chat
+from bot.jobs.context import JobContext
 from bot.render.digest import meetings_digest, team_digest
 from bot.render.text import Reader
 from bot.services.digest import DigestService, covered_days, digest_due, digest_recipients
@@ -17,9 +17,6 @@ from bot.services.dispatch import team_chats
 from bot.services.types import Notice
 from bot.services.visibility import Medium, audience_of_chat
 from bot.site import SiteConfig
-
-if TYPE_CHECKING:
-    from bot.workers import Workers
 
 log = logging.getLogger(__name__)
 
@@ -64,17 +61,15 @@ async def send_digest(
     return len(await delivery.deliver(session, notices))
 
 
-async def run_digest(workers: Workers) -> int:
+async def run_digest(jobs: JobContext) -> int:
     """Queue today's digest if it is due and not sent yet; the number of messages queued."""
-    today = digest_due(workers.site, workers.clock.now())
+    today = digest_due(jobs.site, jobs.clock.now())
     if today is None:
         return 0
-    service = DigestService(workers.site, workers.clock)
-    async with workers.db.transaction() as session:
+    service = jobs.digest
+    async with jobs.db.transaction() as session:
         if not await service.claim(session, today):
             return 0
-        queued = await send_digest(session, workers.site, service, workers.i18n, workers.delivery, today)
+        queued = await send_digest(session, jobs.site, service, jobs.i18n, jobs.delivery, today)
     log.info("daily digest of %s: %s messages queued", today, queued)
-    if queued:
-        workers.wake.set()
     return queued

@@ -9,17 +9,14 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.jobs.context import JobContext
 from bot.services.retention import BatchSize, PruneReport, cutoffs
 from bot.site import Retention
 from storage.database import Database
 from storage.repositories.retention import Batch, RetentionRepository
-
-if TYPE_CHECKING:
-    from bot.workers import Workers
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +30,9 @@ records takes several)."""
 Step = Callable[[AsyncSession, int, int], Awaitable[Batch]]
 
 
-async def run_retention(workers: Workers) -> int:
+async def run_retention(jobs: JobContext) -> int:
     """One clean-up run now; the number of records removed."""
-    report = await prune(workers.db, workers.site.retention, workers.clock.now())
+    report = await prune(jobs.db, jobs.site.retention, jobs.clock.now())
     if report.removed:
         log.info(
             "retention: %s outbox rows, %s update ids, %s task events removed in %s batches "

@@ -10,18 +10,15 @@ them when it sends them, in the reader's language.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.notices import NoticeDelivery
+from bot.jobs.context import JobContext
 from bot.render.weekly import briefing_notices
 from bot.services.clock import Clock
 from bot.services.reports import IsoWeek, ReportService, weekly_due
 from bot.site import Role, SiteConfig
-
-if TYPE_CHECKING:
-    from bot.workers import Workers
 
 log = logging.getLogger(__name__)
 
@@ -56,15 +53,15 @@ async def queue_weekly(
     return len(people)
 
 
-async def run_weekly(workers: Workers) -> int:
+async def run_weekly(jobs: JobContext) -> int:
     """Queue this week's briefing if it is due and not queued yet; the people it was queued for."""
-    week = weekly_due(workers.site, workers.clock.now())
-    async with workers.db.read() as session:
-        claimed = await ReportService(workers.site, workers.clock).claimed(session, week)
+    week = weekly_due(jobs.site, jobs.clock.now())
+    async with jobs.db.read() as session:
+        claimed = await jobs.reports.claimed(session, week)
     if claimed:
         return 0
-    async with workers.db.transaction() as session:
-        queued = await queue_weekly(session, workers.site, workers.clock, workers.delivery, week)
+    async with jobs.db.transaction() as session:
+        queued = await queue_weekly(session, jobs.site, jobs.clock, jobs.delivery, week)
     if queued:
         log.info("weekly briefing %s queued for %s people", week.label, queued)
     return queued

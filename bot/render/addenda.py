@@ -16,7 +16,8 @@ from bot.delivery.notices import RenderContext, Rendered, renderer
 from bot.render.booking import notice_audience, notice_booking, notice_reader
 from bot.render.digest import task_line
 from bot.render.errors import status_name
-from bot.render.tasks import addendum_line, field_line, meeting_line
+from bot.render.task_changes import addendum_line, field_line
+from bot.render.tasks import meeting_line
 from bot.render.text import Reader
 from bot.services.addenda import ADDENDUM, LateChange
 from bot.services.digest import task_items

@@ -1,6 +1,7 @@
 """After the meeting as text: the staff card, lost items, the fee confirmation, feedback.
 
-Button data (ids only; every press is checked against the database):
+Button data (ids only; every press is checked against the database), packed from the classes
+of bot/telegram/callback_data.py:
 
 * ``lf:n:<booking>`` Item found (group) · ``lost:p:<page>`` /lost pages ·
   ``lost:h:<item>`` hand over · ``lost:ph:<item>`` the photo
@@ -34,6 +35,17 @@ from bot.services.aftercare import (
 from bot.services.types import Notice
 from bot.services.visibility import Audience, MeetingFacts, MeetingView, meeting_view, needs_approval
 from bot.site import SiteConfig
+from bot.telegram.callback_data import (
+    ConsumableItemData,
+    ConsumablesData,
+    ConsumablesPageData,
+    FeeData,
+    FeedbackData,
+    ItemFoundData,
+    LostItemData,
+    LostPageData,
+    ScoreData,
+)
 
 CATALOGUE_PAGE = 8
 LOST_PAGE = 8
@@ -134,8 +146,11 @@ def ended_keyboard(reader: Reader, booking_id: int) -> Keyboard:
     _ = reader.gettext
     return [
         [
-            {"text": _("🧳 Item found"), "callback_data": f"lf:n:{booking_id}"},
-            {"text": _("📦 Consumables used"), "callback_data": f"cs:o:{booking_id}"},
+            {"text": _("🧳 Item found"), "callback_data": ItemFoundData(booking_id=booking_id).pack()},
+            {
+                "text": _("📦 Consumables used"),
+                "callback_data": ConsumablesData(action="o", booking_id=booking_id).pack(),
+            },
         ]
     ]
 
@@ -199,7 +214,8 @@ async def render_lost_item_found(ctx: RenderContext, notice: Notice) -> Rendered
     )
     keyboard: Keyboard = []
     if item.photo_file_id:
-        keyboard = [[{"text": _("📷 Show the photo"), "callback_data": f"lost:ph:{item.id}"}]]
+        photo = LostItemData(action="ph", item_id=item.id).pack()
+        keyboard = [[{"text": _("📷 Show the photo"), "callback_data": photo}]]
     return Rendered(fit_message(text), keyboard or None)
 
 
@@ -220,15 +236,14 @@ def lost_list(reader: Reader, items: Sequence[LostItemView], total: int, page: i
         row = [
             {
                 "text": _("✅ #{number} handed over").format(number=item.id),
-                "callback_data": f"lost:h:{item.id}",
+                "callback_data": LostItemData(action="h", item_id=item.id).pack(),
             }
         ]
         if item.photo_file_id:
-            row.append(
-                {"text": _("📷 #{number}").format(number=item.id), "callback_data": f"lost:ph:{item.id}"}
-            )
+            photo = LostItemData(action="ph", item_id=item.id).pack()
+            row.append({"text": _("📷 #{number}").format(number=item.id), "callback_data": photo})
         keyboard.append(row)
-    keyboard += pager(reader, "lost:p:", page, pages)
+    keyboard += pager(reader, lambda shown: LostPageData(page=shown).pack(), page, pages)
     return fit_message("\n".join(lines)), keyboard
 
 
@@ -256,12 +271,23 @@ def catalogue_view(
     for consumable in shown:
         name, unit = consumable.name.get(reader.language), consumable.unit.get(reader.language)
         label = f"{name} ({consumable.price:g}/{unit})"
-        buttons.append({"text": label, "callback_data": f"cs:i:{meeting.booking_id}:{consumable.id}"})
+        data = ConsumableItemData(booking_id=meeting.booking_id, consumable_id=consumable.id)
+        buttons.append({"text": label, "callback_data": data.pack()})
     keyboard = two_a_row(buttons)
-    keyboard += pager(reader, f"cs:c:{meeting.booking_id}:", page, pages)
+    keyboard += pager(
+        reader,
+        lambda shown: ConsumablesPageData(booking_id=meeting.booking_id, page=shown).pack(),
+        page,
+        pages,
+    )
     if lines:
         keyboard.append(
-            [{"text": _("🧾 Send the fee confirmation"), "callback_data": f"cs:s:{meeting.booking_id}"}]
+            [
+                {
+                    "text": _("🧾 Send the fee confirmation"),
+                    "callback_data": ConsumablesData(action="s", booking_id=meeting.booking_id).pack(),
+                }
+            ]
         )
     return fit_message("\n".join(text)), keyboard
 
@@ -298,8 +324,8 @@ def fee_keyboard(reader: Reader, fee: FeeView) -> Keyboard:
         return []
     return [
         [
-            {"text": _("✅ Accept"), "callback_data": f"fee:a:{fee.id}"},
-            {"text": _("❓ Dispute"), "callback_data": f"fee:d:{fee.id}"},
+            {"text": _("✅ Accept"), "callback_data": FeeData(action="a", fee_id=fee.id).pack()},
+            {"text": _("❓ Dispute"), "callback_data": FeeData(action="d", fee_id=fee.id).pack()},
         ]
     ]
 
@@ -341,8 +367,16 @@ async def render_fee_disputed(ctx: RenderContext, notice: Notice) -> Rendered | 
 def score_keyboard(reader: Reader, booking_id: int) -> Keyboard:
     _ = reader.gettext
     return [
-        [{"text": f"{score} ⭐", "callback_data": f"fb:{booking_id}:{score}"} for score in range(1, 6)],
-        [{"text": _("💬 Type a score and a comment"), "callback_data": f"fb:{booking_id}:t"}],
+        [
+            {"text": f"{score} ⭐", "callback_data": ScoreData(booking_id=booking_id, score=score).pack()}
+            for score in range(1, 6)
+        ],
+        [
+            {
+                "text": _("💬 Type a score and a comment"),
+                "callback_data": FeedbackData(booking_id=booking_id, action="t").pack(),
+            }
+        ],
     ]
 
 
@@ -378,7 +412,14 @@ def thanks_keyboard(reader: Reader, booking_id: int, comment: str | None) -> Key
     _ = reader.gettext
     if comment:
         return []
-    return [[{"text": _("💬 Add a comment"), "callback_data": f"fb:{booking_id}:c"}]]
+    return [
+        [
+            {
+                "text": _("💬 Add a comment"),
+                "callback_data": FeedbackData(booking_id=booking_id, action="c").pack(),
+            }
+        ]
+    ]
 
 
 @renderer("feedback_low")

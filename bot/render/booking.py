@@ -233,34 +233,6 @@ def approval_keyboard(reader: Reader, view: BookingView) -> Keyboard:
     ]
 
 
-async def approval_request_text(
-    reader: Reader, session: AsyncSession, view: BookingView, *, pending: bool = True
-) -> str:
-    """What the approver reads; ``pending`` False once decided (the request is then history)."""
-    _ = reader.gettext
-    requester = await person_name(session, reader.site, view.requester_id)
-    heading = _("📝 <b>Approval needed</b> for booking #{number}, requested by {person}.").format(
-        number=view.id, person=requester
-    )
-    if view.booked_by_id != view.requester_id:
-        heading += "\n" + _("Booked by {person}.").format(
-            person=await person_name(session, reader.site, view.booked_by_id)
-        )
-    if pending and view.revision > 1:
-        heading += "\n" + _("The booking was changed; this request replaces any earlier one.")
-    return booking_summary(reader, view, heading=heading, with_status=False)
-
-
-@renderer("approval_request")
-async def render_approval_request(ctx: RenderContext, notice: Notice) -> Rendered | None:
-    view = await notice_booking(ctx, notice)
-    if view is None or view.status != BookingStatus.pending:
-        return None
-    reader = notice_reader(ctx)
-    text = await approval_request_text(reader, ctx.session, view)
-    return Rendered(text, approval_keyboard(reader, view))
-
-
 @renderer("booking_decided")
 async def render_booking_decided(ctx: RenderContext, notice: Notice) -> Rendered | None:
     view = await notice_booking(ctx, notice)
@@ -269,6 +241,23 @@ async def render_booking_decided(ctx: RenderContext, notice: Notice) -> Rendered
     reader = notice_reader(ctx)
     _ = reader.gettext
     change = notice.params.get("change")
+    if notice.params.get("expired"):
+        # nobody decided it before its start (docs/product.md §2)
+        if change == "kept":
+            heading = _(
+                "⌛ The change of your booking #{number} was not decided before its start, so it is "
+                "<b>rejected</b>; the booking stays as before:"
+            )
+        else:
+            heading = _(
+                "⌛ Your booking #{number} was still waiting for approval at its start, so it is "
+                "<b>rejected</b> by itself."
+            )
+            if change == "lost":
+                heading += "\n" + _("Its old time could not be kept (taken meanwhile, or already past).")
+        return Rendered(
+            booking_summary(reader, view, heading=heading.format(number=view.id), with_status=False)
+        )
     if change == "kept":
         heading = _(
             "❌ The change of your booking #{number} was <b>not approved</b>; the booking stays as before:"

@@ -15,7 +15,7 @@ other day (a task posted the evening before, a meeting past midnight) carries it
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from html import escape
 from typing import TypeVar
@@ -194,16 +194,17 @@ def two_a_row(buttons: Sequence[dict[str, str]]) -> Keyboard:
     return [list(buttons[index : index + 2]) for index in range(0, len(buttons), 2)]
 
 
-def pager(reader: Reader, prefix: str, page: int, pages: int) -> Keyboard:
-    """‹ page/pages › for a paged view; ``prefix`` + the page number is the button data."""
+def pager(reader: Reader, page_data: Callable[[int], str], page: int, pages: int) -> Keyboard:
+    """‹ page/pages › for a paged view; ``page_data(page)`` is a page's button data (packed
+    from the view's class in bot/telegram/callback_data.py)."""
     if pages <= 1:
         return []
     row = []
     if page > 0:
-        row.append({"text": "‹", "callback_data": f"{prefix}{page - 1}"})
-    row.append({"text": f"{page + 1}/{pages}", "callback_data": f"{prefix}{page}"})
+        row.append({"text": "‹", "callback_data": page_data(page - 1)})
+    row.append({"text": f"{page + 1}/{pages}", "callback_data": page_data(page)})
     if page < pages - 1:
-        row.append({"text": "›", "callback_data": f"{prefix}{page + 1}"})
+        row.append({"text": "›", "callback_data": page_data(page + 1)})
     return [row]
 
 

@@ -66,6 +66,12 @@ def error_text(reader: Reader, error: BookingError) -> str:
         "not_allowed": _("You are not allowed to do that."),
         "nothing_changed": _("Nothing has been changed yet."),
         "changed_meanwhile": _("The booking was changed in the meantime. Please look at it again."),
+        "withdrawn": _("The requester withdrew this request: there is nothing to decide any more."),
+        "expired": _("This request was still waiting at its start and was rejected by itself."),
+        "withdraw_lost": _(
+            "The booking's old time can no longer be kept (taken meanwhile, or past), so the change "
+            "cannot be withdrawn. Cancel the booking, or wait for the approver."
+        ),
         "bad_time": _("Please type a time such as 9:00, 14:30 or 0930."),
         "bad_date": _("Please choose a day on the calendar, or type a date such as 2026-12-03."),
         "no_such_date": _("That date does not exist. Please check the day and the month."),

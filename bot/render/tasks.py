@@ -11,21 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from html import escape
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.notices import Keyboard, RenderContext, Rendered, renderer
-from bot.render.booking import notice_audience, notice_booking, notice_reader, person_name
-from bot.render.text import MESSAGE_LIMIT, Reader, shorten, user_text
+from bot.render.booking import notice_audience, notice_reader, person_name
+from bot.render.readiness import readiness_lines
+from bot.render.task_words import mention, reason_text, role_name, team_name, template_name
+from bot.render.text import MESSAGE_LIMIT, Reader, user_text
 from bot.services.booking import to_view
-from bot.services.dispatch import OPEN, TaskState, TaskStatus, task_state, team_chats
-from bot.services.meeting_alerts import meeting_alert_tasks
-from bot.services.planning import TaskChange
+from bot.services.dispatch import OPEN, TaskState, TaskStatus
+from bot.services.readiness import is_readiness_check, meeting_readiness
 from bot.services.tasks import MeetingTasks, TaskLine
 from bot.services.types import BookingView, Notice
 from bot.services.visibility import Audience, MeetingView, booking_facts, meeting_view
-from bot.site import DetailKind, SiteConfig, TaskKind
+from bot.site import DetailKind, TaskKind
+from bot.telegram.callback_data import TaskData
 from storage.models import Task
 from storage.repositories.bookings import BookingRepository
 from storage.repositories.tasks import TaskRepository
@@ -42,58 +43,6 @@ STATE_ICONS = {
     TaskState.sent: "☕",
 }
 KIND_ICONS = {TaskKind.task: "📋", TaskKind.check: "☑️", TaskKind.reminder: "☕"}
-
-
-def task_callback(task_id: int, action: str) -> str:
-    """Opaque button data of a task in a group: ``t:<task id>:<d|p|o|r:<n>>``."""
-    return f"t:{task_id}:{action}"
-
-
-def escalation_callback(task_id: int, action: str) -> str:
-    """Opaque button data of a supervisor's message: ``e:<task id>:<a|d|r|b|m:<user id>>``."""
-    return f"e:{task_id}:{action}"
-
-
-def mention(user_id: int, name: str) -> str:
-    """A clickable name that notifies the person; ``name`` must already be escaped."""
-    return f'<a href="tg://user?id={user_id}">{name}</a>'
-
-
-def template_name(site: SiteConfig, template_id: str, language: str) -> str:
-    template = next((t for t in site.task_templates if t.id == template_id), None)
-    if template is None:
-        return escape(template_id)
-    if template.name is not None:
-        return escape(template.name.get(language))
-    return escape(shorten(template.text.get(language).format_map(_Blank()), 30))
-
-
-class _Blank(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return "…"
-
-
-def team_name(site: SiteConfig, team_id: str, language: str) -> str:
-    team = site.team(team_id)
-    return escape(team.name.get(language)) if team else escape(team_id)
-
-
-def reason_text(reader: Reader, reason: str | None) -> str:
-    _ = reader.gettext
-    presets = {
-        "preset:equipment": _("Equipment broken"),
-        "preset:locked": _("Room locked"),
-        "preset:supplies": _("Supplies missing"),
-        "preset:staff": _("Not enough staff"),
-    }
-    if reason is None:
-        return ""
-    return presets.get(reason) or user_text(reason, 300)
-
-
-def role_name(reader: Reader, role: str | None) -> str:
-    _ = reader.gettext
-    return {"supervisor": _("supervisor"), "manager": _("manager")}.get(role or "", escape(role or ""))
 
 
 def shown(reader: Reader, view: BookingView, audience: Audience) -> MeetingView:
@@ -149,7 +98,7 @@ def meeting_line(reader: Reader, view: BookingView, audience: Audience) -> str:
     return f"{user_text(visible.title, 80)} — {reader.department_name(visible.department_id)}"
 
 
-async def _task_and_booking(ctx: RenderContext, notice: Notice) -> tuple[Task, BookingView] | None:
+async def task_and_booking(ctx: RenderContext, notice: Notice) -> tuple[Task, BookingView] | None:
     task = await TaskRepository(ctx.session).get(int(notice.params["task_id"]))
     if task is None:
         return None
@@ -159,11 +108,11 @@ async def _task_and_booking(ctx: RenderContext, notice: Notice) -> tuple[Task, B
     return task, to_view(booking)
 
 
-def _where(reader: Reader, view: BookingView) -> str:
+def where_line(reader: Reader, view: BookingView) -> str:
     return f"📍 {reader.room_name(view.room_id)} · {reader.when_span(view.start, view.end)}"
 
 
-async def _add_state(
+async def add_state(
     reader: Reader,
     session: AsyncSession,
     task: Task,
@@ -226,15 +175,15 @@ def task_buttons(reader: Reader, task: Task) -> Keyboard | None:
         return None
     return [
         [
-            {"text": _("✅ Done"), "callback_data": task_callback(task.id, "d")},
-            {"text": _("⚠️ Problem"), "callback_data": task_callback(task.id, "p")},
+            {"text": _("✅ Done"), "callback_data": TaskData(task_id=task.id, action="d").pack()},
+            {"text": _("⚠️ Problem"), "callback_data": TaskData(task_id=task.id, action="p").pack()},
         ]
     ]
 
 
 @renderer("task_card")
 async def render_task_card(ctx: RenderContext, notice: Notice) -> Rendered | None:
-    loaded = await _task_and_booking(ctx, notice)
+    loaded = await task_and_booking(ctx, notice)
     if loaded is None:
         return None
     task, view = loaded
@@ -244,7 +193,7 @@ async def render_task_card(ctx: RenderContext, notice: Notice) -> Rendered | Non
     icon = KIND_ICONS.get(TaskKind(task.kind), "📋")
     name = template_name(ctx.site, task.template_id, reader.language)
     what = task_text(reader, view, task, audience)
-    where = _where(reader, view)
+    where = where_line(reader, view)
     lines = [
         f"{icon} <b>{name}</b> · {team_name(ctx.site, task.team_id, reader.language)} · #{task.id}",
         where,
@@ -267,8 +216,29 @@ async def render_task_card(ctx: RenderContext, notice: Notice) -> Rendered | Non
         reminder = await _reminder_line(reader, ctx.session, task, name)
         lines.append(reminder)
         short.append(reminder)
-    await _add_state(reader, ctx.session, task, view, lines, short)
+    await add_state(reader, ctx.session, task, view, lines, short)
+    if is_readiness_check(ctx.site, task):
+        # the meeting's readiness card: its own message (never a line of a merged one), the
+        # checks it verifies in view, and "confirm anyway" while one of them or a problem is open
+        now = ctx.clock.now()
+        readiness = await meeting_readiness(ctx.session, ctx.site, task.booking_id, now, check=task)
+        lines += await readiness_lines(reader, ctx.session, readiness)
+        return Rendered("\n".join(lines), readiness_buttons(reader, task, bool(readiness.blockers)))
     return Rendered("\n".join(lines), task_buttons(reader, task), merge_text="\n".join(short))
+
+
+def readiness_buttons(reader: Reader, task: Task, blocked: bool) -> Keyboard | None:
+    """Done, or while something it verifies is not done (or a problem is open) "Confirm anyway"."""
+    _ = reader.gettext
+    buttons = task_buttons(reader, task)
+    if buttons is None or not blocked:
+        return buttons
+    return [
+        [
+            {"text": _("☑️ Confirm anyway"), "callback_data": TaskData(task_id=task.id, action="f").pack()},
+            {"text": _("⚠️ Problem"), "callback_data": TaskData(task_id=task.id, action="p").pack()},
+        ]
+    ]
 
 
 async def _reminder_line(reader: Reader, session: AsyncSession, task: Task, name: str) -> str:
@@ -283,7 +253,7 @@ async def _reminder_line(reader: Reader, session: AsyncSession, task: Task, name
 
 @renderer("task_reminder")
 async def render_task_reminder(ctx: RenderContext, notice: Notice) -> Rendered | None:
-    loaded = await _task_and_booking(ctx, notice)
+    loaded = await task_and_booking(ctx, notice)
     if loaded is None:
         return None
     task, view = loaded
@@ -293,19 +263,26 @@ async def render_task_reminder(ctx: RenderContext, notice: Notice) -> Rendered |
     leader = mention(team.leader, await person_name(ctx.session, ctx.site, team.leader)) if team else ""
     name = template_name(ctx.site, task.template_id, reader.language)
     head = _("⏰ <b>Not confirmed yet</b>: {task} #{number}").format(task=name, number=task.id)
-    where = _where(reader, view)
+    where = where_line(reader, view)
     due = _("It was due by {time}.").format(time=reader.when(task.due_at)) if task.due_at else ""
     ask = _("{leader}, please see to it and press Done.").format(leader=leader) if leader else ""
     what = task_text(reader, view, task, await notice_audience(ctx, notice))
     lines = [head, where, f"👉 {what}", f"{due} {ask}".strip()]
     short = [head + f" · {reader.room_name(view.room_id)} {reader.when(view.start)}", f"{due} {ask}".strip()]
-    await _add_state(reader, ctx.session, task, view, lines, short)
+    await add_state(reader, ctx.session, task, view, lines, short)
+    if is_readiness_check(ctx.site, task):
+        # the meeting's readiness card: its own message (never a line of a merged one), the
+        # checks it verifies in view, and "confirm anyway" while one of them or a problem is open
+        now = ctx.clock.now()
+        readiness = await meeting_readiness(ctx.session, ctx.site, task.booking_id, now, check=task)
+        lines += await readiness_lines(reader, ctx.session, readiness)
+        return Rendered("\n".join(lines), readiness_buttons(reader, task, bool(readiness.blockers)))
     return Rendered("\n".join(lines), task_buttons(reader, task), merge_text="\n".join(short))
 
 
 @renderer("task_reassigned")
 async def render_task_reassigned(ctx: RenderContext, notice: Notice) -> Rendered | None:
-    loaded = await _task_and_booking(ctx, notice)
+    loaded = await task_and_booking(ctx, notice)
     if loaded is None or loaded[0].assignee_id is None:
         return None
     task, view = loaded
@@ -317,362 +294,11 @@ async def render_task_reassigned(ctx: RenderContext, notice: Notice) -> Rendered
     head = _("🔁 {task} #{number} is now assigned to {name}.").format(
         task=name, number=task.id, name=assignee
     )
-    lines = [head, _where(reader, view)]
+    lines = [head, where_line(reader, view)]
     lines.append(f"👉 {task_text(reader, view, task, await notice_audience(ctx, notice))}")
-    await _add_state(reader, ctx.session, task, view, lines)
+    await add_state(reader, ctx.session, task, view, lines)
     # no buttons: the task's card keeps its only keyboard in the group (docs/product.md §4)
     return Rendered("\n".join(lines), merge_text="\n".join([head, *lines[-1:]]))
-
-
-def supervisor_buttons(reader: Reader, task: Task) -> Keyboard | None:
-    _ = reader.gettext
-    if task.status not in OPEN or task.acknowledged_by_id is not None:
-        return None
-    return [
-        [
-            {"text": _("👌 Acknowledge"), "callback_data": escalation_callback(task.id, "a")},
-            {"text": _("✅ Done on behalf"), "callback_data": escalation_callback(task.id, "d")},
-        ],
-        [{"text": _("🔁 Reassign to …"), "callback_data": escalation_callback(task.id, "r")}],
-    ]
-
-
-async def _supervisor_body(
-    reader: Reader, session: AsyncSession, task: Task, view: BookingView, audience: Audience
-) -> list[str]:
-    _ = reader.gettext
-    site = reader.site
-    lines = [
-        f"{team_name(site, task.team_id, reader.language)}: "
-        f"<b>{template_name(site, task.template_id, reader.language)}</b> #{task.id}",
-        _where(reader, view),
-        meeting_line(reader, view, audience),
-        f"👉 {task_text(reader, view, task, audience)}",
-    ]
-    if task.due_at is not None:
-        lines.append(_("⏰ Due: {time}").format(time=reader.when(task.due_at)))
-    if task.assignee_id is not None:
-        lines.append(
-            _("👤 Assigned to {name}").format(name=await person_name(session, site, task.assignee_id))
-        )
-    if task.acknowledged_by_id is not None and task.status in OPEN:
-        lines.append(
-            _("👌 Acknowledged by {name}.").format(
-                name=await person_name(session, site, task.acknowledged_by_id)
-            )
-        )
-    return lines
-
-
-@renderer("task_escalation")
-async def render_task_escalation(ctx: RenderContext, notice: Notice) -> Rendered | None:
-    loaded = await _task_and_booking(ctx, notice)
-    if loaded is None:
-        return None
-    task, view = loaded
-    reader = notice_reader(ctx)
-    _ = reader.gettext
-    role = str(notice.params.get("role") or "")
-    if task.problem_reason is not None:
-        # what happened: a problem, reported before or after the due time, not a silence
-        by = await person_name(ctx.session, ctx.site, task.problem_by_id) if task.problem_by_id else ""
-        head = _("🔺 <b>Escalation to the {role}</b>: problem reported by {name}: {reason}").format(
-            role=role_name(reader, role), name=by, reason=reason_text(reader, task.problem_reason)
-        )
-    else:
-        head = _("🔺 <b>Escalation to the {role}</b>: a task is not confirmed").format(
-            role=role_name(reader, role)
-        )
-    audience = await notice_audience(ctx, notice)
-    lines = [head, *await _supervisor_body(reader, ctx.session, task, view, audience)]
-    if notice.params.get("late"):
-        lines.append(_("(This alert comes late: the bot was not running when it was due.)"))
-    await _add_state(reader, ctx.session, task, view, lines, with_problem=task.problem_reason is None)
-    return Rendered("\n".join(lines), supervisor_buttons(reader, task))
-
-
-def _what_happened(reader: Reader, task: Task, reported_by: str) -> str | None:
-    """One task of a meeting's escalation: overdue and unconfirmed, or the problem reported."""
-    _ = reader.gettext
-    if task.status not in OPEN:
-        return None
-    if task.problem_reason is not None:
-        return _("⚠️ Problem reported by {name}: {reason}").format(
-            name=reported_by, reason=reason_text(reader, task.problem_reason)
-        )
-    if task.due_at is not None:
-        return _("⏰ Overdue and not confirmed (due {time})").format(time=reader.when(task.due_at))
-    return None
-
-
-def meeting_alert_buttons(
-    reader: Reader, booking_id: int, role: str, tasks: Sequence[Task]
-) -> Keyboard | None:
-    """A row per open task not yet acknowledged (the buttons of the per-task message, same
-    data), and one to acknowledge them all when there are several."""
-    _ = reader.gettext
-    waiting = [t for t in tasks if t.status in OPEN and t.acknowledged_by_id is None]
-    rows: Keyboard = [
-        [
-            {"text": _("👌 #{number}").format(number=t.id), "callback_data": escalation_callback(t.id, "a")},
-            {"text": _("✅ #{number}").format(number=t.id), "callback_data": escalation_callback(t.id, "d")},
-            {"text": _("🔁 #{number}").format(number=t.id), "callback_data": escalation_callback(t.id, "r")},
-        ]
-        for t in waiting
-    ]
-    if len(waiting) > 1:
-        rows.append(
-            [{"text": _("👌 Acknowledge all"), "callback_data": meeting_alert_callback(booking_id, role)}]
-        )
-    return rows or None
-
-
-def meeting_alert_callback(booking_id: int, role: str) -> str:
-    """Opaque button data of "acknowledge all" on a meeting's escalation: ``g:<booking id>:<role>:a``."""
-    return f"g:{booking_id}:{role}:a"
-
-
-@renderer("meeting_escalation")
-async def render_meeting_escalation(ctx: RenderContext, notice: Notice) -> Rendered | None:
-    """Every task of one meeting escalated to this person, each with what happened to it."""
-    view = await notice_booking(ctx, notice)
-    if view is None:
-        return None
-    role = str(notice.params.get("role") or "")
-    tasks = await meeting_alert_tasks(ctx.session, notice.chat_id, role, view.id)
-    if not tasks:
-        return None
-    reader = notice_reader(ctx)
-    _ = reader.gettext
-    site = ctx.site
-    audience = await notice_audience(ctx, notice)
-    waiting = sum(1 for t in tasks if t.status in OPEN and t.acknowledged_by_id is None)
-    lines = [
-        _("🔺 <b>Escalation to the {role}</b>: {open} of {count} tasks of this meeting need you").format(
-            role=role_name(reader, role), open=waiting, count=len(tasks)
-        ),
-        _where(reader, view),
-        meeting_line(reader, view, audience),
-    ]
-    for task in tasks:
-        icon = STATE_ICONS.get(task_state(task, ctx.clock.now()), "▫️")
-        head = (
-            f"{icon} {team_name(site, task.team_id, reader.language)}: "
-            f"<b>{template_name(site, task.template_id, reader.language)}</b> #{task.id}"
-        )
-        by = await person_name(ctx.session, site, task.problem_by_id) if task.problem_by_id else ""
-        happened = _what_happened(reader, task, by)
-        lines.append(f"{head} — {happened}" if happened else head)
-        if task.assignee_id is not None and task.status in OPEN:
-            lines.append(
-                _("👤 Assigned to {name}").format(name=await person_name(ctx.session, site, task.assignee_id))
-            )
-        if task.acknowledged_by_id is not None and task.status in OPEN:
-            lines.append(
-                _("👌 Acknowledged by {name}.").format(
-                    name=await person_name(ctx.session, site, task.acknowledged_by_id)
-                )
-            )
-        state = await state_line(reader, ctx.session, task, view, with_problem=happened is None)
-        if state:
-            lines.append(state)
-    if notice.params.get("late"):
-        lines.append(_("(This alert comes late: the bot was not running when it was due.)"))
-    text = "\n".join(lines)
-    if len(text) > MESSAGE_LIMIT:  # cut between lines: a tag never spans one
-        text = text[: text.rfind("\n", 0, MESSAGE_LIMIT - 2)] + "\n…"
-    return Rendered(text, meeting_alert_buttons(reader, view.id, role, tasks))
-
-
-@renderer("task_problem")
-async def render_task_problem(ctx: RenderContext, notice: Notice) -> Rendered | None:
-    loaded = await _task_and_booking(ctx, notice)
-    if loaded is None:
-        return None
-    task, view = loaded
-    reader = notice_reader(ctx)
-    _ = reader.gettext
-    audience = await notice_audience(ctx, notice)
-    body = await _supervisor_body(reader, ctx.session, task, view, audience)
-    lines = [_("⚠️ <b>Problem reported</b>"), *body]
-    await _add_state(reader, ctx.session, task, view, lines)
-    return Rendered("\n".join(lines), supervisor_buttons(reader, task))
-
-
-# ---------------------------------------------------------------------------- change notices
-
-
-def addendum_line(reader: Reader) -> str:
-    """The first line of a change the daily digest no longer carries (bot/services/addenda.py)."""
-    return reader.gettext("📎 <b>Addendum</b>: a change after the daily digest")
-
-
-def slot_text(reader: Reader, slot: Any) -> str:
-    """A meeting's room and time as a notice's parameters keep them (``meeting_slot``)."""
-    return f"{reader.room_name(str(slot['room_id']))} · {reader.when_span(slot['start'], slot['end'])}"
-
-
-def _change_line(reader: Reader, change: TaskChange) -> str:
-    _ = reader.gettext
-    name = template_name(reader.site, change.template_id, reader.language)
-    if change.change == "new":
-        assert change.new_push is not None
-        return _(" • New: {task}, {time}").format(task=name, time=reader.when(change.new_push))
-    if change.change == "resumed":
-        assert change.new_push is not None
-        return _(" • Resumed: {task}, {time}").format(task=name, time=reader.when(change.new_push))
-    if change.change == "cancelled":
-        assert change.old_push is not None
-        return _(" • Cancelled: {task} (was {time})").format(task=name, time=reader.when(change.old_push))
-    assert change.old_push is not None and change.new_push is not None
-    return _(" • Moved: {task} {old} → {new}").format(
-        task=name, old=reader.when(change.old_push), new=reader.when(change.new_push)
-    )
-
-
-def field_line(reader: Reader, change: dict[str, Any]) -> str:
-    """One changed field of a booking, old → new (``planning.field_changes``)."""
-    _ = reader.gettext
-    field, old, new = change["field"], change["old"], change["new"]
-    if field == "time":
-        return _("Time: {old} → {new}").format(old=reader.when_span(*old), new=reader.when_span(*new))
-    if field == "room":
-        return _("Room: {old} → {new}").format(old=reader.room_name(old), new=reader.room_name(new))
-    if field == "attendees":
-        return _("Attendees: {old} → {new}").format(old=old, new=new)
-    if field == "layout":
-        return _("Layout: {old} → {new}").format(old=reader.layout_name(old), new=reader.layout_name(new))
-    separator = "、" if reader.zh else ", "
-    nothing = _("none")
-    return _("Service items: {old} → {new}").format(
-        old=separator.join(reader.service_name(s) for s in old) or nothing,
-        new=separator.join(reader.service_name(s) for s in new) or nothing,
-    )
-
-
-@renderer("tasks_changed")
-async def render_tasks_changed(ctx: RenderContext, notice: Notice) -> Rendered | None:
-    view = await notice_booking(ctx, notice)
-    if view is None:
-        return None
-    reader = notice_reader(ctx)
-    _ = reader.gettext
-    lines = [
-        _("🔁 <b>Meeting changed</b>: {room} · {when}").format(
-            room=reader.room_name(view.room_id), when=reader.when_span(view.start, view.end)
-        ),
-        meeting_line(reader, view, await notice_audience(ctx, notice)),
-    ]
-    lines += [field_line(reader, change) for change in notice.params.get("fields", [])]
-    changes: Sequence[TaskChange] = notice.params.get("tasks", [])
-    if changes:
-        lines.append(_("Your team's tasks:"))
-        lines += [_change_line(reader, change) for change in changes]
-    else:
-        lines.append(_("Your team's tasks keep their times."))
-    if notice.params.get("addendum"):
-        lines.insert(0, addendum_line(reader))
-    return Rendered("\n".join(lines))
-
-
-@renderer("tasks_kept")
-async def render_tasks_kept(ctx: RenderContext, notice: Notice) -> Rendered | None:
-    """A change that waited for approval was rejected: the meeting stays as the team knew it."""
-    view = await notice_booking(ctx, notice)
-    if view is None:
-        return None
-    reader = notice_reader(ctx)
-    _ = reader.gettext
-    lines = [
-        _("↩️ <b>Change not approved: the meeting stays as before</b>: {room} · {when}").format(
-            room=reader.room_name(view.room_id), when=reader.when_span(view.start, view.end)
-        ),
-        meeting_line(reader, view, await notice_audience(ctx, notice)),
-    ]
-    changes: Sequence[TaskChange] = notice.params.get("tasks", [])
-    if changes:
-        lines.append(_("Your team's tasks are back at their times:"))
-        lines += [_change_line(reader, change) for change in changes]
-    if notice.params.get("addendum"):
-        lines.insert(0, addendum_line(reader))
-    return Rendered("\n".join(lines))
-
-
-@renderer("tasks_cancelled")
-async def render_tasks_cancelled(ctx: RenderContext, notice: Notice) -> Rendered | None:
-    view = await notice_booking(ctx, notice)
-    if view is None:
-        return None
-    reader = notice_reader(ctx)
-    _ = reader.gettext
-    # the meeting as the team knew it (a row queued before it was kept: the booking now)
-    known = notice.params.get("was") or {"room_id": view.room_id, "start": view.start, "end": view.end}
-    on_hold = notice.params.get("reason") == "pending"
-    if on_hold:
-        head = _("⏸ <b>Meeting change waiting for approval</b>, booked now: {meeting}")
-    else:
-        head = _("🚫 <b>Meeting cancelled</b>: {meeting}")
-    lines = [
-        head.format(meeting=slot_text(reader, known)),
-        meeting_line(reader, view, await notice_audience(ctx, notice)),
-    ]
-    proposed = notice.params.get("proposed")
-    if on_hold and proposed:
-        lines.append(_("Proposed: {meeting}").format(meeting=slot_text(reader, proposed)))
-    if notice.params.get("reason") == "rejected":
-        lines.append(_("The change was not approved, and its old time could not be kept."))
-    changes: Sequence[TaskChange] = notice.params.get("tasks", [])
-    if changes:
-        if on_hold:
-            lines.append(_("Your team's tasks for it are on hold until the approver decides:"))
-        else:
-            lines.append(_("Your team's tasks for it are cancelled:"))
-        lines += [
-            f" • {template_name(ctx.site, c.template_id, reader.language)} ({reader.when(c.old_push)})"
-            for c in changes
-            if c.old_push is not None
-        ]
-    if on_hold:
-        lines.append(_("You will be told when it is decided: the new times, or the meeting as before."))
-    if notice.params.get("addendum"):
-        lines.insert(0, addendum_line(reader))
-    return Rendered("\n".join(lines))
-
-
-@renderer("team_unbound")
-async def render_team_unbound(ctx: RenderContext, notice: Notice) -> Rendered | None:
-    reader = notice_reader(ctx)
-    _ = reader.gettext
-    team_id = str(notice.params["team_id"])
-    return Rendered(
-        _(
-            "⚠️ The team {team} has no group, so its tasks cannot be posted (first: task #{number}). "
-            "An admin can add the bot to the team's group and send /bind {team_id} there."
-        ).format(
-            team=team_name(ctx.site, team_id, reader.language),
-            number=notice.params["task_id"],
-            team_id=team_id,
-        )
-    )
-
-
-@renderer("delivery_failed")
-async def render_delivery_failed(ctx: RenderContext, notice: Notice) -> Rendered | None:
-    reader = notice_reader(ctx)
-    _ = reader.gettext
-    chat_id = int(notice.params["chat_id"])
-    chats = await team_chats(ctx.session, ctx.site)
-    team = next((team_id for team_id, chat in chats.items() if chat == chat_id), None)
-    if team is not None:
-        where = _("the group of {team}").format(team=team_name(ctx.site, team, reader.language))
-    else:
-        where = await person_name(ctx.session, ctx.site, chat_id) if chat_id > 0 else str(chat_id)
-    return Rendered(
-        _(
-            "⚠️ Messages to {where} cannot be delivered ({error}). Was the bot removed from the group, "
-            "or blocked? Until this is fixed, open tasks there escalate as usual."
-        ).format(where=where, error=user_text(str(notice.params.get("error", "")), 200))
-    )
 
 
 # ---------------------------------------------------------------------------- views

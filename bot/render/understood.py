@@ -1,4 +1,4 @@
-"""What the bot read in a booking typed as one message (issue 7), in the reader's language.
+"""What the bot read in a booking typed as one message, in the reader's language.
 
 The booking dialog fills its draft from ``understand()``; these texts tell the person what
 was read (✓ stated, ≈ assumed or implied), what could not be used and why, what will still

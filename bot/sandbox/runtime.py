@@ -628,8 +628,8 @@ class Sandbox:
         candidates: list[tuple[datetime, ClockJob]] = []
         bot_jobs_at = await self.next_clock_job_at(after)
         if bot_jobs_at is not None:
-            workers = app.workers
-            candidates.append((bot_jobs_at, ClockJob(BOT_CLOCK_JOBS, lambda: run_clock_jobs(workers))))
+            jobs = app.jobs
+            candidates.append((bot_jobs_at, ClockJob(BOT_CLOCK_JOBS, lambda: run_clock_jobs(jobs))))
         for job in app.scheduler.get_jobs():
             if not isinstance(job.trigger, CronTrigger):
                 continue

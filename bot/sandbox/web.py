@@ -81,6 +81,16 @@ async def index(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
 
 
+async def _script_type(request: web.Request, response: web.StreamResponse) -> None:
+    """The page's script is native ES modules, which a browser refuses unless they come with a
+    JavaScript type. aiohttp takes the type from Python's table (application/javascript, a legacy
+    alias, on 3.11), so the standard one, text/javascript (RFC 9239), is set here whatever the
+    Python version or the system's mime.types say."""
+    if request.path.startswith("/static/") and request.path.endswith(".js"):
+        response.content_type = "text/javascript"
+        response.charset = "utf-8"
+
+
 # ---- site, personas, chats ---------------------------------------------------------------------------
 async def info(request: web.Request) -> web.Response:
     sandbox = _sandbox(request)
@@ -285,6 +295,7 @@ def build_web_app(sandbox: Sandbox) -> web.Application:
 
     app.cleanup_ctx.append(open_http)
     app.on_shutdown.append(end_streams)
+    app.on_response_prepare.append(_script_type)
     app.router.add_get("/", index)
     app.router.add_static("/static/", STATIC_DIR, append_version=False)
     app.router.add_get("/api/info", info)

@@ -32,7 +32,7 @@ from bot.services.strict import clean_text, has_foreign_digits, parse_count
 from bot.services.types import Notice
 from bot.site import Anchor, Role, SiteConfig, Team
 from storage.models import Booking
-from storage.models_aftercare import ConsumptionRecord, FeeConfirmation, Feedback, LostItem, Prompt
+from storage.models.aftercare import ConsumptionRecord, FeeConfirmation, Feedback, LostItem, Prompt
 from storage.repositories.aftercare import AftercareRepository
 
 MAX_QUANTITY = 10_000

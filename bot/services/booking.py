@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.addenda import DigestAddenda
+from bot.services.approvals import may_decide, request_notices, start_waiting, stop_waiting
 from bot.services.clock import Clock
 from bot.services.strict import clean_text, has_foreign_digits, parse_count
 from bot.services.types import (
@@ -34,6 +35,7 @@ from bot.services.types import (
 )
 from bot.site import Role, Room, SiteConfig
 from storage.models import Booking
+from storage.repositories.approvals import ApprovalRepository
 from storage.repositories.bookings import BookingRepository
 
 MAX_ATTENDEES = 10_000
@@ -46,6 +48,8 @@ MAX_DETAIL = 500
 OFFER_STEP = timedelta(minutes=5)
 OFFER_SPARE = timedelta(minutes=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+THE_BOT = 0
+"""The actor recorded for what the bot does by itself (a request rejected at its start)."""
 
 Planner = Callable[[AsyncSession, BookingView, BookingView | None], Awaitable[list[Notice]]]
 
@@ -279,30 +283,31 @@ class BookingService:
         repo = BookingRepository(session)
         blocked_until = await self._ensure_free(repo, room, request.start, request.end, None)
         pending = self._needs_approval(room, request.layout)
-        booking = await repo.add(
-            Booking(
-                status=(BookingStatus.pending if pending else BookingStatus.confirmed).value,
-                revision=1,
-                department_id=request.department_id,
-                requester_id=request.requester_id,
-                booked_by_id=request.booked_by_id,
-                room_id=room.id,
-                start_at=request.start,
-                end_at=request.end,
-                blocked_until=blocked_until,
-                attendees=request.attendees,
-                layout=request.layout,
-                reception_level=request.reception_level,
-                confidential=request.confidential,
-                title=clean_text(request.title, MAX_TITLE),
-                contact_name=clean_text(request.contact_name, MAX_FIELD),
-                contact_phone=clean_text(request.contact_phone, MAX_FIELD),
-                notes=clean_text(request.notes, MAX_NOTES, multiline=True),
-                services=_clean_services(request.services),
-                created_at=now,
-                updated_at=now,
-            )
+        booking = Booking(
+            status=(BookingStatus.pending if pending else BookingStatus.confirmed).value,
+            revision=1,
+            department_id=request.department_id,
+            requester_id=request.requester_id,
+            booked_by_id=request.booked_by_id,
+            room_id=room.id,
+            start_at=request.start,
+            end_at=request.end,
+            blocked_until=blocked_until,
+            attendees=request.attendees,
+            layout=request.layout,
+            reception_level=request.reception_level,
+            confidential=request.confidential,
+            title=clean_text(request.title, MAX_TITLE),
+            contact_name=clean_text(request.contact_name, MAX_FIELD),
+            contact_phone=clean_text(request.contact_phone, MAX_FIELD),
+            notes=clean_text(request.notes, MAX_NOTES, multiline=True),
+            services=_clean_services(request.services),
+            created_at=now,
+            updated_at=now,
         )
+        if pending:
+            start_waiting(self.site, booking, now)
+        await repo.add(booking)
         view = to_view(booking)
         await repo.add_revision(booking, "created", _snapshot(view), request.booked_by_id, now)
         outcome = Outcome(view)
@@ -322,15 +327,7 @@ class BookingService:
         return outcome
 
     def _approval_requests(self, view: BookingView) -> list[Notice]:
-        return [
-            Notice(
-                "approval_request",
-                approver,
-                {"booking_id": view.id, "revision": view.revision},
-                dedupe_key=f"approve:{view.id}:{view.revision}:{approver}",
-            )
-            for approver in self.site.people_with(Role.approver)
-        ]
+        return request_notices(self.site, view.id, view.revision)
 
     async def _plan(
         self, session: AsyncSession, view: BookingView, previous: BookingView | None
@@ -377,6 +374,51 @@ class BookingService:
             raise BookingError("not_found")
         return booking
 
+    async def _lock_request(
+        self, session: AsyncSession, booking_id: int
+    ) -> tuple[Booking, BookingView | None]:
+        """The booking, read again under the lock of its room(s), and the confirmed booking a
+        pending change would replace. Every path that ends a request (decide, withdraw,
+        expire, cancel, change) takes these locks first, so of two at once exactly one acts
+        and the other sees what it did."""
+        repo = BookingRepository(session)
+        booking = await self._load(session, booking_id)
+        # a rejected change may take the booking back to its old room: both rooms, in one order
+        held = await self._held(session, booking.id)
+        locked = sorted({booking.room_id} | ({held.room_id} if held is not None else set()))
+        for room_id in locked:
+            await repo.lock_room(room_id)
+        await session.refresh(booking)
+        held = await self._held(session, booking.id)  # as of the lock
+        if held is not None and held.room_id not in locked:
+            await repo.lock_room(held.room_id)
+        return booking, held
+
+    async def why_not_decidable(
+        self, session: AsyncSession, booking_id: int, revision: int
+    ) -> BookingError | None:
+        """Why the request shown at ``revision`` cannot be decided now (None: it can), read
+        before asking an approver for a reason."""
+        booking = await BookingRepository(session).get(booking_id)
+        if booking is None:
+            return BookingError("not_found")
+        if booking.status != BookingStatus.pending:
+            return await self.not_waiting(session, booking)
+        if booking.revision != revision:
+            return BookingError("changed_meanwhile")
+        return None
+
+    async def not_waiting(self, session: AsyncSession, booking: Booking) -> BookingError:
+        """Why a request that is no longer pending cannot be decided: withdrawn, ended at its
+        start, or decided (with its status)."""
+        revisions = await BookingRepository(session).revisions(booking.id)
+        last = revisions[-1].event if revisions else ""
+        if last == "withdrawn":
+            return BookingError("withdrawn")
+        if last in ("expired", "change_expired"):
+            return BookingError("expired")
+        return BookingError("already_decided", status=booking.status)
+
     async def decide(
         self,
         session: AsyncSession,
@@ -387,27 +429,43 @@ class BookingService:
         revision: int | None = None,
     ) -> Outcome:
         """Approve or reject a pending booking; ``revision`` is the one the approver was shown."""
-        if Role.approver not in self.site.roles_of(approver_id):
+        if not may_decide(self.site, approver_id):
             raise BookingError("not_allowed")
-        repo = BookingRepository(session)
-        booking = await self._load(session, booking_id)
-        # a rejected change may take the booking back to its old room: both rooms, in one order
-        held = await self._held(session, booking.id)
-        locked = sorted({booking.room_id} | ({held.room_id} if held is not None else set()))
-        for room_id in locked:
-            await repo.lock_room(room_id)
-        await session.refresh(booking)
+        booking, held = await self._lock_request(session, booking_id)
         if booking.status != BookingStatus.pending:
-            raise BookingError("already_decided", status=booking.status)
+            raise await self.not_waiting(session, booking)
         if revision is not None and booking.revision != revision:
             # the request the approver saw was changed since: a newer request is on its way
             raise BookingError("changed_meanwhile")
         now = self.clock.now()
         if approve and booking.start_at <= now:
             raise BookingError("in_past")
-        held = await self._held(session, booking.id)  # as of the lock
-        if held is not None and held.room_id not in locked:
-            await repo.lock_room(held.room_id)
+        return await self._conclude(session, booking, held, now, approver_id, approve=approve, reason=reason)
+
+    async def expire(self, session: AsyncSession, booking_id: int, revision: int) -> Outcome | None:
+        """A request still pending at its start is rejected by itself (a change waiting for
+        approval: the booking stays as it was, if it still can); None when it was decided,
+        changed or withdrawn meanwhile."""
+        booking, held = await self._lock_request(session, booking_id)
+        now = self.clock.now()
+        if booking.status != BookingStatus.pending or booking.revision != revision or booking.start_at > now:
+            return None
+        return await self._conclude(session, booking, held, now, None, approve=False, expired=True)
+
+    async def _conclude(
+        self,
+        session: AsyncSession,
+        booking: Booking,
+        held: BookingView | None,
+        now: datetime,
+        approver_id: int | None,
+        *,
+        approve: bool,
+        reason: str = "",
+        expired: bool = False,
+    ) -> Outcome:
+        """Approve or reject a locked pending booking: by an approver, or by itself at its start."""
+        repo = BookingRepository(session)
         kept = not approve and held is not None and await self._still_free(repo, booking.id, held, now)
         if kept:
             assert held is not None
@@ -418,13 +476,20 @@ class BookingService:
         booking.decision_reason = clean_text(reason, MAX_NOTES, multiline=True) or None
         booking.revision += 1
         booking.updated_at = now
+        stop_waiting(booking)
         await session.flush()
         view = to_view(booking)
-        event = "approved" if approve else "change_rejected" if kept else "rejected"
-        await repo.add_revision(booking, event, _snapshot(view), approver_id, now)
+        if expired:
+            event = "change_expired" if kept else "expired"
+        else:
+            event = "approved" if approve else "change_rejected" if kept else "rejected"
+        await repo.add_revision(booking, event, _snapshot(view), approver_id or THE_BOT, now)
+        await ApprovalRepository(session).close_requests(booking.id, booking.revision, now)
         decided: dict[str, Any] = {"booking_id": view.id}
         if not approve and held is not None:
             decided["change"] = "kept" if kept else "lost"
+        if expired:
+            decided["expired"] = True
         outcome = Outcome(view, [Notice("booking_decided", booking.requester_id, decided)])
         if approve:
             # after a change: the teams knew the confirmed booking before it, and hear old → new
@@ -438,6 +503,54 @@ class BookingService:
         outcome.notices += await self.addenda.notices(
             session, view.id, view.revision, held, None if rejected else view, told
         )
+        return outcome
+
+    async def withdraw(
+        self,
+        session: AsyncSession,
+        booking_id: int,
+        actor_id: int,
+        department_id: str | None,
+        revision: int,
+    ) -> Outcome:
+        """The requester takes back a request waiting for approval: a new request ends
+        (cancelled, never confirmed); a change waiting for approval is dropped and the
+        booking stays as it was, which needs its old time still ahead and free
+        (``withdraw_lost`` otherwise: cancel it, or wait for the approver)."""
+        booking = await self._load(session, booking_id)
+        if not self.can_manage(actor_id, department_id, to_view(booking)):
+            raise BookingError("not_allowed")
+        booking, held = await self._lock_request(session, booking_id)
+        if booking.status != BookingStatus.pending:
+            raise await self.not_waiting(session, booking)
+        if booking.revision != revision:
+            raise BookingError("changed_meanwhile")
+        repo = BookingRepository(session)
+        now = self.clock.now()
+        if held is not None:
+            if not await self._still_free(repo, booking.id, held, now):
+                raise BookingError("withdraw_lost")
+            self._restore(booking, held)
+            booking.status = BookingStatus.confirmed.value
+        else:
+            booking.status = BookingStatus.cancelled.value
+        booking.revision += 1
+        booking.updated_at = now
+        stop_waiting(booking)
+        await session.flush()
+        view = to_view(booking)
+        await repo.add_revision(booking, "withdrawn", _snapshot(view), actor_id, now)
+        await ApprovalRepository(session).close_requests(booking.id, booking.revision, now)
+        outcome = Outcome(view)
+        if held is not None:
+            told = await self._plan(session, view, view)  # as before: the teams hear it stays
+            outcome.notices += await self.addenda.notices(session, view.id, view.revision, held, view, told)
+        if actor_id != booking.requester_id:
+            outcome.notices.append(
+                Notice(
+                    "booking_withdrawn", booking.requester_id, {"booking_id": view.id, "actor_id": actor_id}
+                )
+            )
         return outcome
 
     # ---- the requester's own bookings -------------------------------------------------
@@ -498,12 +611,16 @@ class BookingService:
             previous if previous.status == BookingStatus.confirmed else await self._held(session, booking.id)
         )
         now = self.clock.now()
+        was_pending = booking.status == BookingStatus.pending
         booking.status = BookingStatus.cancelled.value
         booking.revision += 1
         booking.updated_at = now
+        stop_waiting(booking)
         await session.flush()
         view = to_view(booking)
         await repo.add_revision(booking, "cancelled", _snapshot(view), actor_id, now)
+        if was_pending:
+            await ApprovalRepository(session).close_requests(booking.id, booking.revision, now)
         outcome = Outcome(view)
         if known is not None:
             told = await self._plan(session, view, known)
@@ -587,12 +704,17 @@ class BookingService:
         booking.updated_at = now
         if needs_approval:
             booking.status = BookingStatus.pending.value
+            start_waiting(self.site, booking, now)  # a new request: asked anew, chased anew
         elif previous.status == BookingStatus.pending:
             # moved to a room and layout that need no approval: nothing is left to wait for
             booking.status = BookingStatus.confirmed.value
+            stop_waiting(booking)
         await session.flush()
         view = to_view(booking)
         await repo.add_revision(booking, "changed", _snapshot(view), actor_id, now)
+        if previous.status == BookingStatus.pending:
+            # the approvers' messages about the request as it was say it was changed
+            await ApprovalRepository(session).close_requests(booking.id, booking.revision, now)
         outcome = Outcome(view)
         told: list[Notice] = []
         if previous.status == BookingStatus.confirmed or view.status == BookingStatus.confirmed:

@@ -36,7 +36,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import observability
+from bot.ops import metrics as observability
 from bot.services.clock import Clock
 from bot.services.dispatch import (
     ACTIVE,
@@ -53,6 +53,7 @@ from bot.services.meeting_alerts import group_alerts
 from bot.services.types import BookingStatus, Notice
 from bot.site import Role, SiteConfig
 from storage.models import Booking
+from storage.repositories.outbox import OutboxRepository
 from storage.repositories.tasks import TaskRepository, TimerRow
 
 TIMED = frozenset(status.value for status in ACTIVE)
@@ -140,15 +141,17 @@ class TaskTimers:
             return result
         chats = await team_chats(session, self.site)
         events: list[dict[str, Any]] = []
+        cards: list[tuple[int, int, str]] = []
+        most_steps = self.policy.last_stage() + 2
         for row in rows:
             if row.status not in TIMED:
                 row.next_at = None  # an ended task left with a timer: nothing to step
                 continue
             # every step that came due, in order (several after a downtime)
-            for _ in range(self.policy.last_stage() + 2):
+            for _ in range(most_steps):
                 if row.next_at is None or row.next_at > now or row.status not in TIMED:
                     break
-                result.outgoing += self._step(row, now, chats, events)
+                result.outgoing += self._step(row, now, chats, events, cards)
                 result.steps += 1
         await repo.save_timers(rows, now)
         await repo.add_events(events)
@@ -157,8 +160,23 @@ class TaskTimers:
         result.outgoing += await refresh_tasks(session, missed)
         # one message per meeting and person, reminders as edits of the cards
         result.outgoing = await group_alerts(session, result.outgoing)
+        await self._queue_cards(session, cards, now)
         observability.tick_steps(result.steps)
         return result
+
+    async def _queue_cards(
+        self, session: AsyncSession, cards: list[tuple[int, int, str]], now: datetime
+    ) -> None:
+        """The pushed tasks' cards in their groups, and their links, written here with a
+        statement each for the whole batch rather than as a notice per task through the
+        delivery queue (a catch-up pushes a hundred thousand). A group reads the site's
+        language (bot/delivery/notices.py, ``language_of_chat``)."""
+        if not cards:
+            return
+        written = await OutboxRepository(session).add_task_cards(cards, now, self.site.site.default_language)
+        await TaskRepository(session).link(
+            [(task_id, chat_id, written[key], CARD) for task_id, chat_id, key in cards if key in written]
+        )
 
     async def progress_bookings(self, session: AsyncSession, result: TickResult) -> None:
         """Confirmed bookings whose start has come are in progress; those whose end has come, finished."""
@@ -185,7 +203,12 @@ class TaskTimers:
 
     # ---- one step ----------------------------------------------------------------------------
     def _step(
-        self, task: TimerRow, now: datetime, chats: dict[str, int], events: list[dict[str, Any]]
+        self,
+        task: TimerRow,
+        now: datetime,
+        chats: dict[str, int],
+        events: list[dict[str, Any]],
+        cards: list[tuple[int, int, str]],
     ) -> list[Outgoing]:
         assert task.next_at is not None
         scheduled = task.next_at
@@ -193,14 +216,22 @@ class TaskTimers:
         task.steps += 1
         if task.status == TaskStatus.planned:
             # a push is late against its own time, also when it was planned after that time
-            return self._push(task, now, now - task.push_at > self.late_after, chats, events)
+            return self._push(task, now, now - task.push_at > self.late_after, chats, events, cards)
         if task.expires_at is not None and task.expires_at <= now:
             return self._expire(task, now, events)
         return self._escalate(task, now, scheduled, late, chats, events)
 
     def _push(
-        self, task: TimerRow, now: datetime, late: bool, chats: dict[str, int], events: list[dict[str, Any]]
+        self,
+        task: TimerRow,
+        now: datetime,
+        late: bool,
+        chats: dict[str, int],
+        events: list[dict[str, Any]],
+        cards: list[tuple[int, int, str]],
     ) -> list[Outgoing]:
+        """Open (or send) the task; its card for its group goes into ``cards`` (see
+        :meth:`_queue_cards`), a card for a private chat is returned as a notice."""
         if task.expires_at is not None and task.expires_at <= now:
             task.status, task.next_at = TaskStatus.skipped, None
             events.append(_event(task, "skipped", now, reason="expired", push_at=task.push_at.isoformat()))
@@ -230,6 +261,10 @@ class TaskTimers:
                 due_at=task.due_at.isoformat() if task.due_at else None,
             )
         )
+        dedupe_key = f"task:{task.id}:step:{task.steps}"
+        if chat_id < 0:
+            cards.append((task.id, chat_id, dedupe_key))
+            return []
         return [
             Outgoing(
                 Notice(
@@ -238,7 +273,7 @@ class TaskTimers:
                     {"task_id": task.id},
                     task_ids=(task.id,),
                     mergeable=True,
-                    dedupe_key=f"task:{task.id}:step:{task.steps}",
+                    dedupe_key=dedupe_key,
                 ),
                 link=CARD,
             )

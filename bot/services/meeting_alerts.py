@@ -44,7 +44,7 @@ async def group_alerts(session: AsyncSession, outgoing: Sequence[Outgoing]) -> l
     ]
     reminder_ids, escalation_ids = {id(o) for o in reminders}, {id(o) for o in escalations}
     if not reminders and not escalations:
-        return _one_edit_per_message(outgoing)
+        return one_edit_per_message(outgoing)
     cards: dict[tuple[int, int], int] = {}
     reminded = [task_id for o in reminders for task_id in o.notice.task_ids]
     for message in await repo.messages_of(reminded):
@@ -63,7 +63,7 @@ async def group_alerts(session: AsyncSession, outgoing: Sequence[Outgoing]) -> l
             result += grouped.pop(id(item), [])
         else:
             result.append(item)
-    return _one_edit_per_message(result)
+    return one_edit_per_message(result)
 
 
 async def _group_escalations(
@@ -141,7 +141,7 @@ async def _existing_messages(
     return found
 
 
-def _one_edit_per_message(outgoing: Sequence[Outgoing]) -> list[Outgoing]:
+def one_edit_per_message(outgoing: Sequence[Outgoing]) -> list[Outgoing]:
     """An edit re-renders its whole message: one per message is enough."""
     seen: set[int] = set()
     result: list[Outgoing] = []

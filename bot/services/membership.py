@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services.clock import Clock
 from bot.services.types import Notice
 from bot.site import Role, SiteConfig
-from storage.models_membership import Invite, MembershipRequest
+from storage.models.membership import Invite, MembershipRequest
 from storage.repositories.membership import (
     InviteFailureRepository,
     InviteRepository,

@@ -23,6 +23,7 @@ from bot.services.dispatch import (
     Outgoing,
     TaskState,
     TaskStatus,
+    escalation_purpose,
     may_confirm,
     may_report,
     refresh_messages,
@@ -32,6 +33,8 @@ from bot.services.dispatch import (
     within_window,
 )
 from bot.services.escalation import EscalationPolicy
+from bot.services.meeting_alerts import group_alerts, one_edit_per_message
+from bot.services.readiness import ReadinessItem, is_readiness_check, meeting_readiness, readiness_refreshes
 from bot.services.strict import clean_text
 from bot.services.types import BookingView, Notice
 from bot.site import Role, SiteConfig, TaskKind
@@ -48,10 +51,12 @@ PRESET_REASONS = ("equipment", "locked", "supplies", "staff")
 class ActionResult:
     code: str
     """done | already_done | reported | acknowledged | reassigned | refused | closed | missing |
-    not_member | allowed"""
+    not_member | allowed | not_ready"""
     task_id: int | None = None
     on_behalf: bool = False
     outgoing: list[Outgoing] = field(default_factory=list)
+    blockers: tuple[ReadinessItem, ...] = ()
+    """not_ready: what the readiness check would be confirmed over."""
 
     @property
     def changed(self) -> bool:
@@ -72,7 +77,13 @@ class TaskActions:
         return ActionResult("refused", task.id)
 
     # ---- Done ----------------------------------------------------------------------------
-    async def confirm(self, session: AsyncSession, task_id: int, user_id: int) -> ActionResult:
+    async def confirm(
+        self, session: AsyncSession, task_id: int, user_id: int, *, anyway: bool = False
+    ) -> ActionResult:
+        """Done. The readiness check (check 3) over an unconfirmed check it verifies or an open
+        problem of the meeting only ``anyway`` (the explicit button), and the event says over what;
+        a supervisor or manager confirming on the team's behalf has the meeting's list in front
+        of them, so theirs counts as explicit."""
         task = await self._load(session, task_id)
         if task is None:
             return ActionResult("missing")
@@ -84,6 +95,13 @@ class TaskActions:
         if task.status not in OPEN:
             return ActionResult("closed", task.id)
         now = self.clock.now()
+        over: list[dict[str, object]] = []
+        if is_readiness_check(self.site, task):
+            readiness = await meeting_readiness(session, self.site, task.booking_id, now, check=task)
+            blockers = readiness.blockers
+            if blockers and not (anyway or permission.on_behalf):
+                return ActionResult("not_ready", task.id, blockers=blockers)
+            over = [{"task_id": item.task_id, "state": item.state.value} for item in blockers]
         task.status = TaskStatus.done
         task.confirmed_by_id = user_id
         task.confirmed_at = now
@@ -91,9 +109,14 @@ class TaskActions:
         task.next_at = None
         task.lease_until = None
         task.updated_at = now
-        await TaskRepository(session).event(task, "done", now, user_id, on_behalf=permission.on_behalf)
+        detail: dict[str, object] = {"on_behalf": permission.on_behalf}
+        if over:
+            detail["anyway"] = over
+        await TaskRepository(session).event(task, "done", now, user_id, **detail)
         await session.flush()
-        return ActionResult("done", task.id, permission.on_behalf, await refresh_messages(session, task))
+        outgoing = await refresh_messages(session, task)
+        outgoing += await readiness_refreshes(session, self.site, [task])
+        return ActionResult("done", task.id, permission.on_behalf, outgoing)
 
     # ---- Problem -------------------------------------------------------------------------
     async def may_report(self, session: AsyncSession, task_id: int, user_id: int) -> ActionResult:
@@ -142,20 +165,24 @@ class TaskActions:
         )
         await session.flush()
         outgoing = await refresh_messages(session, task)
-        outgoing += [
+        outgoing += await readiness_refreshes(session, self.site, [task])
+        # the supervisor's message about this meeting says it (edited, or sent if none yet):
+        # one message per meeting, a problem before the due time included
+        alerts = [
             Outgoing(
                 Notice(
-                    "task_problem",
+                    "task_escalation",
                     person,
-                    {"task_id": task.id},
+                    {"task_id": task.id, "role": Role.supervisor.value},
                     task_ids=(task.id,),
                     dedupe_key=f"task:{task.id}:problem:{task.steps}:{person}",
                 ),
-                link=PROBLEM_ALERT,
+                link=escalation_purpose(Role.supervisor.value),
             )
             for person in supervisors
         ]
-        return ActionResult("reported", task.id, outgoing=outgoing)
+        outgoing += await group_alerts(session, alerts)
+        return ActionResult("reported", task.id, outgoing=one_edit_per_message(outgoing))
 
     # ---- the supervisor's buttons -----------------------------------------------------------
     async def acknowledge(self, session: AsyncSession, task_id: int, user_id: int) -> ActionResult:
@@ -173,6 +200,7 @@ class TaskActions:
         await TaskRepository(session).event(task, "acknowledged", now, user_id)
         await session.flush()
         outgoing = await refresh_messages(session, task, (ESCALATION_PREFIX, PROBLEM_ALERT))
+        outgoing += await readiness_refreshes(session, self.site, [task])
         return ActionResult("acknowledged", task.id, outgoing=outgoing)
 
     async def members(self, session: AsyncSession, task_id: int) -> list[int]:
@@ -205,6 +233,7 @@ class TaskActions:
         await TaskRepository(session).event(task, "reassigned", now, user_id, assignee=assignee_id)
         await session.flush()
         outgoing = await refresh_messages(session, task, (ESCALATION_PREFIX, PROBLEM_ALERT))
+        outgoing += await readiness_refreshes(session, self.site, [task])
         chat_id = (await team_chats(session, self.site)).get(task.team_id)
         if chat_id is not None:
             outgoing.append(

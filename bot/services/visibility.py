@@ -27,6 +27,10 @@ not title, unit or notes"):
   forwarded, a calendar syncs to other services and the digest is kept as text in the
   outbox, so even the supervisor's copy says only "confidential"; the meeting is still
   counted. Whoever needs the details reads them in /today, /my or an escalation.
+* **The room's door display** (``Medium.door``, a screen read by whoever walks past): the
+  title and unit of an ordinary meeting (what a printed sign at the door would say), never its
+  notes, contact or typed service texts; of a confidential meeting nothing but that the room
+  is taken.
 """
 
 from __future__ import annotations
@@ -54,6 +58,8 @@ class Medium(StrEnum):
     """A message read where it is sent: a private chat, or a team's group."""
     report = "report"
     """A report or a file that leaves the chat or is kept: briefing, digest, calendar."""
+    door = "door"
+    """The screen at a room's door: public, read by whoever walks past."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,11 @@ class Audience:
     def organiser(cls, department_id: str) -> Audience:
         """The booking's own department (the requester, the organiser of a fee or feedback)."""
         return cls(frozenset({Role.requester}), department_id)
+
+    @classmethod
+    def passer_by(cls) -> Audience:
+        """Whoever reads the room's door display: nobody in particular, in public."""
+        return cls(medium=Medium.door)
 
     def in_report(self) -> Audience:
         return Audience(self.roles, self.department_id, self.staff, Medium.report)
@@ -138,6 +149,8 @@ def _sees_everything(meeting: MeetingFacts, audience: Audience) -> bool:
 def meeting_view(meeting: MeetingFacts, audience: Audience) -> MeetingView:
     """What ``audience`` may be shown of ``meeting`` (the rules are in the module's docstring)."""
     services = {service: dict(details) for service, details in meeting.services.items()}
+    if audience.medium == Medium.door:
+        return _door_view(meeting, services)
     if _sees_everything(meeting, audience):
         return MeetingView(
             meeting.confidential,
@@ -154,6 +167,18 @@ def meeting_view(meeting: MeetingFacts, audience: Audience) -> MeetingView:
         for service, details in services.items()
     }
     return MeetingView(meeting.confidential, None, None, None, None, None, counts)
+
+
+def _door_view(meeting: MeetingFacts, services: dict[str, dict[str, Any]]) -> MeetingView:
+    """The door display: a sign's worth of an ordinary meeting (title and unit), nothing of a
+    confidential one; never notes, contact or typed texts, whoever the meeting belongs to."""
+    counts = {
+        service: {key: value for key, value in details.items() if not isinstance(value, str)}
+        for service, details in services.items()
+    }
+    if meeting.confidential:
+        return MeetingView(True, None, None, None, None, None, counts)
+    return MeetingView(False, meeting.title, meeting.department_id, None, None, None, counts)
 
 
 def needs_approval(site: SiteConfig, room_id: str, layout_id: str) -> bool:

@@ -10,8 +10,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from storage.database import create_engine
-from storage.models import Base
-from storage.models_aftercare import ClockRun  # noqa: F401  (issue 6: its tables join Base.metadata)
+from storage.models import Base  # the package registers every table on Base.metadata
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):

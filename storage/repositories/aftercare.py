@@ -12,7 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Booking, Task, TaskEvent
-from storage.models_aftercare import (
+from storage.models.aftercare import (
     ClockRun,
     ConsumptionRecord,
     FeeConfirmation,

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models_membership import Invite, InviteFailure, MembershipRequest
+from storage.models.membership import Invite, InviteFailure, MembershipRequest
 
 
 class InviteRepository:

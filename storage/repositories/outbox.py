@@ -10,12 +10,24 @@ PostgreSQL's generic plans).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, insert, literal_column, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage
@@ -61,6 +73,39 @@ _OPEN_CHATS = text(
 )
 """Each chat with an unfinished row and its oldest one: two index seeks per chat (a "loose
 index scan"), however many rows wait; ``SELECT DISTINCT`` or a ranking would read them all."""
+
+
+# The cards of a tick's pushes: one INSERT … SELECT from the batch as one JSON parameter
+# ([task id, chat id, dedupe key], unpacked by the database), a key queued before skipped by
+# its unique index, the new rows' ids returned with their keys for the links. Building each
+# row as an ORM insert's parameters cost ~25 µs a row of Python; this costs the rows' writes.
+_ADD_TASK_CARDS = {
+    "sqlite": text(
+        """
+        INSERT INTO outbox (chat_id, kind, notice, params, language, mergeable, dedupe_key,
+                            status, attempts, not_before, created_at)
+        SELECT json_extract(value, '$[1]'), 'send', 'task_card',
+               json_object('task_id', json_extract(value, '$[0]')), :language, 1,
+               json_extract(value, '$[2]'), 'pending', 0, :now, :now
+        FROM json_each(:rows) WHERE true ORDER BY key
+        ON CONFLICT (dedupe_key) DO NOTHING
+        RETURNING id, dedupe_key
+        """
+    ),
+    "postgresql": text(
+        """
+        INSERT INTO outbox (chat_id, kind, notice, params, language, mergeable, dedupe_key,
+                            status, attempts, not_before, created_at)
+        SELECT (value ->> 1)::bigint, 'send', 'task_card',
+               json_build_object('task_id', (value ->> 0)::integer), :language, true,
+               value ->> 2, 'pending', 0, :now, :now
+        FROM jsonb_array_elements(CAST(:rows AS jsonb)) WITH ORDINALITY AS j(value, position)
+        ORDER BY position
+        ON CONFLICT (dedupe_key) DO NOTHING
+        RETURNING id, dedupe_key
+        """
+    ),
+}
 
 
 def outbox_row(
@@ -177,6 +222,22 @@ class OutboxRepository:
         for index, row_id in zip(fresh, written, strict=True):
             ids[index] = row_id
         return ids
+
+    async def add_task_cards(
+        self, cards: Sequence[tuple[int, int, str]], now: datetime, language: str
+    ) -> dict[str, int]:
+        """Queue the cards of pushed tasks (task id, group chat id, dedupe key), mergeable, in
+        the group's ``language``, with one statement: the id of each row written, by its key
+        (a key queued before is left out)."""
+        if not cards:
+            return {}
+        dialect = self.session.get_bind().dialect.name
+        statement = _ADD_TASK_CARDS[dialect].bindparams(
+            bindparam("now", type_=OutboxMessage.__table__.c.created_at.type)
+        )
+        rows = json.dumps([list(card) for card in cards], separators=(",", ":"))
+        written = await self.session.execute(statement, {"rows": rows, "now": now, "language": language})
+        return {key: row_id for row_id, key in written}
 
     async def _taken(self, keys: Sequence[str]) -> set[str]:
         """Which of these dedupe keys a queued row has already."""

@@ -86,7 +86,9 @@ def _timer_row(values: Sequence[Any], sqlite: bool) -> TimerRow:
 
 
 def _utc(value: Any) -> Any:
-    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+    # parsed with its offset rather than given one by ``replace``: three times faster, and a
+    # catch-up parses five times per task
+    return None if value is None else datetime.fromisoformat(value + "+00:00")
 
 
 # Writing a batch of stepped timers or events takes one statement with one parameter: the
@@ -170,13 +172,20 @@ def _stamp_for(dialect: str) -> Callable[[datetime | None], str | None]:
     microseconds always written, so comparisons as text stay in time order); PostgreSQL an
     ISO time with its offset."""
     if dialect == "sqlite":
+        # a batch's rows mostly share one moment (the tick's now: every push, every event)
+        last: list[Any] = [None, None]
 
         def stamp(value: datetime | None) -> str | None:
             if value is None:
                 return None
+            if value is last[0]:
+                return last[1]  # type: ignore[no-any-return]
+            last[0] = value
             if value.tzinfo is not UTC:
                 value = value.astimezone(UTC)
-            return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+            # "YYYY-MM-DD HH:MM:SS.ffffff+00:00" cut before the offset: no ``replace`` per value
+            last[1] = value.isoformat(sep=" ", timespec="microseconds")[:26]
+            return last[1]  # type: ignore[no-any-return]
 
     else:
 

@@ -8,11 +8,8 @@ from typing import Any
 from bot.services.booking import BookingRequest, BookingService
 from bot.services.types import BookingView
 from tests.e2e.conftest import Harness
+from tests.support.people import ALICE
 
-WANG = 1001  # finance, Chinese
-ALICE = 1002  # office, English
-DISPATCHER = 2001  # 刘洋, Chinese
-APPROVER = 2101  # 孙建国, Chinese
 JSON = dict[str, Any]
 
 

@@ -7,8 +7,8 @@ import re
 from typing import Any
 
 from tests.e2e.conftest import Harness
+from tests.support.people import SITE_ADMIN
 
-SITE_ADMIN = 2301  # 周伟: manager and site admin, may invite into every department
 JSON = dict[str, Any]
 _LINK = re.compile(r"https://t\.me/[A-Za-z0-9_]+\?start=([A-Za-z0-9_-]+)")
 

@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 
 from bot.services.aftercare import AftercareService
 from bot.services.types import BookingView
-from storage.models_aftercare import FollowUp, LostItem
+from storage.models.aftercare import FollowUp, LostItem
 from tests.e2e.conftest import SHANGHAI, Harness
-from tests.e2e.issue6_steps import (
+from tests.support.clock_steps import book, clock_jobs, drain, move_to, new_messages, text_of
+from tests.support.people import (
     AV_MEMBER,
     CLEANING_GROUP,
     REQUESTER,
@@ -25,12 +26,6 @@ from tests.e2e.issue6_steps import (
     SERVICE_LEADER,
     SERVICE_MEMBER,
     SUPERVISOR,
-    book,
-    clock_jobs,
-    drain,
-    move_to,
-    new_messages,
-    text_of,
 )
 
 JSON = dict[str, Any]

@@ -5,10 +5,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from storage.models import Booking
-from tests.e2e.booking_steps import ALICE, english_to_summary, press_exact
+from tests.e2e.booking_steps import english_to_summary, press_exact
 from tests.e2e.conftest import Harness
-
-STRANGER = 9001
+from tests.support.people import ALICE, STRANGER
 
 
 async def test_wrong_input_at_each_kind_of_step(harness: Harness) -> None:

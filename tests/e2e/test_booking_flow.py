@@ -6,8 +6,9 @@ from sqlalchemy import select
 
 from bot.services.types import BookingStatus
 from storage.models import Booking
-from tests.e2e.booking_steps import ALICE, APPROVER, WANG, answer_of, press_exact
+from tests.e2e.booking_steps import answer_of, press_exact
 from tests.e2e.conftest import Harness
+from tests.support.people import ALICE, APPROVER, WANG
 
 
 async def test_full_class_a_booking_in_english(harness: Harness) -> None:

@@ -9,8 +9,9 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from storage.models import Booking
-from tests.e2e.booking_steps import ALICE, WANG, book_directly, english_to_summary, press_exact
+from tests.e2e.booking_steps import book_directly, english_to_summary, press_exact
 from tests.e2e.conftest import Harness
+from tests.support.people import ALICE, WANG
 
 
 def labels(message: dict) -> list[str]:

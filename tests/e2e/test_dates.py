@@ -17,13 +17,11 @@ from bot.services.booking import BookingRequest
 from bot.services.types import BookingView
 from storage.models import OutboxMessage, Task
 from tests.e2e.conftest import Harness, running_bot
+from tests.support.people import APPROVER, SERVICE_LEADER, SUPERVISOR
 from tests.unit.dispatch_support import request
 
 JSON = dict[str, Any]
 SERVICE = -1001
-SERVICE_LEADER = 3001  # 李强
-APPROVER = 2101
-SUPERVISOR = 2201  # 陈静, zh
 
 
 @pytest.fixture

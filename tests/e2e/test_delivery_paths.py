@@ -7,11 +7,11 @@ import asyncio
 from pathlib import Path
 
 from tests.e2e.conftest import running_bot
-from tests.e2e.issue6_steps import MANAGER, REQUESTER, SUPERVISOR, book, move_to, new_messages
+from tests.support.clock_steps import book, move_to, new_messages
+from tests.support.people import APPROVER, MANAGER, REQUESTER, SUPERVISOR
 from tests.unit import week_seed
 from tests.unit.week_seed import REPORT_AT
 
-APPROVER = 2101
 IDLE = 30.0
 """The sender's idle poll in these tests: far longer than any wait below."""
 

@@ -9,7 +9,8 @@ from icalendar import Calendar
 
 from bot.jobs.digest import run_digest
 from tests.e2e.conftest import EXAMPLE_SITE, SHANGHAI, Harness, running_bot
-from tests.e2e.issue6_steps import (
+from tests.support.clock_steps import book, clock_jobs, move_to, new_messages, text_of
+from tests.support.people import (
     AV_GROUP,
     CLEANING_GROUP,
     DISPATCHER,
@@ -19,11 +20,6 @@ from tests.e2e.issue6_steps import (
     SERVICE_GROUP,
     SERVICE_MEMBER,
     SUPERVISOR,
-    book,
-    clock_jobs,
-    move_to,
-    new_messages,
-    text_of,
 )
 
 TUESDAY_17 = datetime(2026, 12, 1, 17, 0, tzinfo=SHANGHAI)
@@ -90,7 +86,7 @@ async def test_digest_of_a_day_with_meetings(harness: Harness) -> None:
     assert hotline and "三级检查" in hotline[0]
 
     # once a day: running the jobs again, or later that evening, sends nothing more
-    assert await run_digest(h.app.workers) == 0
+    assert await run_digest(h.app.jobs) == 0
     await move_to(h, TUESDAY_17.replace(hour=21))
     digests = [m for m in await h.emu.bot_messages(SUPERVISOR) if "明日会议" in text_of(m)]
     assert len(digests) == 1

@@ -1,4 +1,4 @@
-"""Issue 4 end to end: tasks reach each team's group at their times; Done, Problem, escalation,
+"""Dispatch end to end: tasks reach each team's group at their times; Done, Problem, escalation,
 change and cancel, through the Bot API emulator with a ManualClock."""
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ from bot.services.tasks import TaskActions
 from bot.services.types import BookingView
 from storage.models import OutboxMessage, Task
 from tests.e2e.conftest import Harness, running_bot
+from tests.support.people import SERVICE_LEADER
 from tests.unit.dispatch_support import request
 
 JSON = dict[str, Any]
 SERVICE, AV, SECURITY, CLEANING, HOTLINE = -1001, -1002, -1003, -1004, -1005
 CHATS = {"service": SERVICE, "av": AV, "security": SECURITY, "cleaning": CLEANING, "hotline": HOTLINE}
 AV_LEADER, AV_MEMBER, SECURITY_LEADER = 3101, 3102, 3201
-SERVICE_LEADER = 3001
 SUPERVISOR, MANAGER = 2201, 2301
 
 

@@ -1,4 +1,4 @@
-"""A booking typed in one message (issue 7): read, completed by the wizard's own windows,
+"""A booking typed in one message: read, completed by the wizard's own windows,
 confirmed on the same summary. The clock starts on Tuesday 2026-12-01 09:00 in Shanghai."""
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 
 from bot.services.types import BookingStatus
 from storage.models import Booking
-from tests.e2e.booking_steps import ALICE, DISPATCHER, WANG, book_directly, press_exact
+from tests.e2e.booking_steps import book_directly, press_exact
 from tests.e2e.conftest import Harness
+from tests.support.people import ALICE, DISPATCHER, WANG
 
 JSON = dict[str, Any]
 

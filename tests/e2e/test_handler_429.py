@@ -3,11 +3,10 @@ be rescheduled, and a person who booked must see "Booked")."""
 
 from __future__ import annotations
 
-from tests.e2e.booking_steps import ALICE, english_to_summary
+from tests.e2e.booking_steps import english_to_summary
 from tests.e2e.conftest import Harness
 from tests.e2e.invite_steps import issue_invite
-
-STRANGER = 9001
+from tests.support.people import ALICE, STRANGER
 
 
 async def test_a_welcome_answered_429_is_sent_again(harness: Harness) -> None:

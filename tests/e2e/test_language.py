@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tests.e2e.booking_steps import ALICE, WANG
 from tests.e2e.conftest import Harness
 from tests.e2e.invite_steps import issue_invite
+from tests.support.people import ALICE, WANG
 
 NEWCOMER = 9002
 

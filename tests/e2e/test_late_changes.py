@@ -22,7 +22,9 @@ from bot.services.booking import BookingChanges, BookingService
 from bot.services.types import BookingStatus, BookingView
 from storage.models import Booking, Task
 from tests.e2e.conftest import DEFAULT_START, EXAMPLE_SITE, SHANGHAI, Harness, running_bot
-from tests.e2e.issue6_steps import (
+from tests.support.clock_steps import book, drain, move_to, new_messages, text_of
+from tests.support.people import (
+    APPROVER,
     AV_GROUP,
     CLEANING_GROUP,
     DISPATCHER,
@@ -32,14 +34,8 @@ from tests.e2e.issue6_steps import (
     SECURITY_GROUP,
     SERVICE_GROUP,
     SUPERVISOR,
-    book,
-    drain,
-    move_to,
-    new_messages,
-    text_of,
 )
 
-APPROVER = 2101
 TEAM_GROUPS = (SERVICE_GROUP, AV_GROUP, SECURITY_GROUP, CLEANING_GROUP, HOTLINE_GROUP)
 DIGEST_READERS = (SUPERVISOR, MANAGER, DISPATCHER)
 BUDGET: dict[str, Any] = {"group_per_minute": 1000, "global_per_second": 1000}

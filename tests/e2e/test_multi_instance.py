@@ -22,10 +22,10 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from bot import observability
-from bot.app import InstanceNameLease, InstanceNameTaken
 from bot.delivery.outbox import PENDING, SENDING, SENT
 from bot.jobs import run_clock_jobs
+from bot.ops import metrics
+from bot.ops.lease import InstanceNameLease, InstanceNameTaken
 from bot.services.clock import ManualClock
 from bot.services.types import BookingStatus
 from bot.site import SiteConfig, load_site
@@ -34,9 +34,8 @@ from emulator.server import EmulatorServer
 from emulator.webhook import WebhookPusher
 from storage.models import Booking, OutboxMessage, ProcessedUpdate, Task
 from storage.repositories.tasks import TIMED_STATUSES
-from tests.e2e.booking_steps import ALICE, WANG, english_to_summary
+from tests.e2e.booking_steps import english_to_summary
 from tests.e2e.conftest import DEFAULT_START, EXAMPLE_SITE, TOKEN, Harness, register_site_people
-from tests.e2e.issue6_steps import book
 from tests.e2e.scaleout import (
     REDIS_URL,
     Instance,
@@ -45,6 +44,8 @@ from tests.e2e.scaleout import (
     redis_prefix,
     webhook_instance,
 )
+from tests.support.clock_steps import book
+from tests.support.people import ALICE, WANG
 
 QUIET_TIMEOUT = 30.0
 
@@ -131,7 +132,7 @@ async def cluster() -> AsyncIterator[Cluster]:
 
 
 async def test_one_update_delivered_to_both_instances_at_once_is_applied_once(cluster: Cluster) -> None:
-    duplicates_before = observability.UPDATES.value(outcome="duplicate")
+    duplicates_before = metrics.value(metrics.UPDATES, outcome="duplicate")
     updates = [await cluster.queued(user, "/help") for user in (ALICE, WANG, ALICE, WANG)]
 
     for update in updates:
@@ -144,7 +145,7 @@ async def test_one_update_delivered_to_both_instances_at_once_is_applied_once(cl
         assert len(helps) == 2, user
     async with cluster.a.app.db.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(ProcessedUpdate)) == 4
-    assert observability.UPDATES.value(outcome="duplicate") == duplicates_before + 12
+    assert metrics.value(metrics.UPDATES, outcome="duplicate") == duplicates_before + 12
 
 
 async def test_a_booking_across_both_instances_then_each_task_message_exactly_once(cluster: Cluster) -> None:
@@ -226,7 +227,7 @@ async def test_an_unquoted_answer_is_taken_by_the_other_instance(cluster: Cluste
     h = cluster.harness()
     await book(h, h.at(0, 14), 60, requester=ALICE, department="office", title="Board meeting")
     cluster.clock.set(h.at(0, 15, 1))
-    await run_clock_jobs(cluster.a.app.workers)  # the meeting-ended follow-up
+    await run_clock_jobs(cluster.a.app.jobs)  # the meeting-ended follow-up
     await cluster.quiet()
     request = await cluster.emu.wait_for_message(ALICE, "How was our service", since=0, timeout=10)
 

@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.e2e.booking_steps import WANG
 from tests.e2e.conftest import ROOT, TOKEN, running_bot
+from tests.support.people import WANG
 
 WARM_UP_TASK = "huiwu-reader-warm-up"
 SENTENCE = "明天上午9点到11点 第一会议室 12人 会议主题：年度工作会议"

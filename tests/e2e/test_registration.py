@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.e2e.booking_steps import ALICE, APPROVER, WANG, answer_of, book_directly
+from tests.e2e.booking_steps import answer_of, book_directly
 from tests.e2e.conftest import Harness
-from tests.e2e.invite_steps import SITE_ADMIN, invite_code, issue_invite, join_department
+from tests.e2e.invite_steps import invite_code, issue_invite, join_department
+from tests.support.people import ALICE, APPROVER, AV_LEADER, SITE_ADMIN, STRANGER, WANG
 
-STRANGER = 9001
 NEWCOMER = 9002
-AV_LEADER = 3101  # 吴刚, leader of the AV team, in no department
 JSON = dict[str, object]
 
 

@@ -10,14 +10,8 @@ from __future__ import annotations
 import asyncio
 
 from tests.e2e.conftest import Harness
-from tests.e2e.issue6_steps import (
-    REQUESTER_EN,
-    SERVICE_GROUP,
-    SERVICE_MEMBER,
-    SUPERVISOR,
-    new_messages,
-    text_of,
-)
+from tests.support.clock_steps import new_messages, text_of
+from tests.support.people import REQUESTER_EN, SERVICE_GROUP, SERVICE_MEMBER, SUPERVISOR
 from tests.unit import week_seed
 
 STRANGER = 7_000_001  # a Telegram user the site does not know

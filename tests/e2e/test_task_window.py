@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from storage.models import OutboxMessage, Task
-from tests.e2e.conftest import Harness, running_bot
+from tests.e2e.conftest import EXAMPLE_SITE, Harness, running_bot
 from tests.unit.dispatch_support import request
 
 JSON = dict[str, Any]
@@ -23,9 +23,23 @@ SERVICE = -1001
 SUPERVISOR, MANAGER = 2201, 2301
 
 
-@pytest.fixture
-async def h(tmp_path: Path) -> AsyncIterator[Harness]:
-    async with running_bot(tmp_path, group_per_minute=1000, global_per_second=1000) as running:
+WORDS = {
+    "zh": {"not_confirmed": "尚未确认", "missed": "已错过"},
+    "en": {"not_confirmed": "Not confirmed yet", "missed": "Missed"},
+}
+
+
+@pytest.fixture(params=["zh", "en"])
+async def h(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
+    """The example site, its groups in Chinese or in English."""
+    site = EXAMPLE_SITE.read_text(encoding="utf-8")
+    site = site.replace('default_language = "zh"', f'default_language = "{request.param}"', 1)
+    path = tmp_path / "site.toml"
+    path.write_text(site, encoding="utf-8")
+    async with running_bot(
+        tmp_path, site_path=path, group_per_minute=1000, global_per_second=1000
+    ) as running:
+        running.language = request.param  # type: ignore[attr-defined]
         yield running
 
 
@@ -61,6 +75,7 @@ def showing(messages: list[JSON], task_id: int) -> list[JSON]:
 
 
 async def test_a_pre_meeting_task_nobody_confirmed_is_missed_at_the_start(h: Harness) -> None:
+    words = WORDS[h.language]  # type: ignore[attr-defined]
     data = h.app.dispatcher.workflow_data
     async with h.app.db.transaction() as session:
         outcome = await data["booking_service"].create(
@@ -76,13 +91,13 @@ async def test_a_pre_meeting_task_nobody_confirmed_is_missed_at_the_start(h: Har
     await at(h, h.at(2, 9, 55))
     shown = showing(await h.emu.bot_messages(SERVICE), welcome.id)
     # the reminder edits the card: one message, one keyboard
-    assert len(shown) == 1 and shown[0].get("reply_markup") and "尚未确认" in shown[0]["text"]
+    assert len(shown) == 1 and shown[0].get("reply_markup") and words["not_confirmed"] in shown[0]["text"]
 
     await at(h, h.at(2, 10))
     assert (await task(h, "tea_welcome")).status == "missed"
     for message in shown:
         edited = await h.emu.get_message(SERVICE, message["message_id"])
-        assert "⌛" in edited["text"] and "已错过" in edited["text"], edited["text"]
+        assert "⌛" in edited["text"] and words["missed"] in edited["text"], edited["text"]
         assert not edited.get("reply_markup")
 
     # the supervisor's turn would have been 10:05, the manager's 10:15: nothing comes

@@ -19,10 +19,12 @@ from sqlalchemy import select
 
 from bot.handlers.prompts import PROMPT_LIFETIME
 from storage.models import Task
-from storage.models_aftercare import Feedback, LostItem
+from storage.models.aftercare import Feedback, LostItem
 from tests.e2e.conftest import SHANGHAI, Harness
-from tests.e2e.issue6_steps import (
+from tests.support.clock_steps import book, drain, move_to, new_messages, text_of
+from tests.support.people import (
     AV_GROUP,
+    AV_LEADER,
     AV_MEMBER,
     MANAGER,
     REQUESTER,
@@ -30,15 +32,9 @@ from tests.e2e.issue6_steps import (
     SERVICE_GROUP,
     SERVICE_MEMBER,
     SUPERVISOR,
-    book,
-    drain,
-    move_to,
-    new_messages,
-    text_of,
 )
 
 JSON = dict[str, Any]
-AV_LEADER = 3101
 TUESDAY = datetime(2026, 12, 1, tzinfo=SHANGHAI)
 JUST_TOO_LATE = PROMPT_LIFETIME + timedelta(seconds=1)
 JUST_IN_TIME = PROMPT_LIFETIME - timedelta(seconds=1)

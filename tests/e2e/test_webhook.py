@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from bot import observability
 from bot.app import build_app, start_listeners, stop
+from bot.ops import metrics
 from bot.services.clock import ManualClock
 from bot.site import load_site
 from emulator.client import EmulatorClient
@@ -29,9 +29,9 @@ from emulator.server import EmulatorServer
 from emulator.webhook import WebhookPusher
 from storage.models import OutboxMessage, ProcessedUpdate
 from storage.repositories.updates import UpdateRepository
-from tests.e2e.booking_steps import ALICE, WANG
 from tests.e2e.conftest import DEFAULT_START, EXAMPLE_SITE, TOKEN, register_site_people
 from tests.e2e.scaleout import SECRET, WEBHOOK_URL, Instance, post_update, webhook_instance, webhook_settings
+from tests.support.people import ALICE, WANG
 
 JSON = dict[str, Any]
 NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
@@ -125,7 +125,7 @@ async def test_start_sets_the_webhook_with_the_secret_and_keeps_waiting_updates(
 
 async def test_a_wrong_or_missing_secret_is_refused_and_nothing_is_handled(hooked: Hooked) -> None:
     update = await hooked.queued(ALICE, "/help")
-    refused_before = observability.WEBHOOK_REJECTED.value(reason="secret")
+    refused_before = metrics.value(metrics.WEBHOOK_REJECTED, reason="secret")
 
     statuses = [
         await post_update(hooked.http, hooked.url, update, secret=None),
@@ -135,7 +135,7 @@ async def test_a_wrong_or_missing_secret_is_refused_and_nothing_is_handled(hooke
     ]
 
     assert statuses == [401, 401, 401, 401]
-    assert observability.WEBHOOK_REJECTED.value(reason="secret") == refused_before + 4
+    assert metrics.value(metrics.WEBHOOK_REJECTED, reason="secret") == refused_before + 4
     await asyncio.sleep(0.2)
     assert await hooked.processed() == 0
     assert await hooked.replies(ALICE) == []
@@ -161,13 +161,13 @@ async def test_a_body_that_is_not_an_update_is_refused(hooked: Hooked) -> None:
 
 async def test_a_redelivered_update_changes_nothing_twice(hooked: Hooked) -> None:
     update = await hooked.queued(ALICE, "/help")
-    duplicates_before = observability.UPDATES.value(outcome="duplicate")
+    duplicates_before = metrics.value(metrics.UPDATES, outcome="duplicate")
 
     assert [await post_update(hooked.http, hooked.url, update) for _ in range(3)] == [200, 200, 200]
 
     assert len(help_replies(await hooked.replies(ALICE))) == 1
     assert await hooked.processed() == 1
-    assert observability.UPDATES.value(outcome="duplicate") == duplicates_before + 2
+    assert metrics.value(metrics.UPDATES, outcome="duplicate") == duplicates_before + 2
 
 
 async def test_the_same_update_posted_concurrently_is_applied_once(hooked: Hooked) -> None:
@@ -182,7 +182,7 @@ async def test_the_same_update_posted_concurrently_is_applied_once(hooked: Hooke
 
 async def test_a_handler_error_is_told_once_and_its_redelivery_changes_nothing(hooked: Hooked) -> None:
     update = await hooked.queued(ALICE, "/help")
-    errors_before = observability.HANDLER_ERRORS.value()
+    errors_before = metrics.value(metrics.HANDLER_ERRORS)
     await hooked.emu.add_fault("500", method="sendMessage", chat_id=ALICE, count=1)
 
     # the error handlers answer it (the person is told), so Telegram gets its 200
@@ -192,7 +192,7 @@ async def test_a_handler_error_is_told_once_and_its_redelivery_changes_nothing(h
     replies = await hooked.replies(ALICE)
     assert len([t for t in replies if "something went wrong" in t]) == 1
     assert help_replies(replies) == []
-    assert observability.HANDLER_ERRORS.value() == errors_before + 1
+    assert metrics.value(metrics.HANDLER_ERRORS) == errors_before + 1
     assert await hooked.processed() == 1
 
 
@@ -211,10 +211,10 @@ async def test_an_unreachable_database_answers_500_and_the_redelivery_is_applied
         return await remember(self, update_id, now)
 
     monkeypatch.setattr(UpdateRepository, "remember", database_down_once)
-    failed_before = observability.UPDATES.value(outcome="failed")
+    failed_before = metrics.value(metrics.UPDATES, outcome="failed")
 
     assert await post_update(hooked.http, hooked.url, update) == 500  # Telegram will try again
-    assert observability.UPDATES.value(outcome="failed") == failed_before + 1
+    assert metrics.value(metrics.UPDATES, outcome="failed") == failed_before + 1
     assert await hooked.replies(ALICE) == []
     assert await post_update(hooked.http, hooked.url, update) == 200
     assert await post_update(hooked.http, hooked.url, update) == 200
@@ -275,7 +275,7 @@ async def test_healthz_answers_503_when_the_database_is_unreachable(tmp_path: Pa
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
             status, body = await get_json(http, url + "/healthz")
             async with http.get(url + "/metrics") as response:
-                metrics = await response.text()
+                exposition = await response.text()
                 metrics_status = response.status
     finally:
         await stop(app)
@@ -284,7 +284,7 @@ async def test_healthz_answers_503_when_the_database_is_unreachable(tmp_path: Pa
     assert body["database"]["ok"] is False and body["database"]["error"]
     assert "outbox" not in body
     assert metrics_status == 200  # Prometheus still scrapes, and sees the database down
-    assert "huiwu_database_up 0" in metrics.splitlines()
+    assert "huiwu_database_up 0.0" in exposition.splitlines()
 
 
 # ---- /metrics --------------------------------------------------------------------------------
@@ -292,7 +292,7 @@ async def test_healthz_answers_503_when_the_database_is_unreachable(tmp_path: Pa
 
 async def test_metrics_are_prometheus_text_with_counters_and_gauges(hooked: Hooked) -> None:
     update = await hooked.queued(ALICE, "/help")
-    handled_before = observability.UPDATES.value(outcome="handled")
+    handled_before = metrics.value(metrics.UPDATES, outcome="handled")
     assert await post_update(hooked.http, hooked.url, update) == 200
     assert await post_update(hooked.http, hooked.url, update) == 200
 
@@ -329,8 +329,8 @@ async def test_metrics_are_prometheus_text_with_counters_and_gauges(hooked: Hook
 
 async def test_the_sender_counts_its_sends_and_429s(hooked: Hooked) -> None:
     app = hooked.instance.app
-    sent_before = observability.MESSAGES_SENT.value(method="send")
-    limited_before = observability.RATE_LIMITED.value()
+    sent_before = metrics.value(metrics.MESSAGES_SENT, method="send")
+    limited_before = metrics.value(metrics.RATE_LIMITED)
     await hooked.emu.add_fault("429", method="sendMessage", chat_id=ALICE, count=1, retry_after=1)
     now = hooked.clock.now()
     async with app.db.transaction() as session:
@@ -351,9 +351,9 @@ async def test_the_sender_counts_its_sends_and_429s(hooked: Hooked) -> None:
     message = await hooked.emu.wait_for_message(ALICE, "from the outbox", since=0, timeout=10)
 
     assert message["text"] == "from the outbox"
-    assert observability.RATE_LIMITED.value() == limited_before + 1
+    assert metrics.value(metrics.RATE_LIMITED) == limited_before + 1
     for _ in range(50):  # the count follows the call's answer by a moment
-        if observability.MESSAGES_SENT.value(method="send") == sent_before + 1:
+        if metrics.value(metrics.MESSAGES_SENT, method="send") == sent_before + 1:
             break
         await asyncio.sleep(0.05)
-    assert observability.MESSAGES_SENT.value(method="send") == sent_before + 1
+    assert metrics.value(metrics.MESSAGES_SENT, method="send") == sent_before + 1

@@ -14,12 +14,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bot.ops.web import SECRET_HEADER
 from bot.site import load_site
-from bot.web import SECRET_HEADER
 from emulator.server import EmulatorServer
-from tests.e2e.booking_steps import ALICE
 from tests.e2e.conftest import EXAMPLE_SITE, TOKEN, register_site_people
 from tests.e2e.scaleout import SECRET, WEBHOOK_URL
+from tests.support.people import ALICE
 from tests.support.wallclock import PretendClock
 from tests.unit.test_settings import ENVIRONMENT
 

@@ -2,7 +2,7 @@
 
 aiogram and aiohttp build request URLs as ``<api>/bot<token>/<method>``; a failed request,
 a traceback or our own debugging line can carry one. The logging configured by ``huiwu run``
-(bot.observability.configure_logging) is installed here at DEBUG, the bot is made to fail in
+(bot.ops.logs.configure_logging) is installed here at DEBUG, the bot is made to fail in
 every way at hand, and the whole output is searched for the token.
 """
 
@@ -22,13 +22,13 @@ import pytest
 from aiogram.exceptions import TelegramAPIError
 
 from bot.app import build_app, build_bot, stop
-from bot.observability import configure_logging, secrets_of
+from bot.ops.logs import configure_logging, secrets_of
 from bot.services.clock import ManualClock
 from bot.site import load_site
 from emulator.server import EmulatorServer
-from tests.e2e.booking_steps import ALICE
 from tests.e2e.conftest import DEFAULT_START, EXAMPLE_SITE, TOKEN, harness_settings, register_site_people
 from tests.e2e.scaleout import SECRET, webhook_instance
+from tests.support.people import ALICE
 
 SECRET_HALF = TOKEN.split(":", 1)[1]
 CLOSED = "http://127.0.0.1:1"  # nothing listens on port 1

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from tests.e2e.conftest import SHANGHAI, Harness
-from tests.e2e.issue6_steps import MANAGER, SUPERVISOR, clock_jobs, move_to, new_messages, text_of
+from tests.support.clock_steps import clock_jobs, move_to, new_messages, text_of
+from tests.support.people import MANAGER, SUPERVISOR
 from tests.unit import week_seed
 from tests.unit.week_seed import REPORT_AT
 

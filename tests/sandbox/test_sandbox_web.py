@@ -6,6 +6,7 @@ import asyncio
 import base64
 import itertools
 import json
+import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,7 +18,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from bot.sandbox.runtime import SANDBOX_TOKEN, Sandbox, resolve_commands, site_personas
-from bot.sandbox.web import build_web_app
+from bot.sandbox.web import STATIC_DIR, build_web_app
 from bot.settings import TOKEN_PATTERN
 from storage.models import Booking, Task
 from tests.sandbox.conftest import FAST, SHANGHAI, START, book_tomorrow_at_ten, png
@@ -553,15 +554,35 @@ async def test_the_page_and_its_assets_are_served_locally(client: Client) -> Non
     page = await client.get("/")
     html = await page.text()
     assert page.status == 200
-    assert "/static/app.js" in html and "/static/style.css" in html
+    assert '<script type="module" src="/static/app.js">' in html and "/static/style.css" in html
     assert "http://" not in html.replace("http-equiv", "") and "https://" not in html
     for asset in ("/static/app.js", "/static/style.css", "/static/favicon.svg"):
         assert (await client.get(asset)).status == 200
 
 
+async def test_every_module_of_the_page_script_is_served_as_javascript(client: Client) -> None:
+    """app.js imports the other modules, each by a relative path; a browser runs a module only
+    when it comes with a JavaScript type, and loads nothing from elsewhere (no build step)."""
+    seen: set[str] = set()
+    waiting = ["app.js"]
+    while waiting:
+        name = waiting.pop()
+        seen.add(name)
+        response = await client.get(f"/static/{name}")
+        assert response.status == 200, name
+        assert response.content_type == "text/javascript", name
+        script = await response.text()
+        imported = re.findall(r'^import \{[^}]*\} from "\./([\w-]+\.js)";$', script, flags=re.MULTILINE)
+        assert len(imported) == len(re.findall(r"^import\b|\bimport\(", script, flags=re.MULTILINE)), name
+        waiting += [module for module in imported if module not in seen]
+    assert seen == {path.name for path in STATIC_DIR.glob("*.js")}
+
+
 async def test_page_script_never_parses_message_text_as_html(client: Client) -> None:
-    script = await (await client.get("/static/app.js")).text()
-    assert "innerHTML" not in script and "insertAdjacentHTML" not in script and "outerHTML" not in script
+    for module in STATIC_DIR.glob("*.js"):
+        script = await (await client.get(f"/static/{module.name}")).text()
+        assert "innerHTML" not in script and "insertAdjacentHTML" not in script, module.name
+        assert "outerHTML" not in script, module.name
 
 
 def test_the_token_is_well_formed_and_fake() -> None:

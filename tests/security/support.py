@@ -8,14 +8,13 @@ from sqlalchemy import select
 
 from storage.models import Booking, Task
 from tests.e2e.conftest import Harness
+from tests.support.people import AV_GROUP, CLEANING_GROUP, HOTLINE_GROUP, SECURITY_GROUP, SERVICE_GROUP
 
 JSON = dict[str, Any]
-STRANGER = 9001  # a Telegram user the site does not know
-SERVICE, AV, SECURITY, CLEANING, HOTLINE = -1001, -1002, -1003, -1004, -1005
+# the teams' groups by the short names the security tests use
+SERVICE, AV, SECURITY = SERVICE_GROUP, AV_GROUP, SECURITY_GROUP
+CLEANING, HOTLINE = CLEANING_GROUP, HOTLINE_GROUP
 GROUPS = (SERVICE, AV, SECURITY, CLEANING, HOTLINE)
-WANG, ALICE = 1001, 1002  # requesters: finance, office
-DISPATCHER, DISPATCHER_2, APPROVER, SUPERVISOR, MANAGER = 2001, 2002, 2101, 2201, 2301
-SERVICE_LEADER, SERVICE_MEMBER, AV_LEADER, AV_MEMBER, SECURITY_LEADER = 3001, 3002, 3101, 3102, 3201
 
 BOOKING_COLUMNS = (
     "id",

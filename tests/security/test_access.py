@@ -15,22 +15,18 @@ from bot.services.booking import BookingChanges
 from storage.models import Booking, OutboxMessage, Task
 from tests.e2e.booking_steps import book_directly
 from tests.e2e.conftest import Harness, running_bot
-from tests.e2e.issue6_steps import book, clock_jobs
-from tests.security.support import (
+from tests.security.support import AV, GROUPS, every_bot_text, forge, snapshot
+from tests.support.clock_steps import book, clock_jobs
+from tests.support.people import (
     ALICE,
-    AV,
     AV_MEMBER,
     DISPATCHER,
     DISPATCHER_2,
-    GROUPS,
     MANAGER,
     SECURITY_LEADER,
     STRANGER,
     SUPERVISOR,
     WANG,
-    every_bot_text,
-    forge,
-    snapshot,
 )
 
 

@@ -24,23 +24,18 @@ from sqlalchemy import select
 from emulator.client import EmulatorError
 from storage.models import Task
 from tests.e2e.conftest import Harness, running_bot
-from tests.e2e.issue6_steps import book
-from tests.security.support import (
+from tests.security.support import AV, GROUPS, SECURITY, anchor, every_bot_text, snapshot
+from tests.support.clock_steps import book
+from tests.support.people import (
     ALICE,
     APPROVER,
-    AV,
     AV_MEMBER,
     DISPATCHER,
-    GROUPS,
     MANAGER,
-    SECURITY,
     SECURITY_LEADER,
     STRANGER,
     SUPERVISOR,
     WANG,
-    anchor,
-    every_bot_text,
-    snapshot,
 )
 
 FUZZ = settings(

@@ -15,23 +15,13 @@ import pytest
 from sqlalchemy import select
 
 from storage.models import Booking, Task, TaskEvent, User
-from tests.e2e.booking_steps import ALICE, press_exact
+from tests.e2e.booking_steps import press_exact
 from tests.e2e.conftest import Harness, running_bot
-from tests.e2e.issue6_steps import book
 from tests.e2e.test_aftercare import answer, ended_meeting, pressed, prompt
 from tests.e2e.test_dispatch_flow import at, card, press, quiet, task
-from tests.security.support import (
-    APPROVER,
-    AV,
-    AV_MEMBER,
-    SERVICE,
-    SERVICE_LEADER,
-    SUPERVISOR,
-    WANG,
-    anchor,
-    every_bot_text,
-    snapshot,
-)
+from tests.security.support import AV, SERVICE, anchor, every_bot_text, snapshot
+from tests.support.clock_steps import book
+from tests.support.people import ALICE, APPROVER, AV_MEMBER, SERVICE_LEADER, SUPERVISOR, WANG
 
 JSON = dict[str, Any]
 SUPERSCRIPT_TWO = "\u00b2"
@@ -270,7 +260,7 @@ async def test_after_care_quantities_in_other_scripts_and_wordless_answers(h: Ha
     await ended_meeting(h, title="培训会")
     since = await h.emu.current_seq()
     await pressed(h, SERVICE_LEADER, SERVICE, "会务用品登记")
-    await prompt(h, SERVICE, "会务用品使用登记", since)
+    await h.emu.wait_for_message(SERVICE, "会务用品使用登记", since=since, timeout=10)
     since = await h.emu.current_seq()
     await pressed(h, SERVICE_LEADER, SERVICE, "瓶装水")
     question = await prompt(h, SERVICE, "用了多少", since)

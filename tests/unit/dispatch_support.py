@@ -26,16 +26,10 @@ from bot.site import SiteConfig
 from bot.workers import Workers
 from storage.database import Database
 from storage.models import OutboxMessage, Task, TaskEvent
+from tests.support.people import APPROVER, REQUESTER
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TOKEN = "123456789:TEST-token-for-unit-tests-only"
-REQUESTER = 1001
-APPROVER = 2101
-SUPERVISOR = 2201
-MANAGER = 2301
-SERVICE_CHAT, AV_CHAT, SECURITY_CHAT, CLEANING_CHAT, HOTLINE_CHAT = -1001, -1002, -1003, -1004, -1005
-SERVICE_LEADER, SERVICE_MEMBER = 3001, 3002
-AV_LEADER, AV_MEMBER = 3101, 3102
 
 Failure = Callable[[TelegramMethod[Any]], Exception]
 

@@ -13,7 +13,8 @@ from bot.services.types import BookingStatus
 from bot.site import SiteConfig
 from storage.database import Database
 from storage.repositories.aftercare import ClockRunRepository
-from tests.unit.dispatch_support import APPROVER, REQUESTER, SERVICE_CHAT, SUPERVISOR, Rig, local, request
+from tests.support.people import APPROVER, REQUESTER, SERVICE_GROUP, SUPERVISOR
+from tests.unit.dispatch_support import Rig, local, request
 
 
 @pytest.fixture
@@ -48,7 +49,7 @@ async def test_a_day_is_behind_its_digest_once_the_run_is_claimed_or_passed(
 async def test_a_confidential_late_meeting_is_told_as_confidential(rig: Rig, clock: ManualClock) -> None:
     view = await rig.book(start=local(1, 15), title="Secret <talks>", confidential=True)
     rows = [row for row in await rig.outbox() if row.notice == ADDENDUM]
-    assert {row.chat_id for row in rows} >= {SUPERVISOR, SERVICE_CHAT}
+    assert {row.chat_id for row in rows} >= {SUPERVISOR, SERVICE_GROUP}
     for row in rows:
         assert "Secret" not in (row.text or ""), row.text  # a report: confidential for everyone
         assert "保密" in (row.text or ""), row.text
@@ -68,9 +69,9 @@ async def test_a_rejected_change_whose_old_time_was_taken_cancels_the_meeting(ri
         await rig.delivery.deliver(session, outcome.notices)
     assert outcome.booking.status == BookingStatus.rejected
     assert [n.params.get("change") for n in outcome.notices if n.kind == "booking_decided"] == ["lost"]
-    cancelled = [n for n in outcome.notices if n.kind == "tasks_cancelled" and n.chat_id == SERVICE_CHAT]
+    cancelled = [n for n in outcome.notices if n.kind == "tasks_cancelled" and n.chat_id == SERVICE_GROUP]
     assert len(cancelled) == 1
-    rows = [r for r in await rig.outbox(SERVICE_CHAT) if r.notice == "tasks_cancelled"]
+    rows = [r for r in await rig.outbox(SERVICE_GROUP) if r.notice == "tasks_cancelled"]
     last = rows[-1].text or ""
     assert "会议已取消" in last and "12月3日（周四）10:00–12:00" in last and "原时间已无法保留" in last, last
     assert all(t.status == "cancelled" for t in await rig.tasks(view.id))
@@ -83,7 +84,7 @@ async def test_a_booking_on_hold_that_is_cancelled_tells_its_teams(rig: Rig) -> 
     async with rig.db.transaction() as session:
         outcome = await rig.booking.cancel(session, view.id, REQUESTER, "finance")
         await rig.delivery.deliver(session, outcome.notices)
-    rows = [r for r in await rig.outbox(SERVICE_CHAT) if r.notice == "tasks_cancelled"]
+    rows = [r for r in await rig.outbox(SERVICE_GROUP) if r.notice == "tasks_cancelled"]
     assert len(rows) == 2  # on hold, then cancelled
     assert "会议已取消" in (rows[-1].text or "") and "10:00–12:00" in (rows[-1].text or "")
 
@@ -96,7 +97,7 @@ async def test_a_change_made_while_on_hold_is_approved_against_the_confirmed_boo
     async with rig.db.transaction() as session:
         outcome = await rig.booking.decide(session, view.id, APPROVER, approve=True)
         await rig.delivery.deliver(session, outcome.notices)
-    changed = [n for n in outcome.notices if n.kind == "tasks_changed" and n.chat_id == SERVICE_CHAT]
+    changed = [n for n in outcome.notices if n.kind == "tasks_changed" and n.chat_id == SERVICE_GROUP]
     assert len(changed) == 1
     (time_change,) = [f for f in changed[0].params["fields"] if f["field"] == "time"]
     assert time_change["old"] == (local(3, 10), local(3, 12))

@@ -25,12 +25,10 @@ from bot.services.types import BookingStatus
 from bot.site import SiteConfig
 from storage import migrate
 from storage.database import Database, create_engine
+from tests.support.people import APPROVER, DISPATCHER, REQUESTER
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-REQUESTER = 1001  # 王敏, finance
 OTHER_REQUESTER = 1002  # Alice Chen, office
-DISPATCHER = 2001
-APPROVER = 2101
 
 
 def local(day: int, hour: int, minute: int = 0) -> datetime:

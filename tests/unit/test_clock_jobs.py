@@ -16,14 +16,21 @@ def _workers(clock: object) -> SimpleNamespace:
     return SimpleNamespace(clock=clock, settings=SimpleNamespace(tick_seconds=1.0))
 
 
-def test_four_interval_jobs_with_stable_ids() -> None:
+def test_the_interval_jobs_have_stable_ids() -> None:
     scheduler = AsyncIOScheduler(timezone=ZoneInfo("Asia/Shanghai"))
     register_clock_jobs(scheduler, _workers(OffsetClock()))  # type: ignore[arg-type]
     register_clock_jobs(scheduler, _workers(OffsetClock()))  # twice: replaced, not doubled
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"huiwu-aftercare", "huiwu-digest", "huiwu-weekly", "huiwu-retention"}
+    assert set(jobs) == {
+        "huiwu-aftercare",
+        "huiwu-approvals",
+        "huiwu-digest",
+        "huiwu-weekly",
+        "huiwu-retention",
+    }
     assert all(job.max_instances == 1 and job.coalesce for job in jobs.values())
     assert jobs["huiwu-aftercare"].trigger.interval.total_seconds() == 15
+    assert jobs["huiwu-approvals"].trigger.interval.total_seconds() == 15
     # the hourly clean-up leaves a start's first minutes to the timers' catch-up
     assert jobs["huiwu-retention"].trigger.interval.total_seconds() == 3600
     assert jobs["huiwu-retention"].next_run_time - jobs["huiwu-digest"].next_run_time >= timedelta(minutes=5)

@@ -14,18 +14,17 @@ from bot.services.clock import ManualClock
 from bot.site import SiteConfig
 from storage import migrate
 from storage.database import Database, create_engine
-from tests.unit.dispatch_support import (
-    AV_CHAT,
+from tests.support.people import (
+    AV_GROUP,
     AV_LEADER,
     AV_MEMBER,
     MANAGER,
-    SERVICE_CHAT,
+    SERVICE_GROUP,
     SERVICE_LEADER,
     SERVICE_MEMBER,
     SUPERVISOR,
-    Rig,
-    local,
 )
+from tests.unit.dispatch_support import Rig, local
 
 OUTSIDER = 3201  # the security leader: not in the AV team
 
@@ -52,7 +51,7 @@ async def test_a_task_is_pushed_at_its_time_with_its_buttons(rig: Rig) -> None:
     await rig.at(local(3, 9))
     task = await av_test(rig)
     assert task.status == "open" and not task.late and task.pushed_at == local(3, 9)
-    cards = about(await rig.outbox(AV_CHAT), task)
+    cards = about(await rig.outbox(AV_GROUP), task)
     assert len(cards) == 1
     card = cards[0]
     assert card.reply_markup == [
@@ -83,7 +82,7 @@ async def test_the_whole_chain_with_its_waits(rig: Rig) -> None:
     task = await av_test(rig)
     assert task.stage == 1 and task.next_at == local(3, 9, 40)
     # the group is reminded on the task's card (an edit, mentioning the leader): one keyboard
-    shown = about(await rig.outbox(AV_CHAT), task)
+    shown = about(await rig.outbox(AV_GROUP), task)
     assert [r.kind for r in shown] == ["send", "edit"]
     assert "tg://user?id=3101" in shown[1].text and "尚未确认" in shown[1].text
     assert about(await rig.outbox(SUPERVISOR), task) == []
@@ -115,7 +114,7 @@ async def test_done_by_a_member_stops_the_chain_and_edits_the_card(rig: Rig) -> 
     assert result.code == "done" and not result.on_behalf
     task = await av_test(rig)
     assert task.status == "done" and task.next_at is None and task.confirmed_by_id == AV_MEMBER
-    edits = about(await rig.outbox(AV_CHAT, kind="edit"), task)
+    edits = about(await rig.outbox(AV_GROUP, kind="edit"), task)
     assert len(edits) == 2  # the reminder and Done, both edits of the card: it loses its buttons
     assert all(e.reply_markup is None and "郑浩" in e.text for e in edits)
     await rig.at(local(3, 10, 30))
@@ -166,8 +165,11 @@ async def test_problem_reaches_the_supervisor_at_once_and_the_manager_later(rig:
     again = await rig.press("report_problem", task.id, AV_LEADER, "  mic\n<b>broken</b>  ")
     assert again.code == "reported"
     assert (await av_test(rig)).problem_reason == "mic <b>broken</b>"
+    # still one message about the meeting: edited, it says the latest reason
     alerts = about(await rig.outbox(SUPERVISOR, kind="send"), task)
-    assert len(alerts) == 2 and "mic &lt;b&gt;broken&lt;/b&gt;" in alerts[-1].text
+    assert len(alerts) == 1 and "mic &lt;b&gt;broken&lt;/b&gt;" in alerts[0].text
+    edits = [row for row in await rig.outbox(SUPERVISOR, kind="edit") if row.edit_of_id == alerts[0].id]
+    assert edits
     # done after fixing it closes it
     assert (await rig.press("confirm", task.id, AV_MEMBER)).code == "done"
 
@@ -192,7 +194,7 @@ async def test_acknowledge_stops_the_chain_and_reassign_restarts_it(rig: Rig) ->
     assert moved.code == "reassigned"
     task = await rig.task("clear_room")
     assert task.assignee_id == SERVICE_MEMBER and task.stage == 1 and task.next_at == local(3, 13, 40)
-    shown = about(await rig.outbox(SERVICE_CHAT), task)
+    shown = about(await rig.outbox(SERVICE_GROUP), task)
     notice = [r for r in shown if r.notice == "task_reassigned"]
     assert len(notice) == 1 and "tg://user?id=3002" in notice[0].text
     # the card keeps the task's only keyboard; the notice calls the new person to it
@@ -291,7 +293,7 @@ async def test_a_team_without_a_group_is_reported_to_the_supervisor(
     unbound = [r for r in await rig.outbox(SUPERVISOR) if "/bind av" in r.text]
     assert len(unbound) == 1  # once a day, not once per task
     assert (await rig.task("av_test")).status == "open"
-    assert SERVICE_CHAT in {r.chat_id for r in await rig.outbox()}
+    assert SERVICE_GROUP in {r.chat_id for r in await rig.outbox()}
     assert SERVICE_LEADER
 
 
@@ -300,7 +302,7 @@ async def test_reminder_tasks_carry_no_buttons(rig: Rig) -> None:
     await rig.at(local(3, 10, 30))
     refill = await rig.task("tea_refill", occurrence=0)
     assert refill.status == "sent" and refill.next_at is None
-    card = about(await rig.outbox(SERVICE_CHAT), refill)
+    card = about(await rig.outbox(SERVICE_GROUP), refill)
     assert len(card) == 1 and card[0].reply_markup is None
     second = await rig.task("tea_refill", occurrence=1)
     assert second.status == "planned"

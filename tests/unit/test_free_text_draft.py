@@ -1,4 +1,4 @@
-"""A booking typed in one message (issue 7): the draft it starts and the texts about it."""
+"""A booking typed in one message: the draft it starts and the texts about it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiogram.utils.i18n import I18n
 
-from bot.dialogs.free_text import FREE, start_data, summary_marks
+from bot.dialogs.booking.draft import BookingDraft
+from bot.dialogs.booking.free_text import FREE, start_data, summary_marks
 from bot.i18n import LOCALES_DIR
 from bot.render.text import Reader
 from bot.render.understood import example_request, nothing_understood_text, problem_text, understood_text
@@ -78,12 +79,12 @@ def test_a_dispatcher_gives_the_department_and_is_asked_the_contact(site: SiteCo
 
 def test_marks_follow_the_values_still_as_read(site: SiteConfig) -> None:
     data = start_data(understand("tomorrow at 2 for 3 hours, room 101, 8 people", site, NOW), site, person())
-    draft = {**data, **data[FREE]["read"]}
+    draft = BookingDraft.model_validate({**data, **data[FREE]["read"]})
     marks = summary_marks(draft)
     assert marks["time"] == "≈"  # "at 2" read as 14:00 by office hours
     assert marks["room"] == "✓" and marks["attendees"] == "✓"
     assert "contact" not in marks  # the registration's name, not the message
-    draft["room_id"] = "r102"
+    draft.room_id = "r102"
     assert "room" not in summary_marks(draft)
 
 

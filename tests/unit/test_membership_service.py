@@ -26,10 +26,10 @@ from storage.database import Database
 from storage.repositories.membership import InviteRepository
 from storage.repositories.users import UserRepository
 from tests.conftest import EXAMPLE_SITE
+from tests.support.people import AV_LEADER
 
 WANG, ALICE = 1001, 1002  # finance (its admin), office (its admin)
 APPROVER, SITE_ADMIN = 2101, 2301  # roles only; manager and site admin
-AV_LEADER = 3101  # in a team, in no department
 NEWCOMER, OTHER, THIRD = 9001, 9002, 9003  # people the site file does not know
 
 

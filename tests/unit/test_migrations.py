@@ -80,7 +80,7 @@ async def up_down_up(engine: AsyncEngine) -> None:
 
     await walk_up(engine, steps)
     assert await tables(engine) == model_tables | {"alembic_version"}
-    assert await schema_differences(engine) == [], "the migrations lag the models (storage/models.py)"
+    assert await schema_differences(engine) == [], "the migrations lag the models (storage/models/)"
 
     await walk_down(engine, steps)
     assert await tables(engine) <= {"alembic_version"}

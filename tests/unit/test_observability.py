@@ -1,5 +1,5 @@
-"""bot/observability.py: Prometheus text, structured log lines, secret redaction; the webhook and
-HTTP settings; the composition root's middleware order and listener plan."""
+"""bot/ops: Prometheus text, structured log lines, secret redaction; the webhook and HTTP
+settings; the composition root's middleware order and listener plan."""
 
 from __future__ import annotations
 
@@ -12,95 +12,87 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from bot import observability
-from bot.app import build_app, own_router, stop
+from bot.app import build_app, stop, web_dependencies
 from bot.handlers import build_routers
 from bot.middlewares import DeduplicateUpdates
-from bot.observability import (
-    Counter,
-    Gauge,
-    JsonFormatter,
-    KeyValueFormatter,
-    RedactSecrets,
-    Registry,
-    Summary,
-    configure_logging,
-    secrets_of,
-)
+from bot.ops import metrics
+from bot.ops.health import Health, health_gauges
+from bot.ops.logs import JsonFormatter, KeyValueFormatter, RedactSecrets, configure_logging, secrets_of
+from bot.ops.metrics import InstanceMetrics
+from bot.ops.web import plan_listeners
 from bot.services.clock import ManualClock
 from bot.settings import Settings
 from bot.site import SiteConfig
-from bot.web import plan_listeners
 
 TOKEN = "123456789:AAEhBP0av28bUqL3H_uLiJ3BCxiXsSPEPP4"
 SECRET_HALF = TOKEN.split(":", 1)[1]
 
 
 def settings(**values: object) -> Settings:
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg, arg-type]
 
 
 # ---- metrics ---------------------------------------------------------------------------------
 
 
-def test_counters_gauges_and_summaries_render_as_prometheus_text() -> None:
-    registry = Registry()
-    plain = registry.add(Counter("demo_total", "A demo."))
-    labelled = registry.add(Counter("demo_events_total", "Events.", ["kind"]))
-    gauge = registry.add(Gauge("demo_depth", "Depth."))
-    summary = registry.add(Summary("demo_seconds", "Time."))
-    plain.inc()
-    plain.inc(2)
-    labelled.inc(kind='say "hi"\\\n')
-    gauge.set(2.5)
-    summary.observe(0.25)
-    summary.observe(0.5)
-
-    text = registry.render()
+def test_an_instance_renders_the_counters_and_the_gauges_of_its_scrape() -> None:
+    health = Health(database_ok=True, pending=2, sending=1, oldest_due_seconds=2.5, timers_due=3)
+    text = InstanceMetrics().render(health_gauges(health, 'say "hi"\\\n', "webhook")).decode()
 
     assert text.endswith("\n")
-    assert "# HELP demo_total A demo.\n# TYPE demo_total counter\ndemo_total 3\n" in text
-    assert 'demo_events_total{kind="say \\"hi\\"\\\\\\n"} 1' in text
-    assert "# TYPE demo_depth gauge\ndemo_depth 2.5" in text
-    assert "demo_seconds_count 2\ndemo_seconds_sum 0.75" in text
+    assert "# HELP huiwu_tick_steps_total Task timer steps taken (push, remind, escalate).\n" in text
+    assert "# TYPE huiwu_tick_steps_total counter\n" in text
+    assert "huiwu_update_seconds_count " in text and "huiwu_update_seconds_sum " in text
+    assert "_created" not in text  # no creation-time series next to the counters
+    assert 'huiwu_info{instance="say \\"hi\\"\\\\\\n",mode="webhook"} 1.0' in text
+    assert "# TYPE huiwu_outbox_depth gauge\n" in text
+    assert 'huiwu_outbox_depth{status="pending"} 2.0\nhuiwu_outbox_depth{status="sending"} 1.0' in text
+    assert "huiwu_outbox_oldest_due_seconds 2.5" in text
+    assert "huiwu_timers_due 3.0" in text
+    assert "huiwu_redis_up" not in text  # no Redis, no Redis gauge
 
 
-def test_counters_only_go_up_and_check_their_labels() -> None:
-    counter = Counter("x_total", "x", ["kind"])
-    with pytest.raises(ValueError):
-        counter.inc(-1, kind="a")
-    with pytest.raises(ValueError):
-        counter.inc(colour="red")
-    registry = Registry()
-    registry.add(counter)
-    with pytest.raises(ValueError):
-        registry.add(Counter("x_total", "again"))
+def test_the_gauges_of_a_scrape_do_not_stay_for_the_next() -> None:
+    instance = InstanceMetrics()
+    instance.render(health_gauges(Health(database_ok=True), "a", "polling"))
+
+    assert b"huiwu_info" not in instance.render()
+
+
+def test_two_apps_in_one_process_have_registries_of_their_own_with_the_same_counters() -> None:
+    first, second = InstanceMetrics(), InstanceMetrics()
+    assert first.registry is not second.registry
+    before = metrics.value(metrics.RATE_LIMITED)
+    metrics.rate_limited()
+
+    for instance in (first, second):
+        assert f"huiwu_telegram_429_total {before + 1}" in instance.render().decode()
 
 
 def test_the_functions_other_modules_call_move_the_counters() -> None:
     before = {
-        "sent": observability.MESSAGES_SENT.value(method="send"),
-        "edited": observability.MESSAGES_SENT.value(method="edit"),
-        "429": observability.RATE_LIMITED.value(),
-        "escalated": observability.ESCALATIONS.value(role="supervisor"),
-        "handled": observability.UPDATES.value(outcome="handled"),
-        "steps": observability.TICKS.value(),
+        "sent": metrics.value(metrics.MESSAGES_SENT, method="send"),
+        "edited": metrics.value(metrics.MESSAGES_SENT, method="edit"),
+        "429": metrics.value(metrics.RATE_LIMITED),
+        "escalated": metrics.value(metrics.ESCALATIONS, role="supervisor"),
+        "handled": metrics.value(metrics.UPDATES, outcome="handled"),
+        "steps": metrics.value(metrics.TICKS),
     }
-    observability.message_sent()
-    observability.message_sent("edit")
-    observability.rate_limited()
-    observability.escalated("supervisor")
-    observability.update_handled("handled", 0.01)
-    observability.tick_steps(3)
-    observability.tick_steps(0)
+    metrics.message_sent()
+    metrics.message_sent("edit")
+    metrics.rate_limited()
+    metrics.escalated("supervisor")
+    metrics.update_handled("handled", 0.01)
+    metrics.tick_steps(3)
+    metrics.tick_steps(0)
 
-    assert observability.MESSAGES_SENT.value(method="send") == before["sent"] + 1
-    assert observability.MESSAGES_SENT.value(method="edit") == before["edited"] + 1
-    assert observability.RATE_LIMITED.value() == before["429"] + 1
-    assert observability.ESCALATIONS.value(role="supervisor") == before["escalated"] + 1
-    assert observability.UPDATES.value(outcome="handled") == before["handled"] + 1
-    assert observability.TICKS.value() == before["steps"] + 3
-    text = observability.REGISTRY.render()
+    assert metrics.value(metrics.MESSAGES_SENT, method="send") == before["sent"] + 1
+    assert metrics.value(metrics.MESSAGES_SENT, method="edit") == before["edited"] + 1
+    assert metrics.value(metrics.RATE_LIMITED) == before["429"] + 1
+    assert metrics.value(metrics.ESCALATIONS, role="supervisor") == before["escalated"] + 1
+    assert metrics.value(metrics.UPDATES, outcome="handled") == before["handled"] + 1
+    assert metrics.value(metrics.TICKS) == before["steps"] + 3
+    text = InstanceMetrics().render().decode()
     assert 'huiwu_updates_total{outcome="duplicate"}' in text  # declared before it first happens
 
 
@@ -290,6 +282,11 @@ async def test_deduplication_runs_before_aiogram_error_handling(
         await stop(app)
 
 
+def _function(callback: object) -> object:
+    """A handler's function (a dialog's bound method belongs to each App's own dialog)."""
+    return getattr(callback, "__func__", callback)
+
+
 async def test_two_apps_in_one_process_each_get_their_own_routers(
     site: SiteConfig, clock: ManualClock, tmp_path: Path
 ) -> None:
@@ -310,10 +307,12 @@ async def test_two_apps_in_one_process_each_get_their_own_routers(
             assert type(twin) is type(original)
             for name, observer in original.observers.items():
                 assert twin.observers[name].router is twin
-                assert twin.observers[name].handlers == observer.handlers
+                # the same handlers in the same order, on a tree of its own (built by factories)
+                assert [_function(h.callback) for h in twin.observers[name].handlers] == [
+                    _function(h.callback) for h in observer.handlers
+                ]
                 assert twin.observers[name].handlers is not observer.handlers
             assert twin.message is twin.observers["message"] and twin.errors is twin.error
-        assert own_router(originals[0]) is not originals[0]
     finally:
         await stop(second)
         await stop(first)
@@ -347,7 +346,7 @@ async def test_listeners_per_mode(
     )
     app = build_app(config, site, clock)
     try:
-        assert [server.name for server in plan_listeners(app, webhook=webhook)] == expected
+        assert [server.name for server in plan_listeners(web_dependencies(app), webhook=webhook)] == expected
     finally:
         await stop(app)
 
@@ -412,7 +411,7 @@ async def test_a_busy_operations_port_is_logged_but_a_busy_webhook_port_stops_th
     import socket
 
     from bot.app import start_listeners
-    from bot.web import ListenerError
+    from bot.ops.web import ListenerError
 
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

@@ -19,7 +19,8 @@ from bot.services.clock import ManualClock
 from bot.site import SiteConfig
 from storage.database import Database
 from storage.repositories.outbox import OutboxRepository, outbox_row
-from tests.unit.dispatch_support import SUPERVISOR, Rig
+from tests.support.people import SUPERVISOR
+from tests.unit.dispatch_support import Rig
 
 GROUP_A, GROUP_B, PERSON = -1001, -1002, 3001
 

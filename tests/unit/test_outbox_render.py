@@ -24,8 +24,9 @@ from storage.database import Database, create_engine
 from storage.models import OutboxMessage, Task
 from storage.repositories.outbox import OutboxRepository
 from tests.databases import USE_POSTGRES
+from tests.support.people import AV_GROUP, AV_LEADER, AV_MEMBER, SUPERVISOR
 from tests.unit import week_seed
-from tests.unit.dispatch_support import AV_CHAT, AV_LEADER, AV_MEMBER, SUPERVISOR, Call, Rig, local
+from tests.unit.dispatch_support import Call, Rig, local
 
 DONE_ZH = "✅ 已完成"
 
@@ -52,7 +53,7 @@ async def test_a_card_done_before_it_was_sent_goes_out_showing_done(rig: Rig) ->
     task = await pushed_av_test(rig)
     await rig.press("confirm", task.id, AV_LEADER)
     await rig.workers.send_pending()
-    [card] = calls_about(rig, AV_CHAT, task)
+    [card] = calls_about(rig, AV_GROUP, task)
     assert card.method == "SendMessage"
     assert DONE_ZH in (card.text or "")
     assert card.markup is None  # no Done / Problem buttons on a task that is done
@@ -63,8 +64,8 @@ async def test_edits_queued_while_the_send_waits_leave_one_call(rig: Rig) -> Non
     await rig.press("report_problem", task.id, AV_MEMBER, "projector missing")
     await rig.press("confirm", task.id, AV_LEADER)
     assert await rig.workers.send_pending() >= 1
-    assert [c.method for c in calls_about(rig, AV_CHAT, task)] == ["SendMessage"]
-    edits = await rig.outbox(AV_CHAT, kind="edit")
+    assert [c.method for c in calls_about(rig, AV_GROUP, task)] == ["SendMessage"]
+    edits = await rig.outbox(AV_GROUP, kind="edit")
     assert len(edits) == 2 and {row.status for row in edits} == {"applied"}
 
 
@@ -74,10 +75,10 @@ async def test_an_edit_supersedes_the_waiting_edits_of_the_same_card(rig: Rig) -
     await rig.press("report_problem", task.id, AV_MEMBER, "projector missing")
     await rig.press("confirm", task.id, AV_LEADER)
     await rig.workers.send_pending()
-    calls = calls_about(rig, AV_CHAT, task)
+    calls = calls_about(rig, AV_GROUP, task)
     assert [c.method for c in calls] == ["SendMessage", "EditMessageText"]
     assert DONE_ZH in (calls[1].text or "")
-    edits = await rig.outbox(AV_CHAT, kind="edit")
+    edits = await rig.outbox(AV_GROUP, kind="edit")
     assert sorted(row.status for row in edits) == ["applied", "sent"]
 
 
@@ -90,13 +91,13 @@ async def test_a_merged_burst_renders_each_part_when_it_is_sent(
         await rig.delivery.deliver(
             session,
             [
-                Notice("task_card", AV_CHAT, {"task_id": task.id}, (task.id,), mergeable=True)
+                Notice("task_card", AV_GROUP, {"task_id": task.id}, (task.id,), mergeable=True)
                 for _ in range(30)
             ],
         )
     await rig.press("confirm", task.id, AV_LEADER)
     await rig.workers.send_pending()
-    sent = rig.telegram.sent_to(AV_CHAT)
+    sent = rig.telegram.sent_to(AV_GROUP)
     merged = [c for c in sent if (c.text or "").startswith("<b>1.</b>")]
     assert merged and len(sent) <= 5
     lines = sum((c.text or "").count(f"#{task.id}") for c in sent)
@@ -108,7 +109,7 @@ async def test_a_merged_burst_renders_each_part_when_it_is_sent(
             b.callback_data for row in (call.markup.inline_keyboard if call.markup else []) for b in row
         ]
         assert not [data for data in buttons if (data or "").startswith(f"t:{task.id}:")]
-    rows = await rig.outbox(AV_CHAT, kind="send")
+    rows = await rig.outbox(AV_GROUP, kind="send")
     assert {row.status for row in rows} == {"sent", "merged"}
     assert all(row.message_id is not None for row in rows)
     shown = [row for row in rows if (row.params or {}).get("task_id") == task.id]
@@ -181,7 +182,7 @@ async def test_queueing_wakes_the_sender_when_the_transaction_commits(
     wake = asyncio.Event()
     rig = Rig(site, clock, db)
     delivery = NoticeDelivery(site, clock, rig.i18n, wake=wake)
-    notice = Notice("delivery_failed", SUPERVISOR, {"chat_id": AV_CHAT, "error": "x"})
+    notice = Notice("delivery_failed", SUPERVISOR, {"chat_id": AV_GROUP, "error": "x"})
     with pytest.raises(RuntimeError):
         async with db.transaction() as session:
             await delivery.deliver(session, [notice])
@@ -234,8 +235,8 @@ async def test_the_sender_reads_its_rows_through_the_partial_indexes(rig: Rig, d
         ]
         assert [edit.kind for edit in await repo.pending_edits_of([card.id])] == ["edit"]
         chats = await repo.open_chats()
-        assert [chat for chat, _ in chats] == [AV_CHAT]
-        heads, waiting = await repo.heads(AV_CHAT, 1, count_up_to=801)
+        assert [chat for chat, _ in chats] == [AV_GROUP]
+        heads, waiting = await repo.heads(AV_GROUP, 1, count_up_to=801)
         assert [head.kind for head in heads] == ["edit"] and waiting == 1
     if USE_POSTGRES:
         return  # PostgreSQL plans by its statistics: bench/sender.py shows its plans at 100,000 rows

@@ -12,15 +12,8 @@ from bot.services.planning import plan_tasks
 from bot.services.types import BookingStatus
 from bot.site import SiteConfig
 from storage.database import Database
-from tests.unit.dispatch_support import (
-    AV_CHAT,
-    CLEANING_CHAT,
-    HOTLINE_CHAT,
-    SECURITY_CHAT,
-    SERVICE_CHAT,
-    Rig,
-    local,
-)
+from tests.support.people import AV_GROUP, CLEANING_GROUP, HOTLINE_GROUP, SECURITY_GROUP, SERVICE_GROUP
+from tests.unit.dispatch_support import Rig, local
 
 ALL_SERVICES = {
     "banner": {"text": "2027 年度工作会议"},
@@ -185,7 +178,7 @@ async def test_a_booking_one_hour_ahead_gets_its_two_hour_check_at_once_late(
     inspection = await rig.task("inspection")
     assert inspection.status == "open" and inspection.late
     assert (await rig.task("av_test")).status == "planned"  # −60 min is still ahead
-    rows = await rig.outbox(SERVICE_CHAT)
+    rows = await rig.outbox(SERVICE_GROUP)
     # a meeting of today is in no digest: the group also gets it as a digest addendum
     assert [r.notice for r in rows].count("digest_addendum") == 1
     cards = [r for r in rows if r.notice == "task_card"]
@@ -209,10 +202,10 @@ async def test_a_moved_meeting_moves_its_tasks_and_tells_each_team_old_and_new(
         assert task.next_at == task.push_at and task.status == "planned"
     notices = await rig.outbox(kind="send")
     by_chat = {row.chat_id: row.text for row in notices}
-    assert set(by_chat) == {SERVICE_CHAT, AV_CHAT, SECURITY_CHAT, CLEANING_CHAT, HOTLINE_CHAT}
-    service = by_chat[SERVICE_CHAT]
+    assert set(by_chat) == {SERVICE_GROUP, AV_GROUP, SECURITY_GROUP, CLEANING_GROUP, HOTLINE_GROUP}
+    service = by_chat[SERVICE_GROUP]
     assert "10:00–12:00 → " in service and "13:00–15:00" in service
-    assert "→" in by_chat[AV_CHAT] and "09:00" in by_chat[AV_CHAT] and "12:00" in by_chat[AV_CHAT]
+    assert "→" in by_chat[AV_GROUP] and "09:00" in by_chat[AV_GROUP] and "12:00" in by_chat[AV_GROUP]
     assert changed.revision == view.revision + 1
 
 
@@ -223,7 +216,7 @@ async def test_services_change_cancels_and_creates_only_those_tasks(rig: Rig) ->
     tea = [t for t in tasks if t.template_id.startswith("tea_")]
     assert tea and all(t.status == "cancelled" and t.next_at is None for t in tea)
     assert all(t.status == "planned" for t in tasks if not t.template_id.startswith("tea_"))
-    service_notice = [r for r in await rig.outbox(SERVICE_CHAT) if r.kind == "send"]
+    service_notice = [r for r in await rig.outbox(SERVICE_GROUP) if r.kind == "send"]
     assert len(service_notice) == 1
     assert "茶水准备" in service_notice[0].text  # the cancelled tea preparation is named
     # giving the tea back brings the same tasks back to life
@@ -245,7 +238,7 @@ async def test_a_pushed_task_moved_later_goes_back_to_waiting_and_its_card_says_
     await rig.change(view.id, start=view.start + timedelta(days=1), end=view.end + timedelta(days=1))
     inspection = await rig.task("inspection")
     assert inspection.status == "planned" and inspection.push_at == local(3, 10)
-    edits = await rig.outbox(SERVICE_CHAT, kind="edit")
+    edits = await rig.outbox(SERVICE_GROUP, kind="edit")
     assert len(edits) == 1 and edits[0].reply_markup is None
     await rig.workers.send_pending()
     assert rig.telegram.calls[-1].method == "EditMessageText" or any(
@@ -263,9 +256,9 @@ async def test_cancel_cancels_tasks_and_tells_the_teams(rig: Rig, clock: ManualC
     told = {
         r.chat_id for r in await rig.outbox(kind="send") if "取消" in r.text or "cancel" in r.text.lower()
     }
-    assert told == {SERVICE_CHAT, AV_CHAT, SECURITY_CHAT, CLEANING_CHAT, HOTLINE_CHAT}
+    assert told == {SERVICE_GROUP, AV_GROUP, SECURITY_GROUP, CLEANING_GROUP, HOTLINE_GROUP}
     # the pushed card loses its buttons
-    edits = await rig.outbox(SERVICE_CHAT, kind="edit")
+    edits = await rig.outbox(SERVICE_GROUP, kind="edit")
     assert len(edits) == 1 and edits[0].reply_markup is None
     assert await rig.at(local(3, 12)) == 0  # nothing fires any more
 

@@ -379,8 +379,13 @@ PROBLEMS: list[tuple[str, Mutation, str]] = [
     ),
     (
         "duplicate template id",
-        _template("check_2", "id", "check_1"),
-        "task_templates[4].id: duplicate id 'check_1' (already used by task_templates[2])",
+        _template("av_test", "id", "check_1"),
+        "task_templates[5].id: duplicate id 'check_1' (already used by task_templates[2])",
+    ),
+    (
+        "a check that verifies an unknown template",
+        _template("check_3", "verifies", ["check_1", "check_9"]),
+        "task_templates[9].verifies[1]: 'check_9' is not another task template",
     ),
     (
         "duplicate person",

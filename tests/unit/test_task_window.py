@@ -22,15 +22,8 @@ from bot.services.reports import IsoWeek, ReportService
 from bot.site import SiteConfig, TaskTemplate
 from storage.database import Database
 from storage.models import Task
-from tests.unit.dispatch_support import (
-    AV_CHAT,
-    AV_MEMBER,
-    MANAGER,
-    SERVICE_CHAT,
-    SUPERVISOR,
-    Rig,
-    local,
-)
+from tests.support.people import AV_GROUP, AV_MEMBER, MANAGER, SERVICE_GROUP, SUPERVISOR
+from tests.unit.dispatch_support import Rig, local
 
 
 @pytest.fixture
@@ -116,7 +109,7 @@ async def test_a_pre_meeting_task_left_open_is_missed_at_the_start_and_its_card_
     await walk(rig, local(3, 9, 40), local(3, 9, 55))
     welcome = await rig.task("tea_welcome")
     assert welcome.status == "open" and welcome.expires_at == view.start
-    cards = about(rig, welcome, SERVICE_CHAT)
+    cards = about(rig, welcome, SERVICE_GROUP)
     assert cards and all(m.buttons for m in cards)  # the card and its reminder
     assert about(rig, welcome, SUPERVISOR) == []
 
@@ -126,7 +119,7 @@ async def test_a_pre_meeting_task_left_open_is_missed_at_the_start_and_its_card_
     kinds = [e.kind for e in await rig.events(welcome.id)]
     assert kinds == ["planned", "pushed", "reminded", "missed"]
     await deliver(rig)
-    cards = about(rig, welcome, SERVICE_CHAT)
+    cards = about(rig, welcome, SERVICE_GROUP)
     assert cards and all("⌛" in m.text and not m.buttons and m.edits for m in cards)
     assert "已错过" in cards[0].text
 
@@ -152,7 +145,7 @@ async def test_an_escalated_and_acknowledged_task_is_missed_too_and_every_alert_
     await rig.at(local(3, 10))
     await deliver(rig)
     assert (await rig.task("av_test")).status == "missed"
-    for chat in (AV_CHAT, SUPERVISOR):
+    for chat in (AV_GROUP, SUPERVISOR):
         shown = about(rig, av_test, chat)
         assert shown and all("⌛" in m.text and not m.buttons for m in shown), chat
 
@@ -181,7 +174,7 @@ async def test_after_the_meeting_a_task_ends_when_its_template_says(rig: Rig) ->
     await rig.at(local(3, 14, 20))
     await deliver(rig)
     assert (await rig.task("clear_room")).status == "missed"
-    card = about(rig, clear, SERVICE_CHAT)
+    card = about(rig, clear, SERVICE_GROUP)
     assert card and all("⌛" in m.text and not m.buttons for m in card)
 
 
@@ -215,7 +208,7 @@ async def test_a_late_push_is_never_due_after_the_start(rig: Rig, clock: ManualC
     check_1 = await rig.task("check_1")
     assert check_1.due_at == local(3, 10, 8) + timedelta(minutes=15)  # its window, well before
     await deliver(rig)
-    card = about(rig, inspection, SERVICE_CHAT)[0]
+    card = about(rig, inspection, SERVICE_GROUP)[0]
     assert "11:35" in card.text and "12:07" not in card.text
 
 
@@ -329,3 +322,19 @@ async def test_a_problem_before_the_due_time_escalates_as_a_problem(
     assert problem in text and "郑浩" in text
     assert overdue not in text
     assert text.count("设备故障" if language == "zh" else "Equipment broken") == 1
+
+
+async def test_a_step_that_comes_late_says_so_on_the_meeting_message_it_edits(rig: Rig) -> None:
+    """The supervisor's message about a meeting, sent in time, is edited by a step taken late
+    (the bot was down when it was due): the message now says the alert comes late."""
+    late_line = "此提醒延迟发出"
+    await rig.book()  # checks 2 and the venue unlock due 09:15: the supervisor at 09:25
+    await walk(rig, local(3, 9), local(3, 9, 25))
+    av_test = await rig.task("av_test")
+    (message,) = [m for m in messages(rig, SUPERVISOR) if m.buttons]
+    assert late_line not in message.text and not shows(message.text, av_test)
+    # down from 09:25 to 09:45: the AV test (due 09:30, the supervisor at 09:40) comes late
+    await rig.at(local(3, 9, 45))
+    await deliver(rig)
+    (edited,) = [m for m in messages(rig, SUPERVISOR) if m.message_id == message.message_id]
+    assert shows(edited.text, av_test) and late_line in edited.text

@@ -122,8 +122,9 @@ async def test_the_claim_reads_the_timer_index_in_order(rig: Rig) -> None:
 
 
 async def test_a_batch_takes_a_few_statements_whatever_its_size(rig: Rig) -> None:
-    """The claim, the chats, one UPDATE and one INSERT of events: the same statements for a
-    batch of 30 as for a batch of 300, and no task loaded as an ORM object."""
+    """The claim, the chats, one UPDATE, one INSERT of events, one of the pushed cards and one
+    of their links (and the transaction's BEGIN): the same statements for a batch of 30 as for
+    a batch of 300, and no task loaded as an ORM object."""
     await rig.book()
     base = local(3, 9)
     await clone_tasks(rig, [base - timedelta(minutes=20, seconds=i) for i in range(330)])
@@ -136,7 +137,7 @@ async def test_a_batch_takes_a_few_statements_whatever_its_size(rig: Rig) -> Non
                 assert result.claimed == limit and result.steps >= limit
                 assert not [row for row in session.identity_map.values() if isinstance(row, Task)]
         counts.append(len(seen))
-    assert counts[0] == counts[1] <= 6, counts
+    assert counts[0] == counts[1] <= 7, counts
 
 
 async def test_a_catch_up_in_one_batch_equals_one_task_at_a_time(

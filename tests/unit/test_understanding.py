@@ -1,4 +1,4 @@
-"""The request reader (issue 7): every hand-written case, and the rules around it."""
+"""The request reader: every hand-written case, and the rules around it."""
 
 from __future__ import annotations
 

@@ -27,8 +27,9 @@ from bot.render.aftercare import render_meeting_ended
 from bot.render.booking import booking_summary
 from bot.render.calendar import calendar_wording
 from bot.render.digest import meetings_digest
+from bot.render.escalations import render_task_escalation
 from bot.render.reports import caption, chart_png, workbook_bytes
-from bot.render.tasks import meetings_text, render_task_card, render_task_escalation
+from bot.render.tasks import meetings_text, render_task_card
 from bot.render.text import Reader
 from bot.services.booking import to_view
 from bot.services.calendar import CalendarService
@@ -49,7 +50,7 @@ from bot.services.visibility import (
 from bot.site import LocalText, Role, SiteConfig, TaskTemplate
 from storage.database import Database
 from storage.models import Booking, User
-from storage.models_aftercare import Feedback
+from storage.models.aftercare import Feedback
 from tests.unit import week_seed
 from tests.unit.week_seed import REPORT_AT
 

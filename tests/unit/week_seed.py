@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.site import SiteConfig
 from storage.models import Booking, Task, TaskEvent
-from storage.models_aftercare import ConsumptionRecord, Feedback
+from storage.models.aftercare import ConsumptionRecord, Feedback
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WEEK = "2026-W49"

@@ -1,4 +1,4 @@
-"""Reading a booking request typed as one message (issue 7).
+"""Reading a booking request typed as one message.
 
     from bot.services.understanding import understand, looks_like_booking_request
 

@@ -60,7 +60,7 @@ from .text import EN_NUMBER, MONTH_NAME, en_number, mask
 _dateparser: Any = None
 _import_lock = threading.Lock()
 # one call at a time, as for jionlp (zh_time): dateparser's default parser is shared and not
-# thread-safe (dateparser issue #441), and start's warm-up thread may read while a request is read
+# thread-safe (dateparser#441), and start's warm-up thread may read while a request is read
 _call_lock = threading.Lock()
 
 

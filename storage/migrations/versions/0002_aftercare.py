@@ -1,4 +1,4 @@
-"""after-meeting care, digest runs and file deliveries (issue 6)
+"""after-meeting care, digest runs and file deliveries
 
 Revision ID: 0002
 Revises: 0001

@@ -1,7 +1,7 @@
-"""Tables of the digest, the weekly briefing and the after-meeting care (issue 6).
+"""Tables of the digest, the weekly briefing and the after-meeting care.
 
-They live on the same ``storage.models.Base`` (one metadata, one naming convention) and are
-created by migration 0002. Money is kept in cents (分) as integers.
+They live on the same ``Base`` (storage/models/base.py: one metadata, one naming convention)
+and are created by migration 0002. Money is kept in cents (分) as integers.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import Base
+from storage.models.base import Base
 
 
 class ClockRun(Base):

@@ -1,7 +1,7 @@
 """Tables of department membership: invites, requests to move in, failed invite attempts.
 
-They live on the same ``storage.models.Base`` (one metadata, one naming convention) and are
-created by migration 0004.
+They live on the same ``Base`` (storage/models/base.py: one metadata, one naming convention)
+and are created by migration 0004.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import Base
+from storage.models.base import Base
 
 
 class Invite(Base):

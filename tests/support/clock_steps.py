@@ -1,4 +1,5 @@
-"""Helpers of the digest, weekly and after-care end-to-end tests."""
+"""Steps of the end-to-end tests that book meetings straight through the booking service and
+move the clock: the digest, the weekly report, after-care, late changes, delivery paths."""
 
 from __future__ import annotations
 
@@ -13,22 +14,9 @@ from bot.services.booking import BookingRequest, BookingService
 from bot.services.types import BookingView
 from storage.models import OutboxMessage
 from tests.e2e.conftest import Harness
+from tests.support.people import REQUESTER
 
 JSON = dict[str, Any]
-
-REQUESTER = 1001  # 王敏, finance, zh
-REQUESTER_EN = 1002  # Alice Chen, office, en
-DISPATCHER = 2001
-SUPERVISOR = 2201
-MANAGER = 2301
-SERVICE_GROUP = -1001
-AV_GROUP = -1002
-SECURITY_GROUP = -1003
-CLEANING_GROUP = -1004
-HOTLINE_GROUP = -1005
-SERVICE_LEADER = 3001
-SERVICE_MEMBER = 3002
-AV_MEMBER = 3102
 
 
 async def book(
@@ -94,7 +82,7 @@ async def drain(h: Harness, seconds: float = 10.0) -> None:
 async def clock_jobs(h: Harness) -> int:
     """Run the clock jobs at the harness's time, then deliver what they queued."""
     await h.settle()
-    queued = await run_clock_jobs(h.app.workers)
+    queued = await run_clock_jobs(h.app.jobs)
     await drain(h)
     return queued
 

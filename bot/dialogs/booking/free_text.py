@@ -1,16 +1,12 @@
-"""A booking typed in one message (issue 7): the wizard's draft, filled from ``understand()``.
+"""A booking typed in one message: the wizard's draft, filled from ``understand()``.
 
-The wizard (bot/dialogs/booking.py) runs as usual on this draft, with three differences
-while ``draft["free"]`` is set: after each answer it goes to the next step whose value is
+The wizard runs as usual on this draft, with three differences while ``draft.free`` is set
+(bot/dialogs/booking/completion.py): after each answer it goes to the next step whose value is
 still missing or does not pass the rules (not to the next step in line); Back goes to the
 previous step of the wizard's order, so that every value read can be looked at and changed;
 and windows offer the readings of an ambiguous value as buttons.
 
-``draft["free"]`` holds what the message said, as plain JSON values:
-``read`` (draft key → value), ``how`` (draft key → stated / assumed / implied /
-registration), ``choices`` (draft key → the readings to offer), ``minutes`` (lengths said
-without a start or an end), ``problems`` ((code, field, text) from ``understand``),
-``declined`` (service ids) and ``confidential_asked`` ("保密" and "不保密" both said).
+``draft.free`` (a ``FreeReading``) holds what the message said.
 """
 
 from __future__ import annotations
@@ -18,8 +14,8 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from aiogram_dialog import DialogManager
-
+from bot.dialogs.booking.draft import BookingDraft, BookingStart, FreeReading
+from bot.dialogs.booking.states import NEW
 from bot.render.understood import REGISTRATION
 from bot.services.booking import MAX_DETAIL, MAX_FIELD, MAX_NOTES, MAX_TITLE, BookingError
 from bot.services.parsing import parse_phone
@@ -86,7 +82,7 @@ def start_data(result: Understanding, site: SiteConfig, person: PersonContext) -
         read["services"] = services
         how["services"] = str(Confidence.stated)
 
-    choices: dict[str, list[Any]] = {}
+    choices: dict[str, list[str | int]] = {}
     ambiguous = result.ambiguous
     if "date" in ambiguous:
         choices["date"] = [day.isoformat() for day in ambiguous["date"]]
@@ -105,17 +101,17 @@ def start_data(result: Understanding, site: SiteConfig, person: PersonContext) -
     lengths = ambiguous.get("duration") or ((result.duration,) if result.duration else ())
     minutes = [int(length.total_seconds() // 60) for length in lengths]
 
-    free = {
-        "read": read,
-        "how": how,
-        "choices": {key: values for key, values in choices.items() if values},
-        "minutes": [m for m in minutes if m > 0],
-        "problems": [[p.code, p.field, p.text] for p in result.problems],
-        "declined": [s for s in result.declined_services if site.service(s) is not None],
-        "confidential_asked": "confidential" in ambiguous,
-    }
+    free = FreeReading(
+        read=read,
+        how=how,
+        choices={key: values for key, values in choices.items() if values},
+        minutes=[m for m in minutes if m > 0],
+        problems=[(p.code, p.field, p.text) for p in result.problems],
+        declined=[s for s in result.declined_services if site.service(s) is not None],
+        confidential_asked="confidential" in ambiguous,
+    )
     department = read.get("department_id") if dispatcher else person.department_id
-    return {"mode": "new", "department_id": department, FREE: free}
+    return BookingStart(mode=NEW, department_id=department, free=free).model_dump(mode="json")
 
 
 def _services(result: Understanding, site: SiteConfig) -> dict[str, dict[str, Any]]:
@@ -145,26 +141,18 @@ def _services(result: Understanding, site: SiteConfig) -> dict[str, dict[str, An
 
 
 # ---- the draft while a typed request is being completed -------------------------------------
-def free_of(manager: DialogManager) -> dict[str, Any] | None:
-    value = manager.dialog_data.get(FREE)
-    return value if isinstance(value, dict) else None
+def choices_of(draft: BookingDraft, key: str) -> list[str | int]:
+    """The readings of an ambiguous value that a window offers as buttons."""
+    return list(draft.free.choices.get(key) or []) if draft.free else []
 
 
-def is_free(manager: DialogManager) -> bool:
-    return free_of(manager) is not None
-
-
-def choices_of(manager: DialogManager, key: str) -> list[Any]:
-    free = free_of(manager)
-    return list(((free or {}).get("choices") or {}).get(key) or [])
-
-
-def summary_marks(data: dict[str, Any]) -> dict[str, str]:
+def summary_marks(draft: BookingDraft) -> dict[str, str]:
     """✓ before each summary line whose values are still the ones the message gave, ≈ where
     one of them was a reading (office hours, the room's only layout)."""
-    free = data.get(FREE) or {}
-    read: dict[str, Any] = free.get("read") or {}
-    how: dict[str, str] = free.get("how") or {}
+    if draft.free is None:
+        return {}
+    read, how = draft.free.read, draft.free.how
+    stored = draft.stored()  # the values as the message's reading holds them
     lines = {
         "time": ("date", "start", "end"),
         "attendees": ("attendees",),
@@ -181,7 +169,7 @@ def summary_marks(data: dict[str, Any]) -> dict[str, str]:
     for line, keys in lines.items():
         if not all(key in read and how.get(key) != REGISTRATION for key in keys):
             continue
-        if any(data.get(key) != read[key] for key in keys):
+        if any(stored.get(key) != read[key] for key in keys):
             continue
         marks[line] = "≈" if any(how.get(key) in ("assumed", "implied") for key in keys) else "✓"
     return marks

@@ -1,0 +1,152 @@
+"""The summary and Confirm: the booking is created in one transaction, or the refusal is
+shown on the step that can put it right."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.fsm.state import State
+from aiogram.types import CallbackQuery
+from aiogram_dialog import DialogManager
+from aiogram_dialog.widgets.kbd import Button
+
+from bot.dialogs.booking.checks import needs_approval
+from bot.dialogs.booking.draft import BookingDraft, draft_view, load_draft
+from bot.dialogs.booking.free_text import summary_marks
+from bot.dialogs.booking.navigation import goto, say, set_error
+from bot.dialogs.booking.states import BookingSG
+from bot.dialogs.dependencies import (
+    booking_service_of,
+    database_of,
+    delivery_of,
+    person_of,
+    reader_of,
+    site_of,
+)
+from bot.render.booking import booking_summary
+from bot.services.booking import BookingError, BookingRequest
+from bot.services.types import BookingStatus
+from bot.site import Role
+
+
+async def summary_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
+    reader = reader_of(dialog_manager)
+    draft = load_draft(dialog_manager)
+    marks = summary_marks(draft)
+    try:
+        summary = booking_summary(
+            reader, draft_view(dialog_manager, draft), with_status=False, limit=3500, marks=marks
+        )
+    except (ValueError, KeyError):  # an unfinished draft (a stale window): Confirm says what is missing
+        summary = ""
+    return {
+        "summary": summary,
+        "needs_approval": needs_approval(dialog_manager, draft),
+        "marked": bool(marks),
+    }
+
+
+def _missing_step(draft: BookingDraft) -> State | None:
+    """The first step whose value the draft lacks (a stale Confirm of an unfinished draft)."""
+    steps: tuple[tuple[object, State], ...] = (
+        (draft.department_id, BookingSG.department),
+        (draft.day, BookingSG.date),
+        (draft.start, BookingSG.start),
+        (draft.end, BookingSG.end),
+        (draft.attendees, BookingSG.attendees),
+        (draft.room_id, BookingSG.room),
+        (draft.layout, BookingSG.layout),
+        (draft.level, BookingSG.level),
+        (draft.title, BookingSG.title),
+        (draft.contact_name, BookingSG.contact),
+        (draft.contact_phone, BookingSG.phone),
+    )
+    return next((state for value, state in steps if not value), None)
+
+
+_ROUTE_BY_ERROR = {
+    "slot_taken": BookingSG.room,
+    "room_not_free": BookingSG.room,
+    "unknown_room": BookingSG.room,
+    "too_early": BookingSG.date,
+    "in_past": BookingSG.date,
+    "too_far": BookingSG.date,
+    "end_before_start": BookingSG.start,
+    "too_long": BookingSG.start,
+    "over_capacity": BookingSG.attendees,
+    "attendees_too_few": BookingSG.attendees,
+    "attendees_absurd": BookingSG.attendees,
+    "layout_not_supported": BookingSG.layout,
+    "title_missing": BookingSG.title,
+    "unknown_department": BookingSG.department,
+}
+
+
+async def route_error(manager: DialogManager, error: BookingError) -> None:
+    """Show a refusal on the step that can put it right, then come back to the summary."""
+    set_error(manager, error)
+    state = _ROUTE_BY_ERROR.get(error.code)
+    if state is None:
+        return
+    draft = load_draft(manager)
+    if not draft.is_change:
+        draft.return_to = "summary"
+    await goto(manager, state)
+
+
+def _request(manager: DialogManager, draft: BookingDraft) -> BookingRequest:
+    """The draft as a request to the booking service (every value is there: see _missing_step)."""
+    person = person_of(manager)
+    zone = site_of(manager).zone
+    start, end = draft.moment(zone, "start"), draft.moment(zone, "end")
+    assert start is not None and end is not None
+    assert draft.room_id and draft.attendees and draft.layout and draft.level
+    department = draft.department_id if Role.dispatcher in person.roles else person.department_id
+    return BookingRequest(
+        department_id=department or "",
+        requester_id=person.user_id,  # a dispatcher's phone booking: the dispatcher is the requester
+        booked_by_id=person.user_id,
+        room_id=draft.room_id,
+        start=start,
+        end=end,
+        attendees=draft.attendees,
+        layout=draft.layout,
+        reception_level=draft.level,
+        title=draft.title,
+        contact_name=draft.contact_name,
+        contact_phone=draft.contact_phone,
+        confidential=bool(draft.confidential),
+        notes=draft.notes,
+        services={service: dict(values) for service, values in draft.services.items()},
+    )
+
+
+async def on_confirm(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    draft = load_draft(manager)
+    missing = _missing_step(draft)
+    if missing is not None:
+        set_error(manager, reader_of(manager).gettext("Some answers are missing; please complete this step."))
+        await goto(manager, missing)
+        return
+    if not person_of(manager).can_book:
+        set_error(manager, BookingError("not_allowed"))
+        return
+    request = _request(manager, draft)
+    delivery = delivery_of(manager)
+    try:
+        async with database_of(manager).transaction() as session:
+            outcome = await booking_service_of(manager).create(session, request)
+            await delivery.deliver(session, outcome.notices)
+    except BookingError as error:
+        await route_error(manager, error)
+        return
+    reader = reader_of(manager)
+    view = outcome.booking
+    if view.status == BookingStatus.pending:
+        heading = reader.gettext(
+            "⏳ Booking #{number} is saved and waits for the approver. You will be told the outcome."
+        ).format(number=view.id)
+    else:
+        heading = reader.gettext("✅ Booked! Booking #{number} is confirmed.").format(number=view.id)
+    await manager.done()
+    await say(manager, booking_summary(reader, view, heading=heading))

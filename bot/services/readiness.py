@@ -1,0 +1,175 @@
+"""How ready a meeting is: every team's checks and preparations in one list (docs/product.md §3).
+
+The hotline verifies checks 1 and 2 (check 3), so its card shows them, and the rest of the
+meeting's preparation, as they stand: ✅ done, ⏳ waiting, ⏰ overdue, ⚠️ a problem (with who
+and why), ⌛ missed. The supervisor's message about the meeting shows the same list. Check 3
+confirmed over a verified check that is not done, or over a problem still open, is an explicit
+"confirm anyway" and is recorded so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.dispatch import CARD, ESCALATION_PREFIX, Outgoing, TaskStatus, notice_for
+from bot.services.meeting_alerts import MEETING_ESCALATION
+from bot.services.types import Notice
+from bot.site import SiteConfig, TaskKind
+from storage.models import Booking, OutboxMessage, Task, TaskMessage
+
+
+class Readiness(StrEnum):
+    done = "done"
+    waiting = "waiting"
+    """Planned, or pushed and not yet due."""
+    overdue = "overdue"
+    problem = "problem"
+    missed = "missed"
+
+
+@dataclass(frozen=True)
+class ReadinessItem:
+    task_id: int
+    team_id: str
+    template_id: str
+    state: Readiness
+    verified: bool
+    """One of the checks the readiness check verifies."""
+    problem_reason: str | None = None
+    problem_by_id: int | None = None
+
+    @property
+    def blocks(self) -> bool:
+        """Confirming the readiness check over this needs "confirm anyway"."""
+        return self.state == Readiness.problem or (self.verified and self.state != Readiness.done)
+
+
+@dataclass(frozen=True)
+class MeetingReadiness:
+    booking_id: int
+    items: tuple[ReadinessItem, ...]
+
+    @property
+    def blockers(self) -> tuple[ReadinessItem, ...]:
+        return tuple(item for item in self.items if item.blocks)
+
+    def count(self, state: Readiness) -> int:
+        return sum(1 for item in self.items if item.state == state)
+
+
+_SHOWN = (TaskStatus.planned, TaskStatus.open, TaskStatus.problem, TaskStatus.done, TaskStatus.missed)
+
+
+def readiness_of(task: Task, now: datetime) -> Readiness:
+    status = TaskStatus(task.status)
+    if status == TaskStatus.done:
+        return Readiness.done
+    if status == TaskStatus.problem:
+        return Readiness.problem
+    if status == TaskStatus.missed:
+        return Readiness.missed
+    if status == TaskStatus.open and task.due_at is not None and task.due_at <= now:
+        return Readiness.overdue
+    return Readiness.waiting
+
+
+def is_readiness_check(site: SiteConfig, task: Task) -> bool:
+    template = site.task_template(task.template_id)
+    return template is not None and bool(template.verifies)
+
+
+async def meeting_readiness(
+    session: AsyncSession, site: SiteConfig, booking_id: int, now: datetime, *, check: Task | None = None
+) -> MeetingReadiness:
+    """The meeting's preparation: its confirmable tasks due by the start (the readiness check
+    itself left out), earliest due first. Without a ``check``, the site's readiness checks
+    say which tasks are verified."""
+    start = await session.scalar(select(Booking.start_at).where(Booking.id == booking_id))
+    if start is None:
+        return MeetingReadiness(booking_id, ())
+    if check is not None:
+        template = site.task_template(check.template_id)
+        verified = set(template.verifies) if template else set()
+    else:
+        verified = {v for t in site.task_templates for v in t.verifies}
+    readiness = site.readiness_templates
+    rows = await session.scalars(
+        select(Task)
+        .where(
+            Task.booking_id == booking_id,
+            Task.needs_confirmation.is_(True),
+            Task.kind != TaskKind.reminder.value,
+            Task.status.in_([s.value for s in _SHOWN]),
+            Task.due_at.is_not(None),
+            Task.due_at <= start,
+        )
+        .order_by(Task.due_at, Task.id)
+    )
+    items = tuple(
+        ReadinessItem(
+            task.id,
+            task.team_id,
+            task.template_id,
+            readiness_of(task, now),
+            task.template_id in verified,
+            task.problem_reason if task.status in (TaskStatus.problem, TaskStatus.missed) else None,
+            task.problem_by_id if task.status in (TaskStatus.problem, TaskStatus.missed) else None,
+        )
+        for task in rows
+        if task.template_id not in readiness and (check is None or task.id != check.id)
+    )
+    return MeetingReadiness(booking_id, items)
+
+
+async def readiness_refreshes(
+    session: AsyncSession, site: SiteConfig, tasks: Sequence[Task]
+) -> list[Outgoing]:
+    """Edits of the messages that show these tasks' meetings as a whole: the readiness cards
+    and the supervisors' meeting messages, which are linked to other tasks than these."""
+    by_booking = {task.booking_id: task.id for task in tasks}
+    if not by_booking:
+        return []
+    changed = {task.id for task in tasks}
+    rows = await session.execute(
+        select(
+            TaskMessage.outbox_id,
+            TaskMessage.chat_id,
+            TaskMessage.purpose,
+            Task.id,
+            Task.template_id,
+            Task.booking_id,
+            OutboxMessage.notice,
+        )
+        .join(Task, Task.id == TaskMessage.task_id)
+        .join(OutboxMessage, OutboxMessage.id == TaskMessage.outbox_id)
+        .where(
+            Task.booking_id.in_(sorted(by_booking)),
+            OutboxMessage.status.notin_(("failed", "dropped")),
+        )
+    )
+    readiness = site.readiness_templates
+    edits: dict[int, Outgoing] = {}
+    for outbox_id, chat_id, purpose, task_id, template_id, booking_id, kind in rows:
+        if task_id in changed or outbox_id in edits:
+            continue  # a message linked to a changed task is refreshed by its own link
+        if purpose == CARD and template_id in readiness:
+            edits[outbox_id] = Outgoing(notice_for(CARD, chat_id, task_id), edit_of=outbox_id)
+        elif purpose.startswith(ESCALATION_PREFIX) and kind == MEETING_ESCALATION:
+            role = purpose.removeprefix(ESCALATION_PREFIX)
+            params = {"booking_id": booking_id, "role": role}
+            edits[outbox_id] = Outgoing(
+                Notice(MEETING_ESCALATION, chat_id, params, task_ids=(task_id,)), edit_of=outbox_id
+            )
+    # messages linked to a changed task too: left to the caller's own refresh
+    linked = await session.scalars(
+        select(TaskMessage.outbox_id).where(TaskMessage.task_id.in_(sorted(changed)))
+    )
+    for outbox_id in linked:
+        edits.pop(outbox_id, None)
+    return list(edits.values())
