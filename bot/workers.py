@@ -29,6 +29,7 @@ from bot.delivery.budget import SharedSendBudget
 from bot.delivery.notices import NoticeDelivery
 from bot.delivery.queue import queue
 from bot.delivery.sender import Sender
+from bot.ops import metrics
 from bot.services.clock import Clock, ManualClock
 from bot.services.escalation import TaskTimers, TickResult
 from bot.services.planning import TaskPlanner
@@ -77,9 +78,18 @@ class Workers:
     def __post_init__(self) -> None:
         self.planning = TaskPlanner(self.site, self.clock)
         late_after = timedelta(seconds=max(5.0, 3 * self.settings.tick_seconds))
-        self.timers = TaskTimers(self.site, self.clock, self.settings.instance_name, late_after)
+        self.timers = TaskTimers(
+            self.site, self.clock, self.settings.instance_name, late_after, counters=metrics
+        )
         self.sender = Sender(
-            self.bot, self.db, self.clock, self.site, self.delivery, self.settings, budget=self.send_budget
+            self.bot,
+            self.db,
+            self.clock,
+            self.site,
+            self.delivery,
+            self.settings,
+            budget=self.send_budget,
+            counters=metrics,
         )
 
     async def planner(

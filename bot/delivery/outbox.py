@@ -193,6 +193,22 @@ def merged_text(parts: Sequence[MessagePart]) -> str:
     return "\n\n".join(f"<b>{index}.</b> {part.merge_text or ''}" for index, part in enumerate(parts, 1))
 
 
+def merged_text_within_limit(parts: Sequence[MessagePart]) -> str:
+    """The merged message as it may go to Telegram. The parts were merged with room left for
+    their later lines (:data:`EDIT_ROOM_PER_PART`); should an edit still outgrow the limit (many
+    parts with long problem lines), each part keeps its first line (what, where, when) and the
+    number that its buttons carry, rather than the edit failing at Telegram. Every line of a
+    part's text is whole HTML, so a part cut to its first line stays well formed."""
+    text = merged_text(parts)
+    if len(text) <= MAX_TEXT:
+        return text
+    heads = [(part.merge_text or "").split("\n", 1)[0] for part in parts]
+    lines = [f"<b>{index}.</b> {head}" for index, head in enumerate(heads, 1)]
+    while len("\n".join(lines)) > MAX_TEXT - 2:
+        lines.pop()
+    return "\n".join([*lines, "…"]) if len(lines) < len(parts) else "\n".join(lines)
+
+
 def merged_keyboard(parts: Sequence[Rendered]) -> Keyboard | None:
     rows: Keyboard = []
     for index, part in enumerate(parts, 1):
@@ -626,7 +642,10 @@ def _compose(claim: _Claim, rendered: list[Rendered | None]) -> tuple[Delivery |
     if len(pairs) > 1:
         parts = [shown for _, shown in visible]
         return claim.delivery(
-            text=merged_text(parts), keyboard=merged_keyboard(parts), part_ids=part_ids, shown=records
+            text=merged_text_within_limit(parts),
+            keyboard=merged_keyboard(parts),
+            part_ids=part_ids,
+            shown=records,
         ), cut
     only = visible[0][1]
     return claim.delivery(text=only.text, keyboard=only.keyboard, file=only.file, shown=records), cut

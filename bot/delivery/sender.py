@@ -23,6 +23,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -41,7 +42,6 @@ from bot.delivery.budget import SharedSendBudget
 from bot.delivery.notices import NoticeDelivery
 from bot.delivery.outbox import Delivery, Keyboard, Limits, OutboxService, Pacer, backoff_seconds
 from bot.delivery.retry import OUTBOX_CALL
-from bot.ops import metrics as observability
 from bot.services.clock import Clock
 from bot.services.types import Notice
 from bot.settings import Settings
@@ -77,6 +77,29 @@ def sending_limits(settings: Settings) -> Limits:
     )
 
 
+class SendCounters(Protocol):
+    """Where the sender counts its calls (bot/ops/metrics.py in the running bot)."""
+
+    def message_sent(self, method: str = "send") -> None: ...
+
+    def rate_limited(self) -> None: ...
+
+    def send_failed(self, kind: str = "retry") -> None: ...
+
+
+class NoSendCounters:
+    """Counts nothing (tests, benchmarks)."""
+
+    def message_sent(self, method: str = "send") -> None:
+        pass
+
+    def rate_limited(self) -> None:
+        pass
+
+    def send_failed(self, kind: str = "retry") -> None:
+        pass
+
+
 class Sender:
     def __init__(
         self,
@@ -89,7 +112,9 @@ class Sender:
         monotonic: Callable[[], float] = time.monotonic,
         request_timeout: float | None = None,
         budget: SharedSendBudget | None = None,
+        counters: SendCounters | None = None,
     ) -> None:
+        self.counters: SendCounters = counters or NoSendCounters()
         self.bot = bot
         self.db = db
         self.clock = clock
@@ -127,7 +152,7 @@ class Sender:
                 message_id = await self._send(item)
                 await self.outbox.mark_sent(item, message_id)
                 self.stats["sent"] += 1
-                observability.message_sent("send")
+                self.counters.message_sent("send")
                 self.stats["merged_parts"] += len(item.part_ids)
             else:
                 assert item.message_id is not None
@@ -141,11 +166,11 @@ class Sender:
                 )
                 await self.outbox.mark_sent(item, None)
                 self.stats["edited"] += 1
-                observability.message_sent("edit")
+                self.counters.message_sent("edit")
             return 1
         except TelegramRetryAfter as error:
             self.stats["retry_after"] += 1
-            observability.rate_limited()
+            self.counters.rate_limited()
             log.warning("429 for chat %s: waiting %s s", item.chat_id, error.retry_after)
             if self.budget is not None:
                 await self.budget.pause(item.chat_id, float(error.retry_after))
@@ -207,17 +232,17 @@ class Sender:
 
     async def _retry(self, item: Delivery, error: str, may_give_up: bool = True) -> None:
         self.stats["retried"] += 1
-        observability.send_failed("retry")
+        self.counters.send_failed("retry")
         wait = backoff_seconds(item.attempts)
         log.warning("outbox row %s to %s: %s; retry in %.0f s", item.row_id, item.chat_id, error, wait)
         if not await self.outbox.mark_retry(item, error, wait, may_give_up=may_give_up):
             self.stats["failed"] += 1
-            observability.send_failed("failed")
+            self.counters.send_failed("failed")
             await self._tell_supervisors(item, error)
 
     async def _failed(self, item: Delivery, error: str, tell: bool) -> None:
         self.stats["failed"] += 1
-        observability.send_failed("failed")
+        self.counters.send_failed("failed")
         log.warning("outbox row %s to %s failed: %s", item.row_id, item.chat_id, error)
         await self.outbox.mark_failed(item, error)
         if tell and item.method == "send":

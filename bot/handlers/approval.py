@@ -18,7 +18,6 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.delivery.notices import Keyboard, NoticeDelivery
@@ -37,7 +36,6 @@ from bot.render.text import Reader
 from bot.services.approval_chase import waiting_page
 from bot.services.approvals import may_decide, may_follow
 from bot.services.booking import MAX_NOTES, BookingError, BookingService
-from bot.services.clock import Clock
 from bot.services.people import PersonContext
 from bot.services.strict import clean_text, parse_id
 from bot.services.types import BookingStatus
@@ -119,9 +117,7 @@ async def approvals_list(
     message: Message,
     person: PersonContext,
     site: SiteConfig,
-    i18n: I18n,
     db: Database,
-    clock: Clock,
     read: Reader,
 ) -> None:
     if message.chat.type != "private":
@@ -138,9 +134,7 @@ async def approvals_page_pressed(
     callback: CallbackQuery,
     person: PersonContext,
     site: SiteConfig,
-    i18n: I18n,
     db: Database,
-    clock: Clock,
     read: Reader,
 ) -> None:
     page = parse_id((callback.data or "")[4:])
@@ -160,12 +154,10 @@ async def approval_pressed(
     callback: CallbackQuery,
     person: PersonContext,
     site: SiteConfig,
-    i18n: I18n,
     db: Database,
     booking_service: BookingService,
     delivery: NoticeDelivery,
     state: FSMContext,
-    clock: Clock,
     read: Reader,
 ) -> None:
     parsed = _parse(callback.data)
@@ -269,12 +261,10 @@ async def reject_reason(
     bot: Bot,
     person: PersonContext,
     site: SiteConfig,
-    i18n: I18n,
     db: Database,
     booking_service: BookingService,
     delivery: NoticeDelivery,
     state: FSMContext,
-    clock: Clock,
     read: Reader,
 ) -> None:
     if message.text is None or message.text.startswith("/"):

@@ -10,7 +10,6 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.delivery.notices import NoticeDelivery
@@ -63,7 +62,6 @@ async def issue_invite(
     command: CommandObject,
     person: PersonContext,
     site: SiteConfig,
-    i18n: I18n,
     db: Database,
     membership_service: MembershipService,
     read: Reader,
@@ -94,7 +92,6 @@ async def list_invites(
     message: Message,
     person: PersonContext,
     site: SiteConfig,
-    i18n: I18n,
     db: Database,
     membership_service: MembershipService,
     read: Reader,
@@ -112,8 +109,6 @@ async def revoke_pressed(
     callback: CallbackQuery,
     callback_data: RevokeInviteData,
     person: PersonContext,
-    site: SiteConfig,
-    i18n: I18n,
     db: Database,
     membership_service: MembershipService,
     read: Reader,
@@ -137,8 +132,6 @@ async def move_decided(
     callback: CallbackQuery,
     callback_data: MoveDecisionData,
     person: PersonContext,
-    site: SiteConfig,
-    i18n: I18n,
     db: Database,
     membership_service: MembershipService,
     delivery: NoticeDelivery,

@@ -11,7 +11,6 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, StartMode
 
@@ -24,12 +23,11 @@ from bot.render.errors import error_text
 from bot.render.text import Reader, fit_message
 from bot.services.approvals import ApprovalState, approval_states
 from bot.services.booking import BookingError, BookingService
-from bot.services.clock import Clock
 from bot.services.people import PersonContext
 from bot.services.strict import parse_id
 from bot.services.types import BookingStatus, BookingView
 from bot.services.visibility import Audience, audience_of_person
-from bot.site import Role, SiteConfig
+from bot.site import Role
 from storage.database import Database
 
 LIST_LIMIT = 20
@@ -120,11 +118,8 @@ async def _detail(
 async def my_bookings(
     message: Message,
     person: PersonContext,
-    site: SiteConfig,
-    i18n: I18n,
     db: Database,
     booking_service: BookingService,
-    clock: Clock,
     read: Reader,
 ) -> None:
     bookings, states = await _list(db, booking_service, person)
@@ -146,13 +141,10 @@ def _parse(data: str | None) -> tuple[int, str, int | None] | None:
 async def booking_pressed(
     callback: CallbackQuery,
     person: PersonContext,
-    site: SiteConfig,
-    i18n: I18n,
     db: Database,
     booking_service: BookingService,
     delivery: NoticeDelivery,
     dialog_manager: DialogManager,
-    clock: Clock,
     read: Reader,
 ) -> None:
     parsed = _parse(callback.data)

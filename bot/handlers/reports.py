@@ -24,7 +24,6 @@ from html import escape
 from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.delivery.notices import Keyboard, NoticeDelivery
@@ -114,9 +113,6 @@ async def _answer_digest(
 async def tomorrow(
     message: Message,
     person: PersonContext,
-    site: SiteConfig,
-    clock: Clock,
-    i18n: I18n,
     db: Database,
     read: Reader,
     digest_service: DigestService,
@@ -142,8 +138,6 @@ async def digest_page(
     callback_data: MeetingsDigestPageData | TeamDigestPageData,
     person: PersonContext,
     site: SiteConfig,
-    clock: Clock,
-    i18n: I18n,
     db: Database,
     read: Reader,
     digest_service: DigestService,
@@ -243,8 +237,6 @@ async def ics(
     person: PersonContext,
     bot: Bot,
     site: SiteConfig,
-    clock: Clock,
-    i18n: I18n,
     db: Database,
     read: Reader,
     calendar_service: CalendarService,
@@ -274,8 +266,6 @@ async def ics_room_pressed(
     person: PersonContext,
     bot: Bot,
     site: SiteConfig,
-    clock: Clock,
-    i18n: I18n,
     db: Database,
     read: Reader,
     calendar_service: CalendarService,
@@ -294,8 +284,6 @@ async def ics_room_pressed(
 async def ics_rooms_page(
     callback: CallbackQuery,
     callback_data: RoomsPageData,
-    site: SiteConfig,
-    i18n: I18n,
     read: Reader,
 ) -> None:
     await answer_quietly(callback)

@@ -13,13 +13,11 @@ from html import escape
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.handlers.replies import ask_in_private
 from bot.render.tasks import meetings_text
 from bot.render.text import Reader
-from bot.services.clock import Clock
 from bot.services.dispatch import team_of_chat
 from bot.services.people import PersonContext
 from bot.services.tasks import TaskViews
@@ -39,9 +37,6 @@ async def today(
     message: Message,
     person: PersonContext,
     db: Database,
-    site: SiteConfig,
-    clock: Clock,
-    i18n: I18n,
     task_views: TaskViews,
     read: Reader,
 ) -> None:
@@ -51,10 +46,10 @@ async def today(
     if not person.has(*OVERSEERS):
         await message.answer(_("/today is for the supervisor, the manager and the dispatchers."))
         return
-    views = task_views
-    day = views.today()
+
+    day = task_views.today()
     async with db.transaction() as session:
-        meetings = await views.day(session, day)
+        meetings = await task_views.day(session, day)
         texts = await meetings_text(
             read,
             session,
@@ -70,9 +65,6 @@ async def overdue(
     message: Message,
     person: PersonContext,
     db: Database,
-    site: SiteConfig,
-    clock: Clock,
-    i18n: I18n,
     task_views: TaskViews,
     read: Reader,
 ) -> None:
@@ -82,9 +74,9 @@ async def overdue(
     if not person.has(*OVERSEERS):
         await message.answer(_("/overdue is for the supervisor, the manager and the dispatchers."))
         return
-    views = task_views
+
     async with db.transaction() as session:
-        meetings = await views.overdue(session)
+        meetings = await task_views.overdue(session)
         count = sum(len(m.tasks) for m in meetings)
         texts = await meetings_text(
             read,
@@ -102,12 +94,10 @@ async def my_tasks(
     person: PersonContext,
     db: Database,
     site: SiteConfig,
-    clock: Clock,
-    i18n: I18n,
     task_views: TaskViews,
     read: Reader,
 ) -> None:
-    views = task_views
+
     in_group = message.chat.type != "private"
     async with db.transaction() as session:
         if in_group:
@@ -126,7 +116,7 @@ async def my_tasks(
             if not teams:
                 await message.answer(_("You are not in a team, so you have no tasks."))
                 return
-        meetings = await views.for_teams(session, teams)
+        meetings = await task_views.for_teams(session, teams)
         names = ", ".join(escape(t.name.get(read.language)) for t in site.teams if t.id in teams)
         texts = await meetings_text(
             read,

@@ -32,7 +32,7 @@ def team_name(site: SiteConfig, team_id: str, language: str) -> str:
     return escape(team.name.get(language)) if team else escape(team_id)
 
 
-def reason_text(reader: Reader, reason: str | None) -> str:
+def reason_text(reader: Reader, reason: str | None, limit: int = 300) -> str:
     _ = reader.gettext
     presets = {
         "preset:equipment": _("Equipment broken"),
@@ -42,7 +42,7 @@ def reason_text(reader: Reader, reason: str | None) -> str:
     }
     if reason is None:
         return ""
-    return presets.get(reason) or user_text(reason, 300)
+    return presets.get(reason) or user_text(reason, limit)
 
 
 def role_name(reader: Reader, role: str | None) -> str:

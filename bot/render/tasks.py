@@ -120,15 +120,26 @@ async def add_state(
     *texts: list[str],
     with_problem: bool = True,
 ) -> None:
-    """Append the task's :func:`state_line` (if any) to each of ``texts``."""
+    """Append the task's :func:`state_line` (if any) to each of ``texts``; the last of several
+    is a merged message's line, which gets the short form (a reason cut to a few words)."""
     state = await state_line(reader, session, task, view, with_problem=with_problem)
-    if state:
-        for lines in texts:
-            lines.append(state)
+    if not state:
+        return
+    for lines in texts[:-1] if len(texts) > 1 else texts:
+        lines.append(state)
+    if len(texts) > 1:
+        short = await state_line(reader, session, task, view, with_problem=with_problem, reason_limit=40)
+        texts[-1].append(short or state)
 
 
 async def state_line(
-    reader: Reader, session: AsyncSession, task: Task, view: BookingView, *, with_problem: bool = True
+    reader: Reader,
+    session: AsyncSession,
+    task: Task,
+    view: BookingView,
+    *,
+    with_problem: bool = True,
+    reason_limit: int = 300,
 ) -> str | None:
     """How the task stands, for every message that shows it; None while it simply waits.
     ``with_problem=False``: the message says the problem already (an escalation's head)."""
@@ -156,7 +167,7 @@ async def state_line(
     if with_problem and status in (TaskStatus.problem, TaskStatus.missed) and task.problem_reason is not None:
         by = await person_name(session, reader.site, task.problem_by_id) if task.problem_by_id else ""
         problem = _("⚠️ Problem reported by {name}: {reason}").format(
-            name=by, reason=reason_text(reader, task.problem_reason)
+            name=by, reason=reason_text(reader, task.problem_reason, reason_limit)
         )
     else:
         problem = None
@@ -213,9 +224,9 @@ async def render_task_card(ctx: RenderContext, notice: Notice) -> Rendered | Non
         lines.append(_("👤 Assigned to {name}").format(name=assignee))
     if task.status in OPEN and task.stage >= 1 and task.needs_confirmation:
         # reminded: the card says so itself rather than a second message with a second keyboard
-        reminder = await _reminder_line(reader, ctx.session, task, name)
-        lines.append(reminder)
-        short.append(reminder)
+        lines.append(await _reminder_line(reader, ctx.session, task, name))
+        if task.due_at is not None:  # a line of a merged message: kept short (bot/delivery/outbox.py)
+            short.append(_("⏰ Not confirmed yet (due {time})").format(time=reader.when(task.due_at)))
     await add_state(reader, ctx.session, task, view, lines, short)
     if is_readiness_check(ctx.site, task):
         # the meeting's readiness card: its own message (never a line of a merged one), the

@@ -31,12 +31,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.ops import metrics as observability
 from bot.services.clock import Clock
 from bot.services.dispatch import (
     ACTIVE,
@@ -117,13 +116,39 @@ class EscalationPolicy:
         return None
 
 
+class TimerCounters(Protocol):
+    """Where the tick counts what it did (bot/ops/metrics.py in the running bot)."""
+
+    def tick_steps(self, steps: int) -> None: ...
+
+    def escalated(self, role: str | None) -> None: ...
+
+
+class NoCounters:
+    """Counts nothing: the domain does not need metrics to work (tests, benchmarks)."""
+
+    def tick_steps(self, steps: int) -> None:
+        pass
+
+    def escalated(self, role: str | None) -> None:
+        pass
+
+
 class TaskTimers:
-    def __init__(self, site: SiteConfig, clock: Clock, instance: str, late_after: timedelta) -> None:
+    def __init__(
+        self,
+        site: SiteConfig,
+        clock: Clock,
+        instance: str,
+        late_after: timedelta,
+        counters: TimerCounters | None = None,
+    ) -> None:
         self.site = site
         self.clock = clock
         self.instance = instance
         self.late_after = late_after
         self.policy = EscalationPolicy(site)
+        self.counters: TimerCounters = counters or NoCounters()
 
     async def tick(self, session: AsyncSession, limit: int = 50) -> TickResult:
         """Claim up to ``limit`` due timers and take every step that came due for each.
@@ -161,7 +186,7 @@ class TaskTimers:
         # one message per meeting and person, reminders as edits of the cards
         result.outgoing = await group_alerts(session, result.outgoing)
         await self._queue_cards(session, cards, now)
-        observability.tick_steps(result.steps)
+        self.counters.tick_steps(result.steps)
         return result
 
     async def _queue_cards(
@@ -350,7 +375,7 @@ class TaskTimers:
                     scheduled=scheduled.isoformat(),
                 )
             )
-            observability.escalated(role)
+            self.counters.escalated(role)
         task.stage = stage
         wait = self.policy.wait_after(stage)
         task.next_at = within_window(task, scheduled + wait if wait is not None else None)

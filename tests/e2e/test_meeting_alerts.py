@@ -16,8 +16,9 @@ import pytest
 from sqlalchemy import select
 
 from storage.models import Task
-from tests.e2e.conftest import EXAMPLE_SITE, Harness, running_bot
+from tests.e2e.conftest import Harness, running_bot
 from tests.e2e.test_task_window import at, quiet
+from tests.support.sites import example_site_in
 from tests.unit.dispatch_support import request
 
 JSON = dict[str, Any]
@@ -37,11 +38,7 @@ WORDS = {
 
 @pytest.fixture(params=["zh", "en"])
 async def h(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
-    site = EXAMPLE_SITE.read_text(encoding="utf-8")
-    for person in (SUPERVISOR, MANAGER):
-        site = re.sub(rf"(\nid = {person}\n)", rf'\1language = "{request.param}"\n', site)
-    path = tmp_path / "site.toml"
-    path.write_text(site, encoding="utf-8")
+    path = example_site_in(request.param, tmp_path, (SUPERVISOR, MANAGER), groups=False)
     async with running_bot(
         tmp_path, site_path=path, group_per_minute=1000, global_per_second=1000
     ) as running:

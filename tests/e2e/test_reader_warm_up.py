@@ -18,7 +18,7 @@ SENTENCE = "明天上午9点到11点 第一会议室 12人 会议主题：年度
 def test_importing_and_building_the_bot_loads_neither_library(tmp_path: Path) -> None:
     script = (
         "import sys\n"
-        "import bot.__main__, bot.app\n"
+        "import bot.cli, bot.app\n"
         "from bot.app import build_app\n"
         "from bot.settings import Settings\n"
         "from bot.site import load_site\n"

@@ -10,7 +10,6 @@ shows the readiness too. In Chinese and in English.
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from storage.models import Task, TaskEvent
-from tests.e2e.conftest import EXAMPLE_SITE, Harness, running_bot
+from tests.e2e.conftest import Harness, running_bot
 from tests.e2e.test_task_window import at, quiet
 from tests.support.people import (
     AV_GROUP,
@@ -30,6 +29,7 @@ from tests.support.people import (
     SERVICE_LEADER,
     SUPERVISOR,
 )
+from tests.support.sites import example_site_in
 from tests.unit.dispatch_support import request
 
 JSON = dict[str, Any]
@@ -55,12 +55,7 @@ WORDS = {
 
 @pytest.fixture(params=["zh", "en"])
 async def h(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
-    site = EXAMPLE_SITE.read_text(encoding="utf-8")
-    site = site.replace('default_language = "zh"', f'default_language = "{request.param}"', 1)
-    for person in (SUPERVISOR, DISPATCHER):
-        site = re.sub(rf"(\nid = {person}\n)", rf'\1language = "{request.param}"\n', site)
-    path = tmp_path / "site.toml"
-    path.write_text(site, encoding="utf-8")
+    path = example_site_in(request.param, tmp_path, (SUPERVISOR, DISPATCHER))
     async with running_bot(
         tmp_path, site_path=path, group_per_minute=1000, global_per_second=1000
     ) as running:

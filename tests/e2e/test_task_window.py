@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import func, select
 
 from storage.models import OutboxMessage, Task
-from tests.e2e.conftest import EXAMPLE_SITE, Harness, running_bot
+from tests.e2e.conftest import Harness, running_bot
+from tests.support.sites import example_site_in
 from tests.unit.dispatch_support import request
 
 JSON = dict[str, Any]
@@ -32,10 +33,7 @@ WORDS = {
 @pytest.fixture(params=["zh", "en"])
 async def h(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
     """The example site, its groups in Chinese or in English."""
-    site = EXAMPLE_SITE.read_text(encoding="utf-8")
-    site = site.replace('default_language = "zh"', f'default_language = "{request.param}"', 1)
-    path = tmp_path / "site.toml"
-    path.write_text(site, encoding="utf-8")
+    path = example_site_in(request.param, tmp_path)
     async with running_bot(
         tmp_path, site_path=path, group_per_minute=1000, global_per_second=1000
     ) as running:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.__main__ import main
+from bot.cli import main
 from tests.unit.test_settings import ENVIRONMENT, VALID_TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -372,7 +372,7 @@ def test_run_webhook_refuses_to_start_without_its_settings(
     environment: dict[str, str],
     expected: str,
 ) -> None:
-    from bot.__main__ import main
+    from bot.cli import main
     from tests.unit.test_settings import ENVIRONMENT
 
     for name in ENVIRONMENT:

@@ -14,7 +14,7 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 
-from bot.delivery.outbox import MAX_ATTEMPTS, MAX_TEXT, merged_text
+from bot.delivery.outbox import MAX_ATTEMPTS, MAX_TEXT, MessagePart, merged_text, merged_text_within_limit
 from bot.services.clock import ManualClock
 from bot.site import SiteConfig
 from storage.database import Database
@@ -159,6 +159,7 @@ async def test_a_group_that_removed_the_bot_fails_and_the_supervisor_is_told(rig
     assert [r.status for r in rows] == ["failed", "failed"]
     told = await rig.outbox(SUPERVISOR)
     assert len(told) == 1 and told[0].status == "sent"  # once, not once per message
+    assert told[0].text is not None
     assert "会务茶水组" in told[0].text
 
 
@@ -207,6 +208,7 @@ async def test_a_burst_to_one_group_is_merged_to_fit_its_budget(rig: Rig) -> Non
     await rig.workers.send_pending()
     call = rig.telegram.calls[-1]
     assert call.method == "EditMessageText" and call.message_id == host.message_id
+    assert host.text is not None
     assert "line DONE" in (call.text or "") and "line " + host.text in (call.text or "")
     assert ids[0] == rows[0].id
 
@@ -257,6 +259,26 @@ def test_merged_text_numbers_the_parts() -> None:
             self.merge_text = text
 
     assert merged_text([Part("a"), Part("b")]) == "<b>1.</b> a\n\n<b>2.</b> b"  # type: ignore[list-item]
+
+
+class _Part:
+    def __init__(self, text: str) -> None:
+        self.merge_text: str | None = text
+
+
+def test_a_merged_edit_that_outgrows_the_limit_keeps_each_part_first_line() -> None:
+    """40 parts whose problem lines grew long after they were merged: the message still fits,
+    each part keeps its first line and its number, and the short case is left alone."""
+    long_reason = "投影仪 &lt;灯泡&gt; 坏了" * 12
+    parts: list[MessagePart] = [
+        _Part(f"📋 <b>Check 2</b> #{n} · Room {n} 10:00\n⚠️ Problem: {long_reason}") for n in range(1, 41)
+    ]
+    assert len(merged_text(parts)) > MAX_TEXT
+    text = merged_text_within_limit(parts)
+    assert len(text) <= MAX_TEXT
+    assert [f"<b>{n}.</b> 📋 <b>Check 2</b> #{n} · Room {n} 10:00" for n in range(1, 41)] == text.split("\n")
+    short: list[MessagePart] = [_Part("a\nb"), _Part("c")]
+    assert merged_text_within_limit(short) == merged_text(short)
 
 
 async def test_rows_queued_together_get_their_own_ids_in_order(rig: Rig) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from bot.__main__ import main
+from bot.cli import main
 from bot.i18n import build_i18n
 from bot.render.reports import caption, chart_png, cjk_font, workbook_bytes
 from bot.render.text import Reader
