@@ -117,9 +117,7 @@ async def run(
     report_every: float | None = None,
 ) -> None:
     sys.path.insert(0, str(ROOT))
-    sys.path.insert(0, str(ROOT / "bench"))
-    from timers import NOW, TOKEN, seed, settings_for
-
+    from bench.timers import NOW, TOKEN, seed, settings_for
     from bot.app import build_app
     from bot.services.clock import ManualClock
     from bot.site import load_site

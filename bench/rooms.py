@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from pydantic import SecretStr  # noqa: E402
 from sqlalchemy import func, insert, select, text  # noqa: E402
 
 from bot.app import build_app  # noqa: E402
@@ -109,7 +110,7 @@ async def measure(directory: Path, url: str, rooms: int, per_day: int, queries: 
     site = load_site(site_file(directory, rooms))
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
-        bot_token=TOKEN,
+        bot_token=SecretStr(TOKEN),
         telegram_api_base="http://127.0.0.1:9",
         database_url=url,
         log_level="WARNING",

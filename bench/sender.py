@@ -47,6 +47,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from pydantic import SecretStr  # noqa: E402
 from sqlalchemy import event, insert, select, text  # noqa: E402
 
 from bench._support import machine, postgres_database  # noqa: E402
@@ -116,7 +117,7 @@ class DatabaseTime:
 def settings_for(database_url: str) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
-        bot_token=TOKEN,
+        bot_token=SecretStr(TOKEN),
         telegram_api_base="http://127.0.0.1:9",
         database_url=database_url,
         site_config=SITE,

@@ -156,7 +156,8 @@ class Person:
 
 def booking_days(today: date, days: int) -> list[date]:
     """The next ``days`` weekdays from the day after tomorrow (clear of the class-A notice)."""
-    found, day = [], today + timedelta(days=2)
+    found: list[date] = []
+    day = today + timedelta(days=2)
     while len(found) < days:
         if day.weekday() < 5:
             found.append(day)
@@ -274,8 +275,8 @@ async def prepare_emulator(emu: EmulatorClient, site: SiteConfig, people: list[P
             known.add(member)
         if team.chat_id is not None:
             await emu.create_group(team.chat_id, team.name.zh, sorted(team.everyone))
-    for person in people:
-        await emu.create_user(person.user_id, f"Bench {person.user_id}", language_code="en")
+    for bench_person in people:
+        await emu.create_user(bench_person.user_id, f"Bench {bench_person.user_id}", language_code="en")
     await emu.create_user(STRANGER, "Stranger", language_code="en")
 
 

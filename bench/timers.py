@@ -54,6 +54,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from pydantic import SecretStr  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from bench._support import machine, postgres_database  # noqa: E402
@@ -91,7 +92,7 @@ class ScaledClock:
 def settings_for(database_url: str, api_base: str = "http://127.0.0.1:9", **extra: Any) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
-        bot_token=TOKEN,
+        bot_token=SecretStr(TOKEN),
         telegram_api_base=api_base,
         database_url=database_url,
         site_config=SITE,
@@ -301,7 +302,7 @@ async def catchup(tasks: int, kind: str) -> None:
 
 async def memory(tasks: int, seconds: float) -> None:
     """Moved to bench/memory.py: the emulator in this process, the measured bot in a child."""
-    from memory import run  # bench/memory.py (this script's folder is on sys.path)
+    from bench.memory import run
 
     await run(tasks, seconds)
 

@@ -39,6 +39,7 @@ from bot.middlewares import (
     CountHandlerErrors,
     DeduplicateUpdates,
     IdentifyPerson,
+    InFlightUpdates,
     ProvideReader,
     install_deduplication,
 )
@@ -51,10 +52,12 @@ from bot.ops.web import ListenerError, RoomFeeds, WebDependencies, WebServer, pl
 from bot.services.aftercare import AftercareService
 from bot.services.booking import BookingService
 from bot.services.calendar import CalendarService
+from bot.services.checkin import CheckInService
 from bot.services.clock import Clock, OffsetClock, SystemClock
 from bot.services.digest import DigestService
 from bot.services.membership import MembershipService
 from bot.services.people import PeopleService
+from bot.services.statements import StatementService
 from bot.services.tasks import TaskActions, TaskViews
 from bot.services.understanding import warm_up
 from bot.settings import Settings
@@ -85,6 +88,8 @@ class App:
     """Start-up work that ends by itself (the reader's warm-up)."""
     mode: str = "polling"
     metrics: InstanceMetrics = field(default_factory=InstanceMetrics)
+    in_flight: InFlightUpdates = field(default_factory=InFlightUpdates)
+    """The updates being handled: stopping waits for them (bounded) before closing anything."""
     """This App's /metrics registry (several Apps may share a process: tests, the sandbox)."""
     servers: list[WebServer] = field(default_factory=list)
     instance_lease: InstanceNameLease | None = None
@@ -98,6 +103,8 @@ def build_bot(settings: Settings) -> Bot:
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
+HANDLER_DRAIN_SECONDS = 10.0
+"""How long stopping waits for updates still being handled."""
 PERSON_LOCK_SECONDS = 20
 """Longer than a handler takes, a reply waiting out 429s included (at most 15 s, bot/delivery/retry.py)."""
 
@@ -151,6 +158,8 @@ def build_app(settings: Settings, site: SiteConfig, clock: Clock | None = None) 
 
     prompts = PendingPrompts(storage, clock, bot.id)
 
+    in_flight = InFlightUpdates()
+    dispatcher.update.outer_middleware(in_flight)  # outermost: counts every update until its end
     install_deduplication(dispatcher, DeduplicateUpdates(db, clock))
     dispatcher.errors.outer_middleware(CountHandlerErrors())
     dispatcher.update.outer_middleware(IdentifyPerson(db, clock, people))
@@ -169,6 +178,7 @@ def build_app(settings: Settings, site: SiteConfig, clock: Clock | None = None) 
         i18n=i18n,
         delivery=delivery,
         booking_service=booking,
+        checkin_service=CheckInService(site, booking),
         people_service=people,
         membership_service=membership,
         task_actions=TaskActions(site, clock),
@@ -176,12 +186,15 @@ def build_app(settings: Settings, site: SiteConfig, clock: Clock | None = None) 
         digest_service=DigestService(site, clock),
         calendar_service=CalendarService(site, clock),
         aftercare_service=AftercareService(site, clock),
+        statement_service=StatementService(site, clock),
         workers=workers,
         prompts=prompts,
     )
     scheduler = AsyncIOScheduler(timezone=site.zone)
     jobs = JobContext.build(settings, site, clock, db, delivery, i18n, booking)
-    return App(settings, site, clock, db, i18n, bot, dispatcher, scheduler, workers, jobs)
+    return App(
+        settings, site, clock, db, i18n, bot, dispatcher, scheduler, workers, jobs, in_flight=in_flight
+    )
 
 
 async def start(app: App) -> None:
@@ -214,6 +227,8 @@ async def stop(app: App) -> None:
             await app.dispatcher.emit_shutdown(**_dispatcher_data(app))
     if app.scheduler.running:
         app.scheduler.shutdown(wait=False)
+    if not await app.in_flight.drained(timeout=HANDLER_DRAIN_SECONDS):
+        log.warning("stopping with %s update(s) still being handled", app.in_flight.count)
     await app.workers.stop()
     for task in (*app.background, *app.one_off):
         task.cancel()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -133,3 +134,40 @@ class ProvideReader(BaseMiddleware):
     ) -> Any:
         data["read"] = Reader(self.i18n, self.i18n.current_locale, self.site).at(self.clock.now())
         return await handler(event, data)
+
+
+class InFlightUpdates(BaseMiddleware):
+    """The updates being handled right now, so that stopping waits for them.
+
+    aiogram handles each polled update in a task of its own, which stopping the polling does
+    not wait for: a handler still answering would then use a bot whose HTTP session was
+    already closed (and open a new one that nobody closes), or find the database gone. The
+    App's stop waits (bounded) until these are done before it closes anything."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        self.count += 1
+        self._idle.clear()
+        try:
+            return await handler(event, data)
+        finally:
+            self.count -= 1
+            if self.count == 0:
+                self._idle.set()
+
+    async def drained(self, timeout: float) -> bool:  # noqa: ASYNC109 (a bounded wait at shutdown)
+        """Wait until no update is being handled, at most ``timeout`` seconds; True if none is."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True

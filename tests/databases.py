@@ -17,11 +17,20 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import pytest
 
-POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
+
+class PostgresServer(TypedDict):
+    """Where the PostgreSQL of the tests answers (trust auth)."""
+
+    host: str
+    port: int
+    user: str
+
+
+POSTGRES: PostgresServer = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 BACKEND = os.environ.get("HUIWU_TEST_DATABASE", "sqlite").strip().lower() or "sqlite"
 if BACKEND not in ("sqlite", "postgres", "postgresql"):
     raise RuntimeError(f"HUIWU_TEST_DATABASE must be sqlite or postgres, not {BACKEND!r}")
@@ -31,7 +40,7 @@ _template: str | None = None
 _run = uuid.uuid4().hex[:10]
 
 
-def postgres_url(name: str, host: str = POSTGRES["host"], port: int = POSTGRES["port"]) -> str:  # type: ignore[assignment]
+def postgres_url(name: str, host: str = POSTGRES["host"], port: int = POSTGRES["port"]) -> str:
     return f"postgresql+asyncpg://{POSTGRES['user']}@{host}:{port}/{name}"
 
 

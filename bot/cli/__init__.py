@@ -99,7 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     upgrade = commands.add_parser("migrate", help="apply database migrations")
     upgrade.add_argument("revision", nargs="?", default="head")
     sandbox_cli.add_arguments(commands.add_parser("sandbox", help="try the bot in a browser, no Telegram"))
-    report_cli.add_arguments(commands.add_parser("report", help="write a report (the weekly briefing)"))
+    report_cli.add_arguments(
+        commands.add_parser("report", help="write a report (the weekly briefing, a monthly statement)")
+    )
     args = parser.parse_args(argv)
     if args.command == "sandbox":
         return sandbox_cli.run(args)

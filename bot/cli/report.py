@@ -1,4 +1,5 @@
-"""``huiwu report week --out FILE.xlsx [--week 2026-W49 | 2026-12-03] [--language zh|en]``.
+"""``huiwu report week --out FILE.xlsx [--week 2026-W49 | 2026-12-03] [--language zh|en]``
+and ``huiwu report month --dept finance --out FILE.xlsx [--month 2026-11] [--language zh|en]``.
 
 Writes the weekly briefing's spreadsheet (the same file /week sends) from the database named
 by ``DATABASE_URL`` and the site file named by ``SITE_CONFIG``; ``--chart FILE.png`` also
@@ -26,9 +27,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     week.add_argument("--week", default=None, help="2026-W49, or a date of that week (default: this week)")
     week.add_argument("--language", choices=("zh", "en"), default=None, help="default: the site's language")
     week.add_argument("--chart", type=Path, default=None, help="also write the chart as a PNG file")
+    month = kinds.add_parser("month", help="a department's monthly statement as an .xlsx file")
+    month.add_argument("--dept", required=True, help="the department's id in the site file (finance)")
+    month.add_argument("--month", default=None, help="2026-11 (default: last month)")
+    month.add_argument("--out", type=Path, required=True, help="the .xlsx file to write")
+    month.add_argument("--language", choices=("zh", "en"), default=None, help="default: the site's language")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.report == "month":
+        return run_month(args)
     from bot.i18n import build_i18n
     from bot.render.reports import chart_png, workbook_bytes
     from bot.render.text import Reader
@@ -76,6 +84,61 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"{args.out}: weekly briefing {week.label} — {len(result.meetings)} meetings, "
         f"{result.tasks} tasks due, {len(result.feedback)} feedback scores"
+    )
+    return 0
+
+
+def run_month(args: argparse.Namespace) -> int:
+    """``report month``: the same spreadsheet the department's contacts get (docs/product.md §5)."""
+    from bot.i18n import build_i18n
+    from bot.render.statements import workbook_bytes
+    from bot.render.text import Reader
+    from bot.services.clock import SystemClock
+    from bot.services.statements import DepartmentStatement, MonthError, StatementService, parse_month
+    from bot.settings import load_settings
+    from bot.site import SiteConfigError, load_site
+    from storage import migrate
+    from storage.database import Database, create_engine, exclusive
+
+    settings = load_settings()
+    try:
+        site = load_site(settings.site_config)
+    except SiteConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 2
+    if site.department(args.dept) is None:
+        known = ", ".join(d.id for d in site.departments)
+        print(f"--dept {args.dept!r}: no such department in the site file (known: {known})", file=sys.stderr)
+        return 2
+    clock = SystemClock()
+    try:
+        month = parse_month(args.month, clock.now().astimezone(site.zone).date())
+    except MonthError:
+        print(f"--month {args.month!r}: write a month like 2026-11", file=sys.stderr)
+        return 2
+    language = args.language or site.site.default_language
+    reader = Reader(build_i18n(site.site.default_language), language, site)
+
+    async def figures() -> DepartmentStatement:
+        db = Database(create_engine(settings.database_url))
+        try:
+            async with exclusive(db.engine, "huiwu:migrations"):
+                await migrate.upgrade(db.engine)
+            async with db.transaction() as session:
+                return await StatementService(site, clock).department(session, args.dept, month)
+        finally:
+            await db.dispose()
+
+    try:
+        result = asyncio.run(figures())
+    except (OperationalError, ProgrammingError) as exc:
+        print(f"cannot read the database ({exc.orig})", file=sys.stderr)
+        return 1
+    write_private(args.out, workbook_bytes(reader, result))
+    print(
+        f"{args.out}: monthly statement {args.dept} {month.label} — {len(result.held)} meetings, "
+        f"{result.no_shows} no-shows, consumables {result.consumables_cents / 100:.2f}"
     )
     return 0
 

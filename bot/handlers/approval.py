@@ -37,10 +37,11 @@ from bot.services.approval_chase import waiting_page
 from bot.services.approvals import may_decide, may_follow
 from bot.services.booking import MAX_NOTES, BookingError, BookingService
 from bot.services.people import PersonContext
-from bot.services.strict import clean_text, parse_id
+from bot.services.strict import clean_text
 from bot.services.types import BookingStatus
 from bot.services.visibility import audience_of_chat
 from bot.site import SiteConfig
+from bot.telegram.callback_data import ApprovalData, ApprovalsPageData
 from storage.database import Database
 
 MAX_PAGE = 10_000
@@ -51,13 +52,11 @@ class RejectReason(StatesGroup):
 
 
 def _parse(data: str | None) -> tuple[int, int, str] | None:
-    parts = (data or "").split(":")
-    if len(parts) != 4 or parts[0] != "apv" or parts[3] not in ("a", "r"):
+    try:
+        pressed = ApprovalData.unpack(data or "")
+    except (TypeError, ValueError):  # not data the bot wrote: refused by the caller
         return None
-    booking_id, revision = parse_id(parts[1]), parse_id(parts[2])
-    if booking_id is None or revision is None:
-        return None
-    return booking_id, revision, parts[3]
+    return pressed.booking_id, pressed.revision, pressed.decision
 
 
 def _not_allowed() -> str:
@@ -75,11 +74,8 @@ def _from_list(callback: CallbackQuery) -> int | None:
     keyboard = getattr(message, "reply_markup", None)
     for row in getattr(keyboard, "inline_keyboard", None) or []:
         for button in row:
-            data = button.callback_data or ""
-            if data.startswith("apl:"):
-                page = parse_id(data[4:])
-                if page is not None:
-                    return page
+            with contextlib.suppress(TypeError, ValueError):
+                return ApprovalsPageData.unpack(button.callback_data or "").page
     return None
 
 
@@ -137,7 +133,10 @@ async def approvals_page_pressed(
     db: Database,
     read: Reader,
 ) -> None:
-    page = parse_id((callback.data or "")[4:])
+    try:
+        page: int | None = ApprovalsPageData.unpack(callback.data or "").page
+    except (TypeError, ValueError):
+        page = None
     if page is None or page > MAX_PAGE:
         await refuse_button(callback)
         return
@@ -320,8 +319,10 @@ async def reject_reason(
 def register(router: Router) -> None:
     """Register this module's handlers on ``router``, in the order updates meet them."""
     router.message.register(approvals_list, Command("approvals"))
-    router.callback_query.register(approvals_page_pressed, F.data.startswith("apl:"))
-    router.callback_query.register(approval_pressed, F.data.startswith("apv:"))
+    router.callback_query.register(
+        approvals_page_pressed, F.data.startswith(ApprovalsPageData.__prefix__ + ":")
+    )
+    router.callback_query.register(approval_pressed, F.data.startswith(ApprovalData.__prefix__ + ":"))
     router.message.register(reject_reason, RejectReason.reason, F.chat.type == "private")
 
 

@@ -24,10 +24,10 @@ from bot.render.text import Reader, fit_message
 from bot.services.approvals import ApprovalState, approval_states
 from bot.services.booking import BookingError, BookingService
 from bot.services.people import PersonContext
-from bot.services.strict import parse_id
 from bot.services.types import BookingStatus, BookingView
 from bot.services.visibility import Audience, audience_of_person
 from bot.site import Role
+from bot.telegram.callback_data import MyBookingConfirmData, MyBookingData
 from storage.database import Database
 
 LIST_LIMIT = 20
@@ -36,7 +36,9 @@ SEES_ALL = (Role.dispatcher, Role.supervisor, Role.manager, Role.admin)
 
 
 def _data(booking_id: int, action: str, revision: int | None = None) -> str:
-    return f"bk:{booking_id}:{action}" + (f":{revision}" if revision is not None else "")
+    if revision is None:
+        return MyBookingData(booking_id=booking_id, action=action).pack()
+    return MyBookingConfirmData(booking_id=booking_id, action=action, revision=revision).pack()
 
 
 def _button(read: Reader, view: BookingView) -> str:
@@ -128,14 +130,14 @@ async def my_bookings(
 
 
 def _parse(data: str | None) -> tuple[int, str, int | None] | None:
-    parts = (data or "").split(":")
-    if len(parts) not in (3, 4) or parts[0] != "bk":
-        return None
-    booking_id = parse_id(parts[1])
-    revision = parse_id(parts[3]) if len(parts) == 4 else None
-    if booking_id is None or (len(parts) == 4 and revision is None):
-        return None
-    return booking_id, parts[2], revision
+    for shape in (MyBookingData, MyBookingConfirmData):
+        try:
+            pressed = shape.unpack(data or "")
+        except (TypeError, ValueError):
+            continue
+        revision = pressed.revision if isinstance(pressed, MyBookingConfirmData) else None
+        return pressed.booking_id, pressed.action, revision
+    return None  # not data the bot wrote: refused by the caller
 
 
 async def booking_pressed(
@@ -314,7 +316,7 @@ def _withdraw_refusal(read: Reader, error: BookingError) -> str:
 def register(router: Router) -> None:
     """Register this module's handlers on ``router``, in the order updates meet them."""
     router.message.register(my_bookings, Command("my"), F.chat.type == "private")
-    router.callback_query.register(booking_pressed, F.data.startswith("bk:"))
+    router.callback_query.register(booking_pressed, F.data.startswith(MyBookingData.__prefix__ + ":"))
 
 
 def build_router() -> Router:

@@ -2,8 +2,8 @@
 the gate for unknown people.
 
 The QR codes of a room's door display are deep links too (bot/services/deep_links.py):
-``book-<room>`` opens the booking dialog with that room chosen; ``checkin-<booking>`` opens the
-bot (greets the person) until check-in answers it. Neither counts as an invite attempt.
+``book-<room>`` opens the booking dialog with that room chosen; ``checkin-<booking>`` checks in
+to that meeting (bot/handlers/checkin.py). Neither counts as an invite attempt.
 
 The gate stands first in the router list: a person the bot does not know can use /start and
 /language only; anything else they send in private gets the "how to join" message.
@@ -23,8 +23,10 @@ from aiogram_dialog import DialogManager, StartMode
 from bot.delivery.notices import NoticeDelivery
 from bot.dialogs.booking.free_text import start_data
 from bot.dialogs.booking.states import BookingSG
+from bot.handlers.checkin import check_in_by_link
 from bot.handlers.replies import answer_quietly
 from bot.render.text import Reader
+from bot.services.checkin import CheckInService
 from bot.services.deep_links import DeepLink, read_payload
 from bot.services.membership import JoinResult, JoinStatus, MembershipService
 from bot.services.people import PersonContext
@@ -128,9 +130,13 @@ async def start(
     delivery: NoticeDelivery,
     dialog_manager: DialogManager,
     read: Reader,
+    checkin_service: CheckInService,
 ) -> None:
     code = (command.args or "").strip()
     link = read_payload(site, code) if code else None
+    if link is not None and link.kind == "checkin" and link.booking_id is not None and person.registered:
+        await check_in_by_link(message, link.booking_id, person, site, db, checkin_service, read)
+        return
     if link is not None:
         await opened_from_door(message, link, person, site, i18n, dialog_manager)
         return
@@ -154,7 +160,7 @@ async def opened_from_door(
     i18n: I18n,
     dialog_manager: DialogManager,
 ) -> None:
-    """A QR code of a door display: book that room, or (for now) just open the bot."""
+    """A QR code of a door display that books a room (a check-in link is taken before)."""
     if not person.registered:
         await message.answer(how_to_join())
         return

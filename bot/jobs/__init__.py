@@ -16,6 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.jobs.context import JobContext
+from bot.services.checkin import next_checkin_moment
 from bot.services.clock import ManualClock
 from bot.site import SiteConfig
 from storage.repositories.aftercare import AftercareRepository
@@ -36,14 +37,18 @@ async def run_clock_jobs(jobs: JobContext) -> int:
     """Every clock job once, now (the e2e tests call this after moving the clock)."""
     from bot.jobs.aftercare import run_aftercare
     from bot.jobs.approvals import run_approvals
+    from bot.jobs.checkin import run_checkin
     from bot.jobs.digest import run_digest
+    from bot.jobs.statements import run_statements
     from bot.jobs.weekly import run_weekly
 
     return (
         await run_approvals(jobs)
+        + await run_checkin(jobs)
         + await run_aftercare(jobs)
         + await run_digest(jobs)
         + await run_weekly(jobs)
+        + await run_statements(jobs)
     )
 
 
@@ -62,6 +67,7 @@ async def next_clock_job_at(session: AsyncSession, site: SiteConfig, after: date
         ),
         await AftercareRepository(session).next_meeting_end(after),
         await _next_approval_timer(session, after),
+        await next_checkin_moment(session, site, after),
     ]
     found = [moment.astimezone(UTC) for moment in moments if moment is not None]
     return min(found, default=None)
@@ -87,8 +93,9 @@ def _next_daily(
 
 
 def register_clock_jobs(scheduler: AsyncIOScheduler, jobs: JobContext) -> None:
-    """The digest, the weekly briefing, the after-care tick, the approvals that chase
-    (bot/jobs/approvals.py) and the hourly clean-up (bot/jobs/retention.py).
+    """The digest, the weekly briefing, the monthly statements (bot/jobs/statements.py), the
+    after-care tick, the approvals that chase (bot/jobs/approvals.py) and the hourly clean-up
+    (bot/jobs/retention.py).
 
     Not with a ManualClock: its time moves only when a test moves it, and the test then runs
     :func:`run_clock_jobs` itself, so nothing arrives in the middle of another test's checks.
@@ -98,16 +105,20 @@ def register_clock_jobs(scheduler: AsyncIOScheduler, jobs: JobContext) -> None:
         return
     from bot.jobs.aftercare import run_aftercare
     from bot.jobs.approvals import APPROVALS_SECONDS, run_approvals
+    from bot.jobs.checkin import CHECKIN_SECONDS, run_checkin
     from bot.jobs.digest import run_digest
     from bot.jobs.retention import run_retention
+    from bot.jobs.statements import run_statements
     from bot.jobs.weekly import run_weekly
 
     first = datetime.now(scheduler.timezone)
     for job_id, function, seconds in (
         ("huiwu-aftercare", run_aftercare, max(AFTERCARE_SECONDS, jobs.settings.tick_seconds)),
         ("huiwu-approvals", run_approvals, max(APPROVALS_SECONDS, jobs.settings.tick_seconds)),
+        ("huiwu-checkin", run_checkin, max(CHECKIN_SECONDS, jobs.settings.tick_seconds)),
         ("huiwu-digest", run_digest, DIGEST_SECONDS),
         ("huiwu-weekly", run_weekly, DIGEST_SECONDS),
+        ("huiwu-statements", run_statements, DIGEST_SECONDS),
     ):
         scheduler.add_job(
             function,

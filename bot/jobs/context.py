@@ -16,6 +16,7 @@ from bot.services.booking import BookingService
 from bot.services.clock import Clock
 from bot.services.digest import DigestService
 from bot.services.reports import ReportService
+from bot.services.statements import StatementService
 from bot.settings import Settings
 from bot.site import SiteConfig
 from storage.database import Database
@@ -33,6 +34,7 @@ class JobContext:
     booking: BookingService
     digest: DigestService
     reports: ReportService
+    statements: StatementService
 
     @classmethod
     def build(
@@ -56,4 +58,5 @@ class JobContext:
             booking,
             DigestService(site, clock),
             ReportService(site, clock),
+            StatementService(site, clock),
         )

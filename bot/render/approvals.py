@@ -25,6 +25,7 @@ from bot.services.booking import to_view
 from bot.services.types import BookingStatus, BookingView, Notice
 from bot.services.visibility import Audience, booking_facts, meeting_view
 from bot.site import Role
+from bot.telegram.callback_data import ApprovalsPageData
 from storage.repositories.approvals import ApprovalRepository
 from storage.repositories.bookings import BookingRepository
 
@@ -33,7 +34,7 @@ PAGE_SIZE = 5
 
 
 def approvals_page_callback(page: int) -> str:
-    return f"apl:{page}"
+    return ApprovalsPageData(page=page).pack()
 
 
 # ---- the request and its chasers ------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from html import escape
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +15,7 @@ from bot.services.booking import to_view
 from bot.services.types import BookingStatus, BookingView, Notice
 from bot.services.visibility import Audience, audience_of_chat, booking_facts, meeting_view
 from bot.site import DetailKind, SiteConfig
+from bot.telegram.callback_data import ApprovalData
 from storage.repositories.bookings import BookingRepository
 from storage.repositories.users import UserRepository
 
@@ -25,6 +26,7 @@ STATUS_ICONS = {
     BookingStatus.finished: "☑️",
     BookingStatus.rejected: "❌",
     BookingStatus.cancelled: "🚫",
+    BookingStatus.no_show: "🈳",
 }
 
 # How much of each typed text a summary shows; the second set is used when the first is
@@ -33,9 +35,9 @@ _ROOMY = {"title": 200, "name": 100, "notes": 800, "detail": 300}
 _TIGHT = {"title": 120, "name": 60, "notes": 200, "detail": 60}
 
 
-def approval_callback(booking_id: int, revision: int, decision: str) -> str:
-    """Opaque approval button data: the booking and the revision the approver is shown."""
-    return f"apv:{booking_id}:{revision}:{decision}"
+def approval_callback(booking_id: int, revision: int, decision: Literal["a", "r"]) -> str:
+    """Approval button data: the booking and the revision the approver is shown."""
+    return ApprovalData(booking_id=booking_id, revision=revision, decision=decision).pack()
 
 
 def _services_lines(reader: Reader, services: dict[str, dict[str, Any]], limit: int) -> list[str]:

@@ -17,6 +17,7 @@ def status_name(reader: Reader, status: str) -> str:
         "finished": _("finished"),
         "rejected": _("rejected"),
         "cancelled": _("cancelled"),
+        "no_show": _("released (nobody checked in)"),
     }
     return names.get(str(status), str(status))
 

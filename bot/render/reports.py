@@ -177,6 +177,12 @@ def caption(reader: Reader, figures: WeekFigures) -> str:
         lines.append(
             _("Consumables: {amount}").format(amount=escape(money(reader, figures.consumables_cents)))
         )
+    if figures.no_shows:
+        lines.append(
+            _("No-shows (released, nobody checked in): {count}").format(
+                count=sum(count for _department, count in figures.no_shows)
+            )
+        )
     lines.append(_("The spreadsheet follows with every table."))
     return "\n".join(lines)[:1024]
 
@@ -471,6 +477,11 @@ def sheets(reader: Reader, figures: WeekFigures) -> list[tuple[str, list[str], l
         (_("Problems"), [*task_header, _("Reason")], task_rows(figures.problems, True)),
         (_("Feedback"), [_("Booking"), _("Start"), _("Room"), _("Unit"), _("Score"), _("Comment")], feedback),
         (_("Consumables"), [_("Item"), _("Unit of measure"), _("Quantity"), _("Amount")], consumables),
+        (
+            _("No-shows"),
+            [_("Unit"), _("No-shows")],
+            [[department_label(reader, department), count] for department, count in figures.no_shows],
+        ),
     ]
 
 

@@ -136,6 +136,8 @@ async def render_tasks_cancelled(ctx: RenderContext, notice: Notice) -> Rendered
         lines.append(_("Proposed: {meeting}").format(meeting=slot_text(reader, proposed)))
     if notice.params.get("reason") == "rejected":
         lines.append(_("The change was not approved, and its old time could not be kept."))
+    if notice.params.get("reason") == "no_show":
+        lines.append(_("Nobody checked in to the meeting in time, so its room was released (a no-show)."))
     changes: Sequence[TaskChange] = notice.params.get("tasks", [])
     if changes:
         if on_hold:

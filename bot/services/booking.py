@@ -37,6 +37,7 @@ from bot.site import Role, Room, SiteConfig
 from storage.models import Booking
 from storage.repositories.approvals import ApprovalRepository
 from storage.repositories.bookings import BookingRepository
+from storage.repositories.checkin import CheckInRepository
 
 MAX_ATTENDEES = 10_000
 MAX_DURATION = timedelta(hours=16)
@@ -452,6 +453,38 @@ class BookingService:
             return None
         return await self._conclude(session, booking, held, now, None, approve=False, expired=True)
 
+    async def no_show(
+        self, session: AsyncSession, booking_id: int, revision: int, deadline: datetime
+    ) -> Outcome | None:
+        """Nobody checked in by ``deadline`` (docs/product.md §2): the booking becomes a no-show,
+        its room is free again, its open tasks are cancelled and their teams told, the organiser
+        told why. None when it was checked in to, changed or ended meanwhile: the update names
+        the revision and check-in state read, so of a release and a check-in exactly one acts."""
+        repo = BookingRepository(session)
+        booking = await self._load(session, booking_id)
+        await repo.lock_room(booking.room_id)  # as cancel and change do: they see it released
+        await session.refresh(booking)
+        now = self.clock.now()
+        if booking.revision != revision or deadline > now:
+            return None
+        known = to_view(booking)
+        if not await CheckInRepository(session).release(booking, now):
+            return None
+        view = to_view(booking)
+        await repo.add_revision(booking, "no_show", _snapshot(view), THE_BOT, now)
+        outcome = Outcome(view)
+        told = await self._plan(session, view, known)
+        outcome.notices += await self.addenda.notices(session, view.id, view.revision, known, None, told)
+        outcome.notices.append(
+            Notice(
+                "booking_no_show",
+                booking.requester_id,
+                {"booking_id": view.id, "deadline": deadline},
+                dedupe_key=f"no-show:{view.id}:{booking.requester_id}",
+            )
+        )
+        return outcome
+
     async def _conclude(
         self,
         session: AsyncSession,
@@ -701,6 +734,9 @@ class BookingService:
         booking.room_id, booking.attendees, booking.layout = room.id, wanted.attendees, wanted.layout
         booking.services = _clean_services(wanted.services)
         booking.revision += 1
+        if wanted.start != previous.start:
+            # a meeting at another time is checked in to anew (docs/product.md §2)
+            booking.checkin_state, booking.checked_in_at, booking.checked_in_by = "", None, None
         booking.updated_at = now
         if needs_approval:
             booking.status = BookingStatus.pending.value

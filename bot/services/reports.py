@@ -34,6 +34,7 @@ from bot.services.clock import Clock
 from bot.services.dispatch import TaskStatus
 from bot.site import SiteConfig
 from storage.repositories.aftercare import MEETING_STATUSES, AftercareRepository, ClockRunRepository
+from storage.repositories.checkin import CheckInRepository
 
 WEEKLY_JOB = "weekly"
 # [0-9], not \d: "٢٠٢٦-W49" is no week (bot/services/strict.py)
@@ -192,6 +193,8 @@ class WeekFigures:
     problems: list[TaskRow] = field(default_factory=list)
     feedback: list[FeedbackRow] = field(default_factory=list)
     consumables: list[ConsumableRow] = field(default_factory=list)
+    no_shows: list[tuple[str, int]] = field(default_factory=list)
+    """Meetings released because nobody checked in, per department (docs/product.md §2)."""
 
     @property
     def attendees(self) -> int:
@@ -271,6 +274,7 @@ class ReportService:
         figures.services = [(s, service_counts[s]) for s in order if service_counts.get(s)]
 
         await self._tasks(session, figures, start, end, now)
+        figures.no_shows = list(await CheckInRepository(session).no_shows_between(start, end))
 
         for row, booking in await repo.feedback_between(start, end):
             assert row.score is not None

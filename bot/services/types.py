@@ -15,6 +15,8 @@ class BookingStatus(StrEnum):
     finished = "finished"
     rejected = "rejected"
     cancelled = "cancelled"
+    no_show = "no_show"
+    """Nobody checked in by the deadline: the room was released (docs/product.md §2)."""
 
 
 ACTIVE_STATUSES = (BookingStatus.pending, BookingStatus.confirmed, BookingStatus.in_progress)

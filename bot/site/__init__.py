@@ -27,6 +27,7 @@ from bot.site.basics import (
     Team,
     Vocabulary,
 )
+from bot.site.checkin import CheckIn
 from bot.site.config import SiteConfig
 from bot.site.loading import SiteConfigError, load_site, parse_site
 from bot.site.problems import PLACEHOLDERS
@@ -52,6 +53,7 @@ __all__ = [
     "AppliesTo",
     "Approvals",
     "ChainStep",
+    "CheckIn",
     "Consumable",
     "Department",
     "DetailKind",

@@ -19,6 +19,7 @@ from bot.site.basics import (
     Team,
     Vocabulary,
 )
+from bot.site.checkin import CheckIn
 from bot.site.schedule import Aftercare, Approvals, Consumable, Digest, Retention, Statements, Weekly
 from bot.site.tasks import Escalation, TaskTemplate
 
@@ -42,6 +43,7 @@ class SiteConfig(StrictModel):
     retention: Retention = Retention()
     approvals: Approvals = Approvals()
     statements: Statements = Statements()
+    checkin: CheckIn = CheckIn()
 
     # ---- look-ups -------------------------------------------------------------------
     @property

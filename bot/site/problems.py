@@ -215,6 +215,32 @@ def reference_problems(site: SiteConfig) -> list[str]:
                 f"aftercare.teams[{position}]: unknown team {team_id!r} (known: {_known(team_ids)})"
             )
     problems.extend(_approval_problems(site))
+    problems.extend(_checkin_problems(site))
+    return problems
+
+
+def _checkin_problems(site: SiteConfig) -> list[str]:
+    """The room classes and rooms ``[checkin]`` names must exist."""
+    problems: list[str] = []
+    checkin = site.checkin
+    for room_class in checkin.release_after_minutes:
+        if room_class not in site.room_classes:
+            problems.append(
+                f"checkin.release_after_minutes.{room_class}: unknown room class "
+                f"(known: {_known(site.room_classes)})"
+            )
+    for position, room_class in enumerate(checkin.off_classes):
+        if room_class not in site.room_classes:
+            problems.append(
+                f"checkin.off_classes[{position}]: unknown room class {room_class!r} "
+                f"(known: {_known(site.room_classes)})"
+            )
+    room_ids = {room.id for room in site.rooms}
+    for position, room_id in enumerate(checkin.off_rooms):
+        if room_id not in room_ids:
+            problems.append(
+                f"checkin.off_rooms[{position}]: unknown room {room_id!r} (known: {_known(room_ids)})"
+            )
     return problems
 
 

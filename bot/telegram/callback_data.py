@@ -16,8 +16,7 @@ by the last router's ``stale_button`` (bot/handlers/fallback.py): both with
 ``refuse_button``'s one warning line. Nothing here decides who may press what: the handlers
 and services do.
 
-The approval (``apv:``), /my (``bk:``), invite (``inv:``) and move (``mbr:``) buttons are
-written and read in their own modules.
+The invite (``inv:``) and move (``mbr:``) buttons are typed in bot/render/membership.py.
 """
 
 from __future__ import annotations
@@ -253,3 +252,60 @@ class LanguageData(ButtonData, prefix="lang"):
     """``lang:<code>``: the language chosen (the handler checks it is one the bot speaks)."""
 
     code: LanguageCode
+
+
+# ---------------------------------------------------------------------------- approvals and /my
+
+
+class ApprovalData(ButtonData, prefix="apv"):
+    """``apv:<booking>:<revision>:<a|r>`` on a request (its message, reminder, escalation and the
+    /approvals list): approve or reject the revision the approver was shown."""
+
+    booking_id: Id
+    revision: Id
+    decision: Literal["a", "r"]
+
+
+class ApprovalsPageData(ButtonData, prefix="apl"):
+    """``apl:<page>``: a page of /approvals."""
+
+    page: Id
+
+
+MyAction = Annotated[str, BeforeValidator(_word(r"[a-z]{1,4}"))]
+
+
+class MyBookingData(ButtonData, prefix="bk"):
+    """``bk:<booking>:<action>`` in /my: l the list, v a booking, e change, c cancel, w withdraw …"""
+
+    booking_id: Id
+    action: MyAction
+
+
+class MyBookingConfirmData(ButtonData, prefix="bk"):
+    """``bk:<booking>:<action>:<revision>``: a confirmation (y cancel, wy withdraw) of the
+    revision the person was shown."""
+
+    booking_id: Id
+    action: MyAction
+    revision: Id
+
+
+# ---------------------------------------------------------------------------- monthly statements
+
+
+class StatementData(ButtonData, prefix="stm"):
+    """``stm:<a|d>:<statement>``: a department's contact accepts or disputes its monthly statement."""
+
+    action: Literal["a", "d"]
+    statement_id: Id
+
+
+# ---------------------------------------------------------------------------- check-in
+
+
+class CheckInData(ButtonData, prefix="ci"):
+    """``ci:<booking>:<i|l>`` on a meeting's check-in prompt: i check in, l running late."""
+
+    booking_id: Id
+    action: Literal["i", "l"]

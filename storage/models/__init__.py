@@ -19,6 +19,7 @@ from storage.models.bookings import Booking, BookingRevision, RoomLock, booking_
 from storage.models.membership import Invite, InviteFailure, MembershipRequest
 from storage.models.outbox import OUTBOX_OPEN, OUTBOX_PENDING_EDIT, OutboxMessage
 from storage.models.people import ChatBinding, User
+from storage.models.statements import Statement
 from storage.models.tasks import Task, TaskEvent, TaskMessage
 from storage.models.updates import ProcessedUpdate
 
@@ -43,6 +44,7 @@ __all__ = [
     "ProcessedUpdate",
     "Prompt",
     "RoomLock",
+    "Statement",
     "Task",
     "TaskEvent",
     "TaskMessage",

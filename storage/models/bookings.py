@@ -107,6 +107,12 @@ class Booking(Base):
     approval_stage: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     approval_stage_at: Mapped[datetime | None]
     approval_next_at: Mapped[datetime | None]
+    # Check-in (docs/product.md §2): "" not yet, "prompted", "checked_in", "late" (running
+    # late: kept), "released" (a no-show); who checked in and when. The clock job and the
+    # presses move it with conditional updates naming the state they read.
+    checkin_state: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    checked_in_at: Mapped[datetime | None]
+    checked_in_by: Mapped[int | None] = mapped_column(BigInteger)
 
 
 # The expression must be written exactly like this in queries for the index to be used.

@@ -19,6 +19,7 @@ async def test_full_class_a_booking_in_english(harness: Harness) -> None:
     await h.click(ALICE, "12:00", "How many people")
     await h.ask(ALICE, "12", "Rooms free")
     rooms = await h.emu.last_bot_message(ALICE)
+    assert rooms is not None
     labels = [b["text"] for row in rooms["reply_markup"]["inline_keyboard"] for b in row]
     assert "Meeting Room 1 · class A · 20 people" in labels
     assert "Hall 203 · class C · 400 people" in labels
@@ -110,8 +111,11 @@ async def test_class_c_waits_and_is_approved(harness: Harness) -> None:
     await _class_c_to_pending(h)
     # someone who is not the approver cannot decide, even with forged data
     approval = await h.emu.last_bot_message(APPROVER)
+    assert approval is not None
     data = approval["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
-    own_message = (await h.emu.last_bot_message(WANG))["message_id"]
+    own = await h.emu.last_bot_message(WANG)
+    assert own is not None
+    own_message = own["message_id"]
     forged = await h.emu.click_button(WANG, WANG, own_message, data, forge=True)
     assert "只有审批人" in (await answer_of(h, forged))["text"]
     since = await h.emu.current_seq()

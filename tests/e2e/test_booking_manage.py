@@ -25,7 +25,8 @@ async def test_cancel_with_confirmation(harness: Harness) -> None:
     done = await h.click(ALICE, "Yes, cancel it", "is cancelled")
     assert "Booking #1 is cancelled" in done["text"]
     async with h.app.db.transaction() as session:
-        assert (await session.get(Booking, booking.id)).status == BookingStatus.cancelled
+        cancelled = await session.get(Booking, booking.id)
+        assert cancelled is not None and cancelled.status == BookingStatus.cancelled
     empty = await h.ask(ALICE, "/my", "no upcoming bookings")
     assert "/book" in empty["text"]
 
@@ -37,7 +38,8 @@ async def test_someone_else_cannot_cancel(harness: Harness) -> None:
     forged = await h.emu.click_button(WANG, WANG, listing["message_id"], f"bk:{booking.id}:y:1", forge=True)
     assert "无权" in (await answer_of(h, forged))["text"]
     async with h.app.db.transaction() as session:
-        assert (await session.get(Booking, booking.id)).status == BookingStatus.confirmed
+        kept = await session.get(Booking, booking.id)
+        assert kept is not None and kept.status == BookingStatus.confirmed
 
 
 async def test_dispatcher_cancels_and_the_requester_is_told(harness: Harness) -> None:
@@ -75,7 +77,7 @@ async def test_change_time_is_a_new_revision(harness: Harness) -> None:
         revisions = (
             await session.scalars(select(BookingRevision).where(BookingRevision.booking_id == booking.id))
         ).all()
-    assert stored.revision == 2 and stored.attendees == 18
+    assert stored is not None and stored.revision == 2 and stored.attendees == 18
     assert [r.event for r in revisions] == ["created", "changed"]
     assert revisions[0].snapshot["start"] == "2026-12-03T02:00:00+00:00"
     assert revisions[0].snapshot["attendees"] == 10

@@ -133,8 +133,8 @@ async def test_friday_digest_covers_the_weekend_and_monday(tmp_path: Path) -> No
         since = await h.emu.current_seq()
         await move_to(h, friday.replace(hour=17))
         digest = "\n".join(text_of(m) for m in await new_messages(h, SUPERVISOR, since) if "📅" in text_of(m))
-        for day in ("12月5日（周六）", "12月6日（周日）", "12月7日（周一）", "12月8日（周二）"):
-            assert day in digest
+        for heading in ("12月5日（周六）", "12月6日（周日）", "12月7日（周一）", "12月8日（周二）"):
+            assert heading in digest
         assert "周六加班会" in digest and "周二座谈会" in digest and "周三例会" not in digest
         assert digest.count("没有会议") == 2  # Sunday and the holiday Monday
 

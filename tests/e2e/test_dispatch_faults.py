@@ -89,7 +89,7 @@ async def test_faults_delay_but_never_lose_or_reorder(h: Harness) -> None:
     for chat in (SERVICE, AV, SECURITY, CLEANING):
         sent = [r for r in rows if r.chat_id == chat and r.kind == "send" and r.status == "sent"]
         shown = first_lines(await h.emu.bot_messages(chat))
-        expected = [plain(r.text).split("\n")[0] for r in sent]
+        expected = [plain(r.text or "").split("\n")[0] for r in sent]
         # at least once each, in the outbox's order (a timed-out call the server did perform
         # could add a duplicate; Telegram has no idempotency key)
         deduplicated = list(dict.fromkeys(shown))
@@ -169,5 +169,6 @@ async def test_a_burst_is_merged_and_reaches_the_groups_within_a_minute(tmp_path
             assert len(messages) <= 20
             text = "\n".join(m.get("text") or "" for m in messages)
             for row in cards:
-                number = re.search(r"#(\d+)", row.text)
-                assert number and re.search(rf"#{number.group(1)}(?!\d)", text)
+                assert row.text is not None
+                card_id = re.search(r"#(\d+)", row.text)
+                assert card_id and re.search(rf"#{card_id.group(1)}(?!\d)", text)

@@ -142,8 +142,8 @@ async def test_each_team_receives_exactly_its_tasks_at_their_times(h: Harness) -
             if p.team_id == team:
                 cards = [x for x in heads if x[:1] in "📋☑☕" and re.search(rf"#{by_key[p.key]}(?!\d)", x)]
                 assert len(cards) == 1, (team, p.key)
-        cards = [m for m in await h.emu.bot_messages(chat) if "#" in (m.get("text") or "")]
-        ids = [int(x) for m in cards for x in re.findall(r"#(\d+)", m["text"].split("\n")[0])]
+        numbered = [m for m in await h.emu.bot_messages(chat) if "#" in (m.get("text") or "")]
+        ids = [int(x) for m in numbered for x in re.findall(r"#(\d+)", m["text"].split("\n")[0])]
         own = {by_key[p.key] for p in planned if p.team_id == team}
         assert set(ids) <= own, team
     assert sum(1 for p in planned if p.team_id == "hotline") == 1

@@ -76,7 +76,7 @@ async def assert_each_sent_once_in_order(h: Harness) -> None:
     for chat in sorted({r.chat_id for r in rows}):
         sent = [r for r in rows if r.chat_id == chat and r.kind == "send" and r.status == "sent"]
         shown = [(m.get("text") or "").split("\n")[0] for m in await h.emu.bot_messages(chat)]
-        expected = [plain(r.text).split("\n")[0] for r in sent]
+        expected = [plain(r.text or "").split("\n")[0] for r in sent]
         assert shown == expected, (
             chat,
             [(r.id, r.kind, r.status, r.message_id, r.error) for r in rows if r.chat_id == chat],

@@ -47,6 +47,7 @@ from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -524,9 +525,7 @@ async def book(
             f"/book 今天{local:%H:%M}到{local + timedelta(minutes=1):%H:%M} {room} 5人 "
             f"会议主题：{title}，电话13800000000"
         )
-        if not await step(
-            emu, user, run, "sentence", lambda text=sentence: emu.send_message(user, text), "接待级别"
-        ):
+        if not await step(emu, user, run, "sentence", partial(emu.send_message, user, sentence), "接待级别"):
             continue
         if not await step(
             emu, user, run, "level", lambda: emu.press_button(user, user, "2", exact=True), "请核对"
@@ -657,7 +656,9 @@ async def check(emu: EmulatorClient, db: Database, run: Run, dump: Path | None =
     sends = [o for o in outbox if o.kind == "send" and o.status == "sent"]
     for row in sends:
         ids = {m["message_id"] for m in held[row.chat_id]}
-        assert row.message_id in ids, f"outbox row {row.id} recorded as sent, not in chat {row.chat_id}"
+        assert row.message_id is not None and row.message_id in ids, (
+            f"outbox row {row.id} recorded as sent, not in chat {row.chat_id}"
+        )
         recorded[row.chat_id].add(row.message_id)
     # a message nobody recorded: a copy of a row sent twice (the send-record instant), or a stray
     duplicates: list[tuple[int, str]] = []

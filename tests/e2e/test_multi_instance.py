@@ -186,6 +186,7 @@ async def test_a_booking_across_both_instances_then_each_task_message_exactly_on
     # each pushed task's card is in its team's group exactly once
     for task in pushed:
         chat = teams[task.team_id]
+        assert chat is not None, task.team_id  # a team that is given tasks has a group
         texts = [m.get("text") or "" for m in await cluster.emu.bot_messages(chat)]
         cards = [t for t in texts if t.split("\n", 1)[0].endswith(f"· #{task.id}")]
         assert len(cards) == 1, (task.id, task.team_id, cards)

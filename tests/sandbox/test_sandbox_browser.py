@@ -13,13 +13,17 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import pytest
 
 from bot.sandbox.runtime import SANDBOX_TOKEN
 from tests.sandbox.conftest import SandboxThread, book_tomorrow_at_ten, png
+
+if TYPE_CHECKING:
+    # Only for the annotations: the module is imported below, skipping the file when it is missing.
+    from playwright.sync_api import Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +46,6 @@ if not CHROMIUM.exists():
     )
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
-Page = sync_api.Page
 
 
 @pytest.fixture

@@ -235,7 +235,9 @@ async def test_clock_shows_the_sandbox_time_in_the_site_zone(client: Client) -> 
     assert body["next_task_at"] is None
 
 
-async def test_clock_moves_forward_and_runs_the_timers(client: Client, sandbox: Sandbox) -> None:
+async def test_clock_moves_forward_and_runs_the_timers(
+    client: Client, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls: list[str] = []
     assert sandbox.app is not None
 
@@ -248,8 +250,8 @@ async def test_clock_moves_forward_and_runs_the_timers(client: Client, sandbox: 
         return 0
 
     await _stop_background_loops(sandbox)
-    sandbox.app.workers.tick_once = tick_once  # type: ignore[attr-defined]
-    sandbox.app.workers.send_pending = send_pending  # type: ignore[attr-defined]
+    monkeypatch.setattr(sandbox.app.workers, "tick_once", tick_once)
+    monkeypatch.setattr(sandbox.app.workers, "send_pending", send_pending)
     moved = await ok(await client.post("/api/clock", json={"action": "forward", "minutes": 15}))
     assert moved["local"].startswith("2026-12-01 09:1")
     assert calls[:2] == ["tick", "send"]
@@ -290,7 +292,9 @@ async def test_next_task_moves_to_the_earliest_timer_ahead(client: Client, sandb
     )
 
 
-async def test_moving_the_clock_fires_each_timer_at_its_own_moment(client: Client, sandbox: Sandbox) -> None:
+async def test_moving_the_clock_fires_each_timer_at_its_own_moment(
+    client: Client, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A long move is time passing, not a jump: task timers and clock jobs on the way run in
     order, each with the sandbox's clock at its moment (so nothing looks late)."""
     from apscheduler.triggers.cron import CronTrigger
@@ -311,7 +315,7 @@ async def test_moving_the_clock_fires_each_timer_at_its_own_moment(client: Clien
         seen.append(("noon", local()))
 
     await _stop_background_loops(sandbox)
-    sandbox.app.workers.tick_once = tick_once  # type: ignore[attr-defined]
+    monkeypatch.setattr(sandbox.app.workers, "tick_once", tick_once)
     sandbox.app.scheduler.add_job(noon_digest, CronTrigger(hour=12, timezone=SHANGHAI), id="noon")
     moved = await ok(await client.post("/api/clock", json={"action": "tomorrow_17"}))
     assert moved["local"] == "2026-12-02 17:00"

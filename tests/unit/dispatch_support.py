@@ -3,7 +3,7 @@ Bot API session instead of Telegram, and a fake monotonic clock for the sender's
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -101,12 +101,16 @@ class RecordingTelegram(BaseSession):
             )
         if isinstance(method, EditMessageText):
             assert method.message_id is not None
+            assert method.text is not None  # Telegram refuses an edit without text
             self.texts[(chat_id, method.message_id)] = method.text
             return True
         return True
 
-    async def stream_content(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover
+    async def stream_content(
+        self, *args: Any, **kwargs: Any
+    ) -> AsyncGenerator[bytes, None]:  # pragma: no cover
         raise NotImplementedError
+        yield b""  # an async generator, as the method it overrides
 
     async def close(self) -> None:
         return None

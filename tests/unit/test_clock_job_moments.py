@@ -43,6 +43,9 @@ async def test_a_meeting_end_is_when_its_after_care_is_due(
     booking = BookingService(site, clock)
     async with db.transaction() as session:
         await booking.create(session, request(start=local(12, 1, 13), hours=1.5))
-    assert await moment_after(db, site, local(12, 1, 9)) == local(12, 1, 14, 30)
+    # its check-in prompt and its no-show release come first (docs/product.md §2)
+    assert await moment_after(db, site, local(12, 1, 9)) == local(12, 1, 12, 50)
+    assert await moment_after(db, site, local(12, 1, 12, 50)) == local(12, 1, 13, 15)
+    assert await moment_after(db, site, local(12, 1, 13, 15)) == local(12, 1, 14, 30)
     assert await moment_after(db, site, local(12, 1, 14, 30)) == local(12, 1, 17)
     assert await moment_after(db, site, local(12, 1, 14, 30) - timedelta(seconds=1)) == local(12, 1, 14, 30)

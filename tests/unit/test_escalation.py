@@ -68,6 +68,7 @@ async def test_a_confidential_meeting_shows_no_title_or_unit_in_groups(rig: Rig)
     await rig.book(confidential=True, title="Secret <merger> talks", notes="nobody must know")
     await rig.at(local(3, 9))
     for row in await rig.outbox():
+        assert row.text is not None
         assert "merger" not in row.text and "财务处" not in row.text and "nobody" not in row.text
 
 
@@ -290,7 +291,7 @@ async def test_a_team_without_a_group_is_reported_to_the_supervisor(
     rig = Rig(site.model_copy(update={"teams": teams}), clock, db)
     await rig.book()
     await rig.at(local(3, 9))
-    unbound = [r for r in await rig.outbox(SUPERVISOR) if "/bind av" in r.text]
+    unbound = [r for r in await rig.outbox(SUPERVISOR) if "/bind av" in (r.text or "")]
     assert len(unbound) == 1  # once a day, not once per task
     assert (await rig.task("av_test")).status == "open"
     assert SERVICE_GROUP in {r.chat_id for r in await rig.outbox()}

@@ -55,7 +55,7 @@ def test_every_string_is_translated(language: str) -> None:
         strings = (
             []
             if message is None
-            else ([message.string] if isinstance(message.string, str) else list(message.string))
+            else ([message.string] if isinstance(message.string, str) else list(message.string or ()))
         )
         if message is None:
             problems.append(f"{where}: {msgid!r} is not in the catalogue (run scripts/i18n.py update)")

@@ -245,12 +245,12 @@ async def test_the_sender_reads_its_rows_through_the_partial_indexes(rig: Rig, d
         db, "SELECT id FROM outbox WHERE kind = 'edit' AND status = 'pending' AND edit_of_id IN (1, 2)"
     )
     assert "ix_outbox_pending_edits" in edits, edits
-    heads = await plan_of(
+    head_plan = await plan_of(
         db,
         "SELECT id FROM outbox WHERE status IN ('pending', 'sending') AND chat_id = -1002 "
         "ORDER BY id LIMIT 50",
     )
-    assert "ix_outbox_open" in heads and "TEMP B-TREE" not in heads, heads  # in order, not sorted
+    assert "ix_outbox_open" in head_plan and "TEMP B-TREE" not in head_plan, head_plan  # in order, not sorted
 
 
 # ---------------------------------------------------------------------------- the migration

@@ -159,7 +159,7 @@ def test_the_plan_is_pure(site: SiteConfig) -> None:
     )
     refills = [p for p in plan_tasks(site, view) if p.template_id == "tea_refill"]
     assert [(p.push_at - start) / timedelta(minutes=1) for p in refills] == [20, 40]
-    assert all(p.expires_at <= view.end for p in refills)
+    assert all(p.expires_at is not None and p.expires_at <= view.end for p in refills)
 
 
 async def test_a_booking_one_hour_ahead_gets_its_two_hour_check_at_once_late(
@@ -183,7 +183,7 @@ async def test_a_booking_one_hour_ahead_gets_its_two_hour_check_at_once_late(
     assert [r.notice for r in rows].count("digest_addendum") == 1
     cards = [r for r in rows if r.notice == "task_card"]
     assert len(cards) == 2
-    assert all("Posted late" in c.text or "晚" in c.text for c in cards)
+    assert all("Posted late" in (c.text or "") or "晚" in (c.text or "") for c in cards)
     assert view.id == check_1.booking_id
 
 
@@ -203,9 +203,10 @@ async def test_a_moved_meeting_moves_its_tasks_and_tells_each_team_old_and_new(
     notices = await rig.outbox(kind="send")
     by_chat = {row.chat_id: row.text for row in notices}
     assert set(by_chat) == {SERVICE_GROUP, AV_GROUP, SECURITY_GROUP, CLEANING_GROUP, HOTLINE_GROUP}
-    service = by_chat[SERVICE_GROUP]
+    service, av = by_chat[SERVICE_GROUP], by_chat[AV_GROUP]
+    assert service is not None and av is not None
     assert "10:00–12:00 → " in service and "13:00–15:00" in service
-    assert "→" in by_chat[AV_GROUP] and "09:00" in by_chat[AV_GROUP] and "12:00" in by_chat[AV_GROUP]
+    assert "→" in av and "09:00" in av and "12:00" in av
     assert changed.revision == view.revision + 1
 
 
@@ -218,6 +219,7 @@ async def test_services_change_cancels_and_creates_only_those_tasks(rig: Rig) ->
     assert all(t.status == "planned" for t in tasks if not t.template_id.startswith("tea_"))
     service_notice = [r for r in await rig.outbox(SERVICE_GROUP) if r.kind == "send"]
     assert len(service_notice) == 1
+    assert service_notice[0].text is not None
     assert "茶水准备" in service_notice[0].text  # the cancelled tea preparation is named
     # giving the tea back brings the same tasks back to life
     await rig.change(view.id, services={"tea": {"refill_minutes": 60}})
@@ -254,7 +256,9 @@ async def test_cancel_cancels_tasks_and_tells_the_teams(rig: Rig, clock: ManualC
     tasks = await rig.tasks(view.id)
     assert all(t.status == "cancelled" and t.next_at is None for t in tasks)
     told = {
-        r.chat_id for r in await rig.outbox(kind="send") if "取消" in r.text or "cancel" in r.text.lower()
+        r.chat_id
+        for r in await rig.outbox(kind="send")
+        if "取消" in (r.text or "") or "cancel" in (r.text or "").lower()
     }
     assert told == {SERVICE_GROUP, AV_GROUP, SECURITY_GROUP, CLEANING_GROUP, HOTLINE_GROUP}
     # the pushed card loses its buttons

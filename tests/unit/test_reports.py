@@ -144,6 +144,7 @@ async def test_the_spreadsheet_has_one_sheet_per_table(figures: WeekFigures, sit
         "Problems",
         "Feedback",
         "Consumables",
+        "No-shows",
     ]
     summary = {row[0]: row[1] for row in book["Summary"].iter_rows(min_row=2, values_only=True)}
     assert summary["Meetings"] == want.meetings and summary["Attendees"] == want.attendees

@@ -259,74 +259,74 @@ async def seed(session: AsyncSession, site: SiteConfig, requester: int = 1001) -
         session.add(booking)
         await session.flush()
         ids[spec.key] = booking.id
-    for number, spec in enumerate(TASKS):
+    for number, task_spec in enumerate(TASKS):
         task = Task(
-            booking_id=ids[spec.booking],
-            template_id=f"seed_{spec.key.lower()}",
-            team_id=spec.team,
+            booking_id=ids[task_spec.booking],
+            template_id=f"seed_{task_spec.key.lower()}",
+            team_id=task_spec.team,
             occurrence=number,
-            kind=spec.kind,
-            needs_confirmation=spec.needs_confirmation,
+            kind=task_spec.kind,
+            needs_confirmation=task_spec.needs_confirmation,
             leader_only=False,
-            push_at=spec.pushed or spec.due - timedelta(minutes=30),
-            planned_due_at=spec.due,
-            due_at=spec.due,
+            push_at=task_spec.pushed or task_spec.due - timedelta(minutes=30),
+            planned_due_at=task_spec.due,
+            due_at=task_spec.due,
             expires_at=None,
-            status=spec.status,
-            stage=len(spec.escalated_to) + (1 if spec.escalated_to else 0),
+            status=task_spec.status,
+            stage=len(task_spec.escalated_to) + (1 if task_spec.escalated_to else 0),
             steps=0,
             next_at=None,
             late=False,
-            pushed_at=spec.pushed,
+            pushed_at=task_spec.pushed,
             confirmed_by_id=3001
-            if spec.confirmed and not spec.on_behalf
-            else (2201 if spec.confirmed else None),
-            confirmed_at=spec.confirmed,
-            on_behalf=spec.on_behalf,
-            problem_reason=spec.problem,
-            problem_by_id=3102 if spec.problem else None,
+            if task_spec.confirmed and not task_spec.on_behalf
+            else (2201 if task_spec.confirmed else None),
+            confirmed_at=task_spec.confirmed,
+            on_behalf=task_spec.on_behalf,
+            problem_reason=task_spec.problem,
+            problem_by_id=3102 if task_spec.problem else None,
             updated_at=created,
         )
         session.add(task)
         await session.flush()
-        ids[spec.key] = task.id
-        for step, role in enumerate(spec.escalated_to, start=2):
+        ids[task_spec.key] = task.id
+        for step, role in enumerate(task_spec.escalated_to, start=2):
             detail: dict[str, Any] = {"role": role, "stage": step}
             session.add(
-                TaskEvent(task_id=task.id, kind="escalated", actor_id=None, at=spec.due, detail=detail)
+                TaskEvent(task_id=task.id, kind="escalated", actor_id=None, at=task_spec.due, detail=detail)
             )
-        if spec.problem:
+        if task_spec.problem:
             session.add(
                 TaskEvent(
                     task_id=task.id,
                     kind="problem",
                     actor_id=3102,
-                    at=spec.due,
-                    detail={"reason": spec.problem},
+                    at=task_spec.due,
+                    detail={"reason": task_spec.problem},
                 )
             )
-    for spec in FEEDBACK:
-        booking_id = ids[spec.booking]
-        start = next(b.start for b in BOOKINGS if b.key == spec.booking)
+    for feedback_spec in FEEDBACK:
+        booking_id = ids[feedback_spec.booking]
+        start = next(b.start for b in BOOKINGS if b.key == feedback_spec.booking)
         session.add(
             Feedback(
                 booking_id=booking_id,
                 organiser_id=requester,
                 asked_at=start,
-                score=spec.score,
+                score=feedback_spec.score,
                 rated_at=start + timedelta(hours=3),
-                comment=spec.comment,
-                commented_at=start + timedelta(hours=3) if spec.comment else None,
+                comment=feedback_spec.comment,
+                commented_at=start + timedelta(hours=3) if feedback_spec.comment else None,
             )
         )
-    for spec in CONSUMPTION:
-        start = next(b.start for b in BOOKINGS if b.key == spec.booking)
+    for consumption_spec in CONSUMPTION:
+        start = next(b.start for b in BOOKINGS if b.key == consumption_spec.booking)
         session.add(
             ConsumptionRecord(
-                booking_id=ids[spec.booking],
-                consumable_id=spec.consumable,
-                quantity=spec.quantity,
-                unit_price_cents=spec.price_cents,
+                booking_id=ids[consumption_spec.booking],
+                consumable_id=consumption_spec.consumable,
+                quantity=consumption_spec.quantity,
+                unit_price_cents=consumption_spec.price_cents,
                 team_id="service",
                 recorded_by_id=3001,
                 recorded_at=start + timedelta(hours=3),

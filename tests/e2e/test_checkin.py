@@ -1,0 +1,151 @@
+"""Check-in and no-show release end to end through the emulator (docs/product.md §2): the
+prompt ten minutes before, Check in and We are running late keep the booking, nobody checking
+in releases it at start + 15 with its teams told, its tasks cancelled and the room bookable
+again, a stranger's press changes nothing, and the door's deep link checks in.
+
+The harness starts on Tuesday 1 December 2026 at 09:00 (Asia/Shanghai); the meetings are in
+第一会议室 (class A) at 11:00 with tea and water, so the service team has tasks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.jobs import run_clock_jobs
+from bot.services.deep_links import CHECKIN_PAYLOAD
+from bot.services.types import BookingStatus
+from storage.models import Booking, Task
+from tests.e2e.booking_steps import answer_of
+from tests.e2e.conftest import Harness
+from tests.support.clock_steps import book
+from tests.support.people import ALICE, REQUESTER, SERVICE_GROUP
+
+JSON = dict[str, Any]
+
+
+def buttons(message: JSON) -> list[str]:
+    markup = message.get("reply_markup") or {}
+    return [button["text"] for row in markup.get("inline_keyboard", []) for button in row]
+
+
+async def jobs(h: Harness) -> int:
+    queued = await run_clock_jobs(h.app.jobs)
+    await h.settle()
+    return queued
+
+
+async def booking_row(h: Harness, booking_id: int) -> Booking:
+    async with h.app.db.transaction() as session:
+        booking = await session.get(Booking, booking_id)
+        assert booking is not None
+        return booking
+
+
+async def open_tasks(h: Harness, booking_id: int) -> list[str]:
+    async with h.app.db.transaction() as session:
+        rows = await session.scalars(select(Task.status).where(Task.booking_id == booking_id))
+        return [status for status in rows if status in ("planned", "open", "problem")]
+
+
+async def prompted_meeting(h: Harness) -> tuple[int, JSON]:
+    """A meeting at 11:00 and, at 10:50, its Check in prompt in the requester's chat."""
+    view = await book(h, h.at(0, 11), title="周例会")
+    await h.settle()
+    h.clock.set(h.at(0, 10, 49))
+    await jobs(h)
+    assert not [text for text in await h.texts(REQUESTER) if "会议签到" in text]
+    since = await h.emu.current_seq()
+    h.clock.set(h.at(0, 10, 50))
+    await jobs(h)
+    prompt = await h.emu.wait_for_message(REQUESTER, "会议签到", since=since, timeout=10)
+    assert f"预订 #{view.id}" in prompt["text"] and "周例会" in prompt["text"]
+    assert buttons(prompt) == ["✅ 签到", "⏳ 我们会晚到"]
+    return view.id, prompt
+
+
+async def test_the_prompt_arrives_ten_minutes_before_and_check_in_keeps_it(harness: Harness) -> None:
+    h = harness
+    number, _prompt = await prompted_meeting(h)
+    await jobs(h)
+    assert len([text for text in await h.texts(REQUESTER) if "会议签到" in text]) == 1  # once
+
+    edited = await h.click(REQUESTER, "✅ 签到", "已为预订")
+    assert buttons(edited) == []
+    h.clock.set(h.at(0, 11, 30))
+    await jobs(h)
+    stored = await booking_row(h, number)
+    assert stored.status != BookingStatus.no_show and stored.checkin_state == "checked_in"
+    assert stored.checked_in_by == REQUESTER
+    assert not [text for text in await h.texts(REQUESTER) if "已释放" in text]
+
+
+async def test_nobody_checks_in_and_the_room_is_released(harness: Harness) -> None:
+    h = harness
+    number, _prompt = await prompted_meeting(h)
+    h.clock.set(h.at(0, 11, 14))
+    await jobs(h)
+    assert await open_tasks(h, number)  # the tea service's refills, the clean-up after
+    assert (await booking_row(h, number)).status != BookingStatus.no_show
+
+    since = await h.emu.current_seq()
+    h.clock.set(h.at(0, 11, 15))
+    await jobs(h)
+    told = await h.emu.wait_for_message(REQUESTER, f"预订 #{number} 已释放", since=since, timeout=10)
+    assert "无人签到" in told["text"] and "11:15" in told["text"]
+    team = await h.emu.wait_for_message(SERVICE_GROUP, "会议已取消", since=since, timeout=10)
+    assert "会议室已释放" in team["text"]
+    assert (await booking_row(h, number)).status == BookingStatus.no_show
+    assert await open_tasks(h, number) == []
+
+    # a press after the release changes nothing and says why
+    press = await h.press(REQUESTER, "✅ 签到")
+    assert "已按未到场释放" in (await answer_of(h, press))["text"]
+    assert (await booking_row(h, number)).status == BookingStatus.no_show
+
+    # the room is bookable again for the rest of the meeting's time
+    again = await book(h, h.at(0, 12, 30), minutes=60, title="临时会")
+    assert again.status == BookingStatus.confirmed
+
+
+async def test_running_late_keeps_it(harness: Harness) -> None:
+    h = harness
+    number, _prompt = await prompted_meeting(h)
+    h.clock.set(h.at(0, 11, 5))
+    edited = await h.click(REQUESTER, "我们会晚到", "推迟开始")
+    assert "✅ 签到" in buttons(edited)  # they can still check in when they arrive
+    h.clock.set(h.at(0, 11, 20))
+    await jobs(h)
+    stored = await booking_row(h, number)
+    assert stored.status != BookingStatus.no_show and stored.checkin_state == "late"
+
+
+async def test_a_strangers_press_changes_nothing(harness: Harness) -> None:
+    h = harness
+    number, prompt = await prompted_meeting(h)
+    data = next(
+        button["callback_data"]
+        for row in prompt["reply_markup"]["inline_keyboard"]
+        for button in row
+        if button["text"] == "✅ 签到"
+    )
+    # Alice (another department) presses the same button data, on a message in her own chat
+    welcome = await h.ask(ALICE, "/start", "/book")
+    press = await h.emu.click_button(ALICE, ALICE, welcome["message_id"], data, forge=True)
+    answer = await answer_of(h, press)
+    assert answer.get("show_alert") and "can check in" in answer["text"]
+    assert (await booking_row(h, number)).checkin_state == "prompted"
+
+
+async def test_the_door_deep_link_checks_in(harness: Harness) -> None:
+    h = harness
+    view = await book(h, h.at(0, 11), title="周例会")
+    await h.settle()
+    h.clock.set(h.at(0, 10, 55))
+    reply = await h.ask(REQUESTER, f"/start {CHECKIN_PAYLOAD}{view.id}", "已为预订")
+    assert f"#{view.id}" in reply["text"]
+    assert (await booking_row(h, view.id)).checkin_state == "checked_in"
+    h.clock.set(h.at(0, 11, 20))
+    await jobs(h)
+    assert (await booking_row(h, view.id)).status != BookingStatus.no_show
