@@ -221,7 +221,10 @@ async def render_meeting_escalation(ctx: RenderContext, notice: Notice) -> Rende
         lines.append(_("(This alert comes late: the bot was not running when it was due.)"))
     readiness = await meeting_readiness(ctx.session, site, view.id, ctx.clock.now())
     if view.start > ctx.clock.now():  # before the start, what else stands how
-        lines += ["", *await readiness_lines(reader, ctx.session, readiness, {t.id for t in tasks})]
+        lines += [
+            "",
+            *await readiness_lines(reader, ctx.session, readiness, {t.id for t in tasks}, ctx.clock.now()),
+        ]
     text = "\n".join(lines)
     if len(text) > MESSAGE_LIMIT:  # cut between lines: a tag never spans one
         text = text[: text.rfind("\n", 0, MESSAGE_LIMIT - 2)] + "\n…"

@@ -9,6 +9,7 @@ edit after any change of the meeting's tasks shows the latest.
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 from html import unescape
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,12 +28,17 @@ READINESS_ICONS = {
 }
 
 
-def readiness_summary(reader: Reader, readiness: MeetingReadiness) -> str:
-    """One line: how many are done, waiting, overdue, with a problem, missed."""
+def readiness_summary(reader: Reader, readiness: MeetingReadiness, as_of: datetime | None = None) -> str:
+    """One line: how many are done, waiting, overdue, with a problem, missed; with ``as_of``,
+    the moment it was read (a message not edited for every change of the meeting says so)."""
     _ = reader.gettext
     counts = " · ".join(
         f"{READINESS_ICONS[state]} {readiness.count(state)}" for state in Readiness if readiness.count(state)
     )
+    if as_of is not None:
+        return _("<b>Readiness</b> as of {time} ({counts})").format(
+            time=reader.when(as_of), counts=counts or "—"
+        )
     return _("<b>Readiness</b> ({counts})").format(counts=counts or "—")
 
 
@@ -41,6 +47,7 @@ async def readiness_lines(
     session: AsyncSession,
     readiness: MeetingReadiness,
     said: Collection[int] = (),
+    as_of: datetime | None = None,
 ) -> list[str]:
     """The summary, one line per team (its tasks in due order), then each problem and what it
     is — but for the tasks in ``said``, whose problem the message tells already."""
@@ -48,7 +55,7 @@ async def readiness_lines(
     _ = reader.gettext
     if not readiness.items:
         return []
-    lines = [readiness_summary(reader, readiness)]
+    lines = [readiness_summary(reader, readiness, as_of)]
     teams: dict[str, list[ReadinessItem]] = {}
     for item in readiness.items:
         teams.setdefault(item.team_id, []).append(item)

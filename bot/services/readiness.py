@@ -17,9 +17,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.dispatch import CARD, ESCALATION_PREFIX, Outgoing, TaskStatus, notice_for
-from bot.services.meeting_alerts import MEETING_ESCALATION
-from bot.services.types import Notice
+from bot.services.dispatch import CARD, Outgoing, TaskStatus, notice_for
 from bot.site import SiteConfig, TaskKind
 from storage.models import Booking, OutboxMessage, Task, TaskMessage
 
@@ -130,46 +128,31 @@ async def meeting_readiness(
 async def readiness_refreshes(
     session: AsyncSession, site: SiteConfig, tasks: Sequence[Task]
 ) -> list[Outgoing]:
-    """Edits of the messages that show these tasks' meetings as a whole: the readiness cards
-    and the supervisors' meeting messages, which are linked to other tasks than these."""
-    by_booking = {task.booking_id: task.id for task in tasks}
-    if not by_booking:
+    """Edits of the readiness cards of these tasks' meetings, which are linked to their own
+    check rather than to these tasks.
+
+    Read by the booking and the readiness templates (the tasks' unique index), so a press costs
+    the same whatever else the meeting holds. The supervisors' meeting messages show the
+    readiness as of their last edit (they say when) and are not edited for every task of the
+    meeting: they follow the tasks they are about."""
+    readiness = sorted(site.readiness_templates)
+    bookings = sorted({task.booking_id for task in tasks})
+    if not readiness or not bookings:
         return []
     changed = {task.id for task in tasks}
     rows = await session.execute(
-        select(
-            TaskMessage.outbox_id,
-            TaskMessage.chat_id,
-            TaskMessage.purpose,
-            Task.id,
-            Task.template_id,
-            Task.booking_id,
-            OutboxMessage.notice,
-        )
+        select(TaskMessage.outbox_id, TaskMessage.chat_id, Task.id)
         .join(Task, Task.id == TaskMessage.task_id)
         .join(OutboxMessage, OutboxMessage.id == TaskMessage.outbox_id)
         .where(
-            Task.booking_id.in_(sorted(by_booking)),
+            Task.booking_id.in_(bookings),
+            Task.template_id.in_(readiness),
+            TaskMessage.purpose == CARD,
             OutboxMessage.status.notin_(("failed", "dropped")),
         )
     )
-    readiness = site.readiness_templates
-    edits: dict[int, Outgoing] = {}
-    for outbox_id, chat_id, purpose, task_id, template_id, booking_id, kind in rows:
-        if task_id in changed or outbox_id in edits:
-            continue  # a message linked to a changed task is refreshed by its own link
-        if purpose == CARD and template_id in readiness:
-            edits[outbox_id] = Outgoing(notice_for(CARD, chat_id, task_id), edit_of=outbox_id)
-        elif purpose.startswith(ESCALATION_PREFIX) and kind == MEETING_ESCALATION:
-            role = purpose.removeprefix(ESCALATION_PREFIX)
-            params = {"booking_id": booking_id, "role": role}
-            edits[outbox_id] = Outgoing(
-                Notice(MEETING_ESCALATION, chat_id, params, task_ids=(task_id,)), edit_of=outbox_id
-            )
-    # messages linked to a changed task too: left to the caller's own refresh
-    linked = await session.scalars(
-        select(TaskMessage.outbox_id).where(TaskMessage.task_id.in_(sorted(changed)))
-    )
-    for outbox_id in linked:
-        edits.pop(outbox_id, None)
-    return list(edits.values())
+    return [
+        Outgoing(notice_for(CARD, chat_id, task_id), edit_of=outbox_id)
+        for outbox_id, chat_id, task_id in rows
+        if task_id not in changed  # its own card is refreshed by its own link
+    ]
