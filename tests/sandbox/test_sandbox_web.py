@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.sandbox.runtime import SANDBOX_TOKEN, Sandbox, resolve_commands, site_personas
 from bot.sandbox.web import STATIC_DIR, build_web_app
+from bot.services.checkin import CHECKED_IN
 from bot.settings import TOKEN_PATTERN
 from storage.models import Booking, Task
 from tests.sandbox.conftest import FAST, SHANGHAI, START, book_tomorrow_at_ten, png
@@ -413,6 +414,10 @@ async def test_a_clock_move_runs_the_digest_and_after_care_at_their_moments(
     async with sandbox.app.db.transaction() as session:
         outcome = await sandbox.app.dispatcher.workflow_data["booking_service"].create(session, request)
         await sandbox.app.workers.delivery.deliver(session, outcome.notices)
+        # its organiser will have checked in: the meeting is held, not released as a no-show
+        await session.execute(
+            update(Booking).where(Booking.id == outcome.booking.id).values(checkin_state=CHECKED_IN)
+        )
     moved = await ok(await client.post("/api/clock", json={"action": "tomorrow_17"}))
     assert "clock_jobs" in moved["jobs"]
 
@@ -476,6 +481,7 @@ async def _add_task_timers(sandbox: Sandbox, minutes: tuple[float, ...]) -> None
             title="t",
             contact_name="c",
             contact_phone="1",
+            checkin_state=CHECKED_IN,  # its organiser checked in: it is not released as a no-show
             created_at=now,
             updated_at=now,
         )

@@ -11,6 +11,7 @@ One bot per test (not per example) keeps it fast; hypothesis is derandomized and
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -173,6 +174,7 @@ def with_bot(
 ) -> None:
     """Run one bot in a private event loop so hypothesis (synchronous) can drive it."""
     loop = asyncio.new_event_loop()
+    gc.collect()  # earlier tests' garbage is collected now, not inside this test's error window
     errors = ErrorLog()
     logging.getLogger().addHandler(errors)
     try:
