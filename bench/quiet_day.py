@@ -9,9 +9,13 @@ meeting day's night, stopping at every task timer and clock job.
 
 Two runs:
 
-- ``nobody``: nobody presses anything;
+- ``nobody``: nobody of the staff presses anything;
 - ``on time``: every task is done when it is posted (its team's leader presses Done on the
   card as it arrives), the hotline's check 3 included.
+
+In both, the meetings take place: each organiser checks in when the check-in prompt comes
+(a meeting nobody checks in for is released as a no-show at start + 15 minutes, which would
+make it another day than the one measured).
 
 Per chat it prints the new messages and the edits, the keyboards still live at the end (a
 keyboard is live while its message has buttons) and how many tasks had, at some moment, more
@@ -38,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import func, select
 
 from bot.jobs import next_clock_job_at, run_clock_jobs
-from storage.models import OutboxMessage, Task
+from storage.models import Booking, OutboxMessage, Task
 from storage.repositories.tasks import TaskRepository
 from tests.e2e.conftest import Harness, running_bot
 from tests.unit.dispatch_support import request
@@ -131,6 +135,21 @@ async def press_done_on_new_cards(h: Harness, chats: dict[int, int], seen: set[t
     return pressed
 
 
+async def organisers_check_in(h: Harness) -> None:
+    """Every meeting whose check-in prompt went out: its organiser checks in."""
+    checkin = h.app.dispatcher.workflow_data["checkin_service"]
+    async with h.app.db.transaction() as session:
+        prompted = (
+            await session.execute(
+                select(Booking.id, Booking.requester_id, Booking.department_id).where(
+                    Booking.checkin_state == "prompted"
+                )
+            )
+        ).all()
+        for booking_id, requester_id, department_id in prompted:
+            await checkin.check_in(session, booking_id, requester_id, department_id)
+
+
 async def run_day(press: bool) -> JSON:
     with tempfile.TemporaryDirectory() as tmp:
         async with running_bot(Path(tmp), group_per_minute=1000, global_per_second=1000) as h:
@@ -148,6 +167,7 @@ async def run_day(press: bool) -> JSON:
                 h.clock.set(moment)
                 await run_clock_jobs(h.app.jobs)
                 await quiet(h)
+                await organisers_check_in(h)
                 if press:
                     while await press_done_on_new_cards(h, chats, seen):
                         await asyncio.sleep(0.3)
