@@ -15,9 +15,18 @@ import argparse
 import asyncio
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+    from bot.site import SiteConfig
+
+T = TypeVar("T")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,18 +51,11 @@ def run(args: argparse.Namespace) -> int:
     from bot.render.text import Reader
     from bot.services.clock import SystemClock
     from bot.services.reports import ReportService, WeekError, WeekFigures, parse_week
-    from bot.settings import load_settings
-    from bot.site import SiteConfigError, load_site
-    from storage import migrate
-    from storage.database import Database, create_engine, exclusive
 
-    settings = load_settings()
-    try:
-        site = load_site(settings.site_config)
-    except SiteConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+    loaded = _site()
+    if loaded is None:
         return 2
+    settings, site = loaded
     clock = SystemClock()
     try:
         week = parse_week(args.week, clock.now().astimezone(site.zone).date())
@@ -62,21 +64,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     language = args.language or site.site.default_language
     reader = Reader(build_i18n(site.site.default_language), language, site)
-
-    async def figures() -> WeekFigures:
-        db = Database(create_engine(settings.database_url))
-        try:
-            async with exclusive(db.engine, "huiwu:migrations"):
-                await migrate.upgrade(db.engine)
-            async with db.transaction() as session:
-                return await ReportService(site, clock).week(session, week)
-        finally:
-            await db.dispose()
-
-    try:
-        result = asyncio.run(figures())
-    except (OperationalError, ProgrammingError) as exc:
-        print(f"cannot read the database ({exc.orig})", file=sys.stderr)
+    result: WeekFigures | None = _read_migrated(
+        settings, lambda session: ReportService(site, clock).week(session, week)
+    )
+    if result is None:
         return 1
     write_private(args.out, workbook_bytes(reader, result))
     if args.chart is not None:
@@ -95,18 +86,11 @@ def run_month(args: argparse.Namespace) -> int:
     from bot.render.text import Reader
     from bot.services.clock import SystemClock
     from bot.services.statements import DepartmentStatement, MonthError, StatementService, parse_month
-    from bot.settings import load_settings
-    from bot.site import SiteConfigError, load_site
-    from storage import migrate
-    from storage.database import Database, create_engine, exclusive
 
-    settings = load_settings()
-    try:
-        site = load_site(settings.site_config)
-    except SiteConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+    loaded = _site()
+    if loaded is None:
         return 2
+    settings, site = loaded
     if site.department(args.dept) is None:
         known = ", ".join(d.id for d in site.departments)
         print(f"--dept {args.dept!r}: no such department in the site file (known: {known})", file=sys.stderr)
@@ -119,21 +103,10 @@ def run_month(args: argparse.Namespace) -> int:
         return 2
     language = args.language or site.site.default_language
     reader = Reader(build_i18n(site.site.default_language), language, site)
-
-    async def figures() -> DepartmentStatement:
-        db = Database(create_engine(settings.database_url))
-        try:
-            async with exclusive(db.engine, "huiwu:migrations"):
-                await migrate.upgrade(db.engine)
-            async with db.transaction() as session:
-                return await StatementService(site, clock).department(session, args.dept, month)
-        finally:
-            await db.dispose()
-
-    try:
-        result = asyncio.run(figures())
-    except (OperationalError, ProgrammingError) as exc:
-        print(f"cannot read the database ({exc.orig})", file=sys.stderr)
+    result: DepartmentStatement | None = _read_migrated(
+        settings, lambda session: StatementService(site, clock).department(session, args.dept, month)
+    )
+    if result is None:
         return 1
     write_private(args.out, workbook_bytes(reader, result))
     print(
@@ -141,6 +114,43 @@ def run_month(args: argparse.Namespace) -> int:
         f"{result.no_shows} no-shows, consumables {result.consumables_cents / 100:.2f}"
     )
     return 0
+
+
+def _site() -> tuple[Settings, SiteConfig] | None:
+    """The settings and the site file, or None after printing the site file's problems."""
+    from bot.settings import load_settings
+    from bot.site import SiteConfigError, load_site
+
+    settings = load_settings()
+    try:
+        return settings, load_site(settings.site_config)
+    except SiteConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return None
+
+
+def _read_migrated(settings: Settings, read: Callable[[AsyncSession], Awaitable[T]]) -> T | None:
+    """Apply the migrations (a fresh checkout works), then ``read`` in one transaction; None
+    after printing why the database could not be read."""
+    from storage import migrate
+    from storage.database import Database, create_engine, exclusive
+
+    async def migrated() -> T:
+        db = Database(create_engine(settings.database_url))
+        try:
+            async with exclusive(db.engine, "huiwu:migrations"):
+                await migrate.upgrade(db.engine)
+            async with db.transaction() as session:
+                return await read(session)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(migrated())
+    except (OperationalError, ProgrammingError) as exc:
+        print(f"cannot read the database ({exc.orig})", file=sys.stderr)
+        return None
 
 
 def write_private(path: Path, content: bytes) -> None:
