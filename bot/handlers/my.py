@@ -196,18 +196,38 @@ async def _ask_cancel(callback: CallbackQuery, read: Reader, view: BookingView, 
         error = BookingError("cannot_cancel", status=view.status.value)
         await answer_quietly(callback, error_text(read, error), alert=True)
         return
+    await _ask_to_confirm(
+        callback,
+        read,
+        view,
+        audience,
+        yes=(_("Yes, cancel it"), "y"),
+        no=_("No, keep it"),
+        question=_("<b>Cancel this booking?</b> The teams will be told."),
+    )
+
+
+async def _ask_to_confirm(
+    callback: CallbackQuery,
+    read: Reader,
+    view: BookingView,
+    audience: Audience,
+    *,
+    yes: tuple[str, str],
+    no: str,
+    question: str,
+) -> None:
+    """The booking with ``question`` under it, Yes (``yes``: label and action, carrying the
+    revision shown) or No (back to the booking)."""
+    label, action = yes
     keyboard: Keyboard = [
         [
-            {"text": _("Yes, cancel it"), "callback_data": _data(view.id, "y", view.revision)},
-            {"text": _("No, keep it"), "callback_data": _data(view.id, "v")},
+            {"text": label, "callback_data": _data(view.id, action, view.revision)},
+            {"text": no, "callback_data": _data(view.id, "v")},
         ]
     ]
     text = booking_summary(
-        read,
-        view,
-        heading=booking_heading(read, view),
-        footer=_("<b>Cancel this booking?</b> The teams will be told."),
-        audience=audience,
+        read, view, heading=booking_heading(read, view), footer=question, audience=audience
     )
     await answer_quietly(callback)
     await show(callback, text, keyboard)
@@ -249,24 +269,18 @@ async def _ask_withdraw(callback: CallbackQuery, read: Reader, view: BookingView
     if view.status != BookingStatus.pending:
         await answer_quietly(callback, _("This booking is not waiting for approval any more."), alert=True)
         return
-    keyboard: Keyboard = [
-        [
-            {"text": _("Yes, withdraw it"), "callback_data": _data(view.id, "wy", view.revision)},
-            {"text": _("No, keep waiting"), "callback_data": _data(view.id, "v")},
-        ]
-    ]
-    text = booking_summary(
+    await _ask_to_confirm(
+        callback,
         read,
         view,
-        heading=booking_heading(read, view),
-        footer=_(
+        audience,
+        yes=(_("Yes, withdraw it"), "wy"),
+        no=_("No, keep waiting"),
+        question=_(
             "<b>Withdraw this request?</b> The approvers are told. A change waiting for approval "
             "is dropped and the booking stays as it was; a new booking is cancelled."
         ),
-        audience=audience,
     )
-    await answer_quietly(callback)
-    await show(callback, text, keyboard)
 
 
 async def _withdraw(
