@@ -220,7 +220,6 @@ async def child(url: str, api: str, token: str, now: datetime, reader: str) -> N
 
     from bot.app import build_app, start, stop
     from bot.services.clock import ManualClock
-    from bot.services.understanding import warm_up
     from bot.settings import Settings
     from bot.site import load_site
     from storage.models import Task
@@ -242,8 +241,8 @@ async def child(url: str, api: str, token: str, now: datetime, reader: str) -> N
             app.bot, handle_signals=False, close_bot_session=False, polling_timeout=1
         )
     )
-    if reader == "warm":  # wait for start's background warm-up (warm_up joins it, then is cheap)
-        await asyncio.to_thread(warm_up)
+    if reader == "warm":  # wait for start's background warm-up (and what it gives back after)
+        await asyncio.gather(*app.one_off)
     say("started", start_seconds=time.monotonic() - began)
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, sys.stdin.readline)  # "report"

@@ -2,53 +2,42 @@
 
 ``run_polling`` (one instance) and ``run_webhook`` (one or several instances behind a proxy,
 sharing PostgreSQL and Redis) both serve /healthz and /metrics on HTTP_PORT (bot/ops/web.py).
+
+This module imports nothing of aiogram (a contract in pyproject.toml): the Bot, the Dispatcher
+and the catalogues are built by bot/telegram/ (runtime.py, i18n.py), which also names their
+types, and their middlewares are handed what they cannot import (the metrics, the reader).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
-from aiogram import Bot, Dispatcher
-from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
-from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
-from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
-from aiogram.utils.i18n import I18n
-from aiogram_dialog import setup_dialogs
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 import bot.render  # noqa: F401  (every notice renderer registers itself on import)
 from bot.delivery.budget import SharedSendBudget
 from bot.delivery.notices import NoticeDelivery
-from bot.delivery.retry import RetryAfterForHandlers
 from bot.delivery.sender import sending_limits
 from bot.handlers import build_routers
 from bot.handlers.prompts import CancelPendingPrompt, PendingPrompts
-from bot.i18n import PersonI18nMiddleware, build_i18n
 from bot.jobs import register_clock_jobs
 from bot.jobs.context import JobContext
-from bot.middlewares import (
-    CountHandlerErrors,
-    DeduplicateUpdates,
-    IdentifyPerson,
-    InFlightUpdates,
-    ProvideReader,
-    install_deduplication,
-)
+from bot.ops import metrics
 from bot.ops.door_display import DoorDisplays
 from bot.ops.health import HealthProbe
 from bot.ops.lease import InstanceNameLease
 from bot.ops.logs import secrets_of
+from bot.ops.memory import give_back_free_memory
 from bot.ops.metrics import InstanceMetrics
 from bot.ops.web import ListenerError, RoomFeeds, WebDependencies, WebServer, plan_listeners
+from bot.render.text import Reader
 from bot.services.aftercare import AftercareService
 from bot.services.booking import BookingService
 from bot.services.calendar import CalendarService
@@ -57,11 +46,31 @@ from bot.services.clock import Clock, OffsetClock, SystemClock
 from bot.services.digest import DigestService
 from bot.services.membership import MembershipService
 from bot.services.people import PeopleService
+from bot.services.series import SeriesService
 from bot.services.statements import StatementService
 from bot.services.tasks import TaskActions, TaskViews
 from bot.services.understanding import warm_up
 from bot.settings import Settings
 from bot.site import SiteConfig
+from bot.telegram.i18n import I18n, PersonI18nMiddleware, build_i18n
+from bot.telegram.middlewares import (
+    CountHandlerErrors,
+    DeduplicateUpdates,
+    IdentifyPerson,
+    InFlightUpdates,
+    ProvideReader,
+    install_deduplication,
+)
+from bot.telegram.runtime import (
+    Bot,
+    Dispatcher,
+    build_bot,
+    build_dispatcher,
+    dispatcher_data,
+    fsm_redis,
+    install_dialogs,
+)
+from bot.telegram.webhook import webhook_handler
 from bot.workers import Workers
 from storage import migrate
 from storage.database import Database, create_engine, exclusive
@@ -96,34 +105,13 @@ class App:
     dispatcher_started: bool = False
 
 
-def build_bot(settings: Settings) -> Bot:
-    token = settings.bot_token.get_secret_value().strip() if settings.bot_token else ""
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base.rstrip("/")))
-    session.middleware(RetryAfterForHandlers())
-    return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
-
-
 HANDLER_DRAIN_SECONDS = 10.0
 """How long stopping waits for updates still being handled."""
-PERSON_LOCK_SECONDS = 20
-"""Longer than a handler takes, a reply waiting out 429s included (at most 15 s, bot/delivery/retry.py)."""
 
 
-def build_fsm(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
-    if settings.redis_url:
-        from aiogram.fsm.storage.base import DefaultKeyBuilder
-        from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
-
-        # One key builder for state and locks, with the destiny in the key: aiogram-dialog locks
-        # its stack ("aiogd:stack:…") while aiogram holds the person's own lock; without the
-        # destiny both would be the same Redis lock, which is not reentrant (a 60 s stall).
-        keys = DefaultKeyBuilder(prefix=f"{settings.redis_prefix}:fsm", with_destiny=True)
-        storage = RedisStorage.from_url(settings.redis_url, key_builder=keys)
-        # a person's lock outlives a process killed while handling their update: it expires
-        # after this long (aiogram's default is 60 s, a minute of silence after a crash)
-        lock = {"timeout": PERSON_LOCK_SECONDS}
-        return storage, RedisEventIsolation(storage.redis, key_builder=keys, lock_kwargs=lock)
-    return MemoryStorage(), SimpleEventIsolation()
+def readers(i18n: I18n, site: SiteConfig, clock: Clock) -> Callable[[str], Reader]:
+    """The reader of a language at the clock's now: what each update's ``read`` is."""
+    return lambda language: Reader(i18n, language, site).at(clock.now())
 
 
 def build_app(settings: Settings, site: SiteConfig, clock: Clock | None = None) -> App:
@@ -133,12 +121,11 @@ def build_app(settings: Settings, site: SiteConfig, clock: Clock | None = None) 
     db = Database(create_engine(settings.database_url))
     i18n = build_i18n(site.site.default_language)
     bot = build_bot(settings)
-    storage, isolation = build_fsm(settings)
-    dispatcher = Dispatcher(storage=storage, events_isolation=isolation)
+    dispatcher = build_dispatcher(settings)
     # set when a transaction that queued a notice commits: the sender's loop looks at once
     sender_wake = asyncio.Event()
     delivery = NoticeDelivery(site, clock, i18n, wake=sender_wake)
-    redis = getattr(storage, "redis", None)
+    redis = fsm_redis(dispatcher)
     limits = sending_limits(settings)
     budget = None if redis is None else SharedSendBudget(redis, settings.redis_prefix, limits)
     workers = Workers(
@@ -156,20 +143,20 @@ def build_app(settings: Settings, site: SiteConfig, clock: Clock | None = None) 
     people = PeopleService(site)
     membership = MembershipService(site, clock)
 
-    prompts = PendingPrompts(storage, clock, bot.id)
+    prompts = PendingPrompts(dispatcher.storage, clock, bot.id)
 
     in_flight = InFlightUpdates()
     dispatcher.update.outer_middleware(in_flight)  # outermost: counts every update until its end
-    install_deduplication(dispatcher, DeduplicateUpdates(db, clock))
-    dispatcher.errors.outer_middleware(CountHandlerErrors())
+    install_deduplication(dispatcher, DeduplicateUpdates(db, clock, metrics))
+    dispatcher.errors.outer_middleware(CountHandlerErrors(metrics))
     dispatcher.update.outer_middleware(IdentifyPerson(db, clock, people))
     dispatcher.message.outer_middleware(CancelPendingPrompt(prompts))
     dispatcher.callback_query.outer_middleware(CancelPendingPrompt(prompts))
     PersonI18nMiddleware(i18n).setup(dispatcher)
     for observer in (dispatcher.message, dispatcher.callback_query):  # after the language is known
-        observer.outer_middleware(ProvideReader(i18n, site, clock))
+        observer.outer_middleware(ProvideReader(i18n, readers(i18n, site, clock)))
     dispatcher.include_routers(*build_routers())  # this App's own routers
-    setup_dialogs(dispatcher, events_isolation=isolation)
+    install_dialogs(dispatcher)
     dispatcher.workflow_data.update(
         settings=settings,
         site=site,
@@ -178,6 +165,7 @@ def build_app(settings: Settings, site: SiteConfig, clock: Clock | None = None) 
         i18n=i18n,
         delivery=delivery,
         booking_service=booking,
+        series_service=SeriesService(site, clock, booking),
         checkin_service=CheckInService(site, booking),
         people_service=people,
         membership_service=membership,
@@ -199,10 +187,11 @@ def build_app(settings: Settings, site: SiteConfig, clock: Clock | None = None) 
 
 async def start(app: App) -> None:
     """Everything but the update source: migrations, commands, timers and the sender."""
-    # instances starting together migrate one after the other (a PostgreSQL advisory lock)
+    # instances starting together migrate one after the other (a PostgreSQL advisory lock);
+    # any migrating is done by a child process, so this one never holds Alembic (storage/migrate.py)
     async with exclusive(app.db.engine, "huiwu:migrations"):
-        await migrate.upgrade(app.db.engine)
-    redis = getattr(app.dispatcher.storage, "redis", None)
+        await migrate.bring_to_head(app.db.engine, app.settings.database_url)
+    redis = fsm_redis(app.dispatcher)
     if redis is not None:
         lease = InstanceNameLease(redis, app.settings.redis_prefix, app.settings.instance_name)
         await lease.acquire()
@@ -213,7 +202,14 @@ async def start(app: App) -> None:
     app.scheduler.start()
     app.background.extend(app.workers.start_loops())
     if app.settings.understanding_warm_up:  # jionlp's import (~1.5 s) off the loop, not in a request
-        app.one_off.append(asyncio.create_task(asyncio.to_thread(warm_up), name="huiwu-reader-warm-up"))
+        app.one_off.append(
+            asyncio.create_task(asyncio.to_thread(warm_up_reader), name="huiwu-reader-warm-up")
+        )
+
+
+def warm_up_reader() -> None:
+    warm_up()
+    give_back_free_memory()  # what loading the reader freed stays with malloc otherwise
 
 
 async def stop(app: App) -> None:
@@ -224,7 +220,7 @@ async def stop(app: App) -> None:
     if app.dispatcher_started:
         app.dispatcher_started = False
         with contextlib.suppress(Exception):
-            await app.dispatcher.emit_shutdown(**_dispatcher_data(app))
+            await app.dispatcher.emit_shutdown(**dispatcher_data(app.bot, app.dispatcher))
     if app.scheduler.running:
         app.scheduler.shutdown(wait=False)
     if not await app.in_flight.drained(timeout=HANDLER_DRAIN_SECONDS):
@@ -245,19 +241,14 @@ async def stop(app: App) -> None:
     await app.db.dispose()
 
 
-def _dispatcher_data(app: App) -> dict[str, Any]:
-    data = {"dispatcher": app.dispatcher, "bots": [app.bot], **app.dispatcher.workflow_data}
-    data.pop("bot", None)
-    return {"bot": app.bot, **data}
-
-
 def web_dependencies(app: App) -> WebDependencies:
     """What the HTTP listeners serve for ``app``, in its current mode."""
-    redis = getattr(app.dispatcher.storage, "redis", None)
+    redis = fsm_redis(app.dispatcher)
     return WebDependencies(
         settings=app.settings,
-        dispatcher=app.dispatcher,
-        bot=app.bot,
+        webhook=functools.partial(
+            webhook_handler, app.dispatcher, app.bot, rejected=metrics.webhook_rejected
+        ),
         health=HealthProbe(app.db, app.clock, redis, secrets_of(app.settings)),
         metrics=app.metrics,
         rooms=RoomFeeds(app.site, app.clock, app.db, app.i18n),
@@ -297,7 +288,7 @@ async def serve_webhook(app: App) -> None:
     if app.settings.redis_url is None:
         log.warning("REDIS_URL is not set: dialog state lives in this process; run one instance only")
     app.mode = "webhook"
-    await app.dispatcher.emit_startup(**_dispatcher_data(app))
+    await app.dispatcher.emit_startup(**dispatcher_data(app.bot, app.dispatcher))
     app.dispatcher_started = True
     await start_listeners(app, webhook=True)
     assert app.settings.webhook_url is not None and app.settings.webhook_secret is not None

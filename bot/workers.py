@@ -17,14 +17,10 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
-from aiogram.utils.i18n import I18n
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import bot.render.tasks  # noqa: F401  (registers the task renderers)
-from bot.commands import set_command_menus
 from bot.delivery.budget import SharedSendBudget
 from bot.delivery.notices import NoticeDelivery
 from bot.delivery.queue import queue
@@ -36,6 +32,10 @@ from bot.services.planning import TaskPlanner
 from bot.services.types import BookingView, Notice
 from bot.settings import Settings
 from bot.site import SiteConfig
+from bot.telegram.commands import offer_command_menus
+from bot.telegram.gateway import TelegramGateway
+from bot.telegram.i18n import I18n
+from bot.telegram.runtime import Bot
 from storage.database import Database
 from storage.repositories.tasks import TaskRepository
 
@@ -82,7 +82,7 @@ class Workers:
             self.site, self.clock, self.settings.instance_name, late_after, counters=metrics
         )
         self.sender = Sender(
-            self.bot,
+            TelegramGateway(self.bot),
             self.db,
             self.clock,
             self.site,
@@ -142,10 +142,7 @@ class Workers:
         released = await self.sender.outbox.release_own()
         if released:
             log.info("%s outbox rows left in flight by the last run go out again", released)
-        try:
-            await set_command_menus(self.bot, self.i18n)
-        except TelegramAPIError as error:
-            log.warning("could not set the command menus: %s", error)
+        await offer_command_menus(self.bot, self.i18n)
 
     def start_loops(self) -> list[asyncio.Task[None]]:
         self.stopping.clear()

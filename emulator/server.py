@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from . import bot_api, control_api
-from .bot_api import MAX_UPLOAD, STATE_KEY
+from .bot_api import STATE_KEY
+from .bot_api.files import MAX_UPLOAD
 from .config import EmulatorConfig
 from .state import EmulatorState
 

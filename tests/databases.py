@@ -14,6 +14,9 @@ import asyncio
 import concurrent.futures
 import contextlib
 import os
+import shutil
+import sqlite3
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Coroutine
 from pathlib import Path
@@ -37,6 +40,7 @@ if BACKEND not in ("sqlite", "postgres", "postgresql"):
 USE_POSTGRES = BACKEND != "sqlite"
 
 _template: str | None = None
+_sqlite_template: Path | None = None
 _run = uuid.uuid4().hex[:10]
 
 
@@ -96,13 +100,36 @@ async def postgres_test_database(migrated: bool = True) -> AsyncIterator[str]:
 
 @contextlib.asynccontextmanager
 async def database_url_for(tmp_path: Path, name: str = "huiwu") -> AsyncIterator[str]:
-    """The URL of a database for one test: a SQLite file in ``tmp_path``, or a migrated
-    PostgreSQL database of its own when the run is on PostgreSQL."""
+    """The URL of a migrated database for one test: a SQLite file in ``tmp_path`` (a copy of
+    the session's template), or a PostgreSQL database of its own when the run is on PostgreSQL."""
     if USE_POSTGRES:
         async with postgres_test_database() as url:
             yield url
     else:
-        yield f"sqlite+aiosqlite:///{tmp_path / f'{name}.db'}"
+        path = tmp_path / f"{name}.db"
+        if not path.exists():  # a test that starts the bot again finds its data again
+            shutil.copy(await _migrated_sqlite_template(), path)
+        yield f"sqlite+aiosqlite:///{path}"
+
+
+async def _migrated_sqlite_template() -> Path:
+    """The session's SQLite file migrated to head, copied for each test: a started bot
+    migrates a new database in a child process (storage/migrate.py), seconds per test."""
+    global _sqlite_template
+    if _sqlite_template is None:
+        from storage import migrate
+        from storage.database import create_engine
+
+        path = Path(tempfile.mkdtemp(prefix="huiwu-test-template-")) / "template.db"
+        engine = create_engine(f"sqlite+aiosqlite:///{path}")
+        try:
+            await migrate.upgrade(engine)
+        finally:
+            await engine.dispose()
+        with contextlib.closing(sqlite3.connect(path)) as connection:  # all in the file, no WAL
+            connection.execute("PRAGMA journal_mode=DELETE")
+        _sqlite_template = path
+    return _sqlite_template
 
 
 def _in_fresh_loop(coroutine: Coroutine[Any, Any, Any]) -> Any:
@@ -120,7 +147,10 @@ async def _drop(name: str) -> None:
 
 def drop_template() -> None:
     """At the end of the session."""
-    global _template
+    global _template, _sqlite_template
+    if _sqlite_template is not None:
+        shutil.rmtree(_sqlite_template.parent, ignore_errors=True)
+        _sqlite_template = None
     if _template is not None:
         _in_fresh_loop(_drop(_template))
         _template = None

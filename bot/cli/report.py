@@ -46,11 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.report == "month":
         return run_month(args)
-    from bot.i18n import build_i18n
     from bot.render.reports import chart_png, workbook_bytes
     from bot.render.text import Reader
     from bot.services.clock import SystemClock
     from bot.services.reports import ReportService, WeekError, WeekFigures, parse_week
+    from bot.telegram.i18n import build_i18n
 
     loaded = _site()
     if loaded is None:
@@ -81,11 +81,11 @@ def run(args: argparse.Namespace) -> int:
 
 def run_month(args: argparse.Namespace) -> int:
     """``report month``: the same spreadsheet the department's contacts get (docs/product.md §5)."""
-    from bot.i18n import build_i18n
     from bot.render.statements import workbook_bytes
     from bot.render.text import Reader
     from bot.services.clock import SystemClock
     from bot.services.statements import DepartmentStatement, MonthError, StatementService, parse_month
+    from bot.telegram.i18n import build_i18n
 
     loaded = _site()
     if loaded is None:

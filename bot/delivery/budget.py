@@ -1,6 +1,6 @@
 """Telegram's sending limits shared by every instance, kept in Redis.
 
-Each sender paces itself (bot/delivery/outbox.py ``Pacer``), but Telegram counts per bot, not
+Each sender paces itself (bot/delivery/pacing.py ``Pacer``), but Telegram counts per bot, not
 per process: two instances sending to one group could each use its 20 messages a minute. With
 ``REDIS_URL`` set, a sender also asks this budget before each call. One Lua script decides
 atomically, on Redis's own clock (so the instances' clocks need not agree): the chat's last
@@ -19,7 +19,7 @@ import time
 import uuid
 from typing import Any
 
-from bot.delivery.outbox import Limits
+from bot.delivery.pacing import Limits
 
 log = logging.getLogger(__name__)
 

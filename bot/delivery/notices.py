@@ -14,9 +14,8 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, is_dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
-from aiogram.utils.i18n import I18n
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -30,6 +29,14 @@ from storage.repositories.outbox import OutboxRepository, outbox_row
 from storage.repositories.users import UserRepository
 
 Keyboard = list[list[dict[str, str]]]
+
+
+class Translations(Protocol):
+    """The gettext catalogues of locales/ (aiogram's I18n, built by bot/telegram/i18n.py)."""
+
+    def gettext(
+        self, singular: str, plural: str | None = None, n: int = 1, locale: str | None = None
+    ) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -56,7 +63,7 @@ class RenderContext:
     session: AsyncSession
     site: SiteConfig
     clock: Clock
-    i18n: I18n
+    i18n: Translations
     language: str
 
     def _(self, message: str) -> str:
@@ -146,7 +153,9 @@ def wake_after_commit(session: AsyncSession, wake: asyncio.Event) -> None:
 class NoticeDelivery:
     """Queues notices in the outbox within the caller's transaction, and renders outbox rows."""
 
-    def __init__(self, site: SiteConfig, clock: Clock, i18n: I18n, wake: asyncio.Event | None = None) -> None:
+    def __init__(
+        self, site: SiteConfig, clock: Clock, i18n: Translations, wake: asyncio.Event | None = None
+    ) -> None:
         self.site = site
         self.clock = clock
         self.i18n = i18n

@@ -9,18 +9,15 @@ Rules kept here:
 
 * **Order per chat**: only the oldest unfinished row of a chat may go; a chat with a row in
   flight (``sending`` under a live lease) or waiting for a retry sends nothing else.
-* **Telegram's limits** (:class:`Pacer`, in-process, by ``time.monotonic``): one message per
-  ``per_chat_interval`` in a chat, ``group_per_minute`` messages per group in any 60 s,
-  ``global_per_second`` calls in any second. A slot is stamped when its call *returns*, so the
-  next call can never fall inside Telegram's window of the previous one. A 429 pauses only
-  its chat, for ``retry_after``. Pictures and files are rows like any other and count the same.
+* **Telegram's limits**: a chat's row is claimed only when the :class:`Pacer`
+  (bot/delivery/pacing.py) lets its chat send; a 429 pauses only its chat.
 * **Rendered at send time**: a claim leases its rows in one short write transaction, then
   renders them in a read-only unit (on SQLite it waits for no lock) from the state of that
   moment, with each row's renderer and reader (bot/delivery/notices.py).
 * **Merging**: when a group has more rows waiting than its remaining budget of the minute,
-  consecutive mergeable rows go out as one message, one numbered line and one button row per
-  row; the parts point at the first one (``merged_into_id``) and an edit of any part
-  re-renders the whole message. Parts that no longer fit once rendered wait for their own turn.
+  consecutive mergeable rows are claimed together and go out as one message
+  (bot/delivery/merging.py); the parts point at the first one (``merged_into_id``) and an
+  edit of any part re-renders the whole message.
 * **Edits**: an edit asks for a message to be shown as it is now. One of a message not sent
   yet needs no call (the send will show it as it is then); when a send or an edit goes out,
   every edit waiting for the same message is settled with it (``applied``): one call shows
@@ -34,16 +31,16 @@ Rules kept here:
 from __future__ import annotations
 
 import logging
-import time
-from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery.notices import OutgoingFile, Rendered
+from bot.delivery.merging import MAX_MERGED_PARTS, Claim, Delivery, compose
+from bot.delivery.notices import Rendered
+from bot.delivery.pacing import Pacer, backoff_seconds
 from bot.services.clock import Clock
 from storage.database import Database
 from storage.models import OutboxMessage
@@ -57,7 +54,6 @@ from storage.repositories.outbox import (
     SENT,
     Head,
     OutboxRepository,
-    Shown,
 )
 from storage.repositories.tasks import TaskRepository
 
@@ -65,211 +61,11 @@ __all__ = ["APPLIED", "DROPPED", "FAILED", "MERGED", "PENDING", "SENDING", "SENT
 
 log = logging.getLogger(__name__)
 
-Keyboard = list[list[dict[str, Any]]]
 RowRenderer = Callable[[AsyncSession, OutboxMessage], Awaitable[Rendered | None]]
 
-MAX_TEXT = 4096
-MAX_MERGED_PARTS = 40
-"""Two buttons per part stay well under the ~100 buttons Telegram shows in one keyboard."""
-EDIT_ROOM_PER_PART = 64
-"""Characters kept free per part of a merged message, so later edits of a line still fit."""
 MAX_ATTEMPTS = 12
 HEAD_WINDOW = MAX_MERGED_PARTS + 10
 """Rows of a chat read per claim: enough for the largest merge after a few settled edits."""
-GROUP_WINDOW = 60.0
-GLOBAL_WINDOW = 1.0
-
-
-# ---------------------------------------------------------------------------- pacing
-
-
-@dataclass
-class Slot:
-    """One call counted against the limits; ``at`` moves to the moment its answer came."""
-
-    chat_id: int
-    at: float
-    counts_for_group: bool
-
-
-@dataclass(frozen=True)
-class Limits:
-    per_chat_interval: float = 1.0
-    group_per_minute: int = 20
-    global_per_second: int = 30
-
-
-class Pacer:
-    """Telegram's sending limits, kept in memory by one sender process."""
-
-    def __init__(self, limits: Limits, monotonic: Callable[[], float] = time.monotonic) -> None:
-        self.limits = limits
-        self.monotonic = monotonic
-        self._last: dict[int, Slot] = {}
-        self._groups: dict[int, deque[Slot]] = defaultdict(deque)
-        self._global: deque[Slot] = deque()
-        self._paused: dict[int, float] = {}
-
-    def now(self) -> float:
-        return self.monotonic()
-
-    def _prune(self, stamps: deque[Slot], now: float, window: float) -> None:
-        while stamps and stamps[0].at <= now - window:
-            stamps.popleft()
-
-    def paused_until(self, chat_id: int) -> float:
-        return self._paused.get(chat_id, 0.0)
-
-    def chat_ready_at(self, chat_id: int) -> float:
-        """The earliest moment this chat may get its next call (ignoring the global limit)."""
-        moments = [self.paused_until(chat_id)]
-        last = self._last.get(chat_id)
-        if last is not None:
-            moments.append(last.at + self.limits.per_chat_interval)
-        if chat_id < 0:
-            window = self._groups[chat_id]
-            self._prune(window, self.now(), GROUP_WINDOW)
-            if len(window) >= self.limits.group_per_minute:
-                moments.append(window[len(window) - self.limits.group_per_minute].at + GROUP_WINDOW)
-        return max(moments)
-
-    def chat_ready(self, chat_id: int, counts_for_group: bool = True) -> bool:
-        now = self.now()
-        if self.paused_until(chat_id) > now:
-            return False
-        last = self._last.get(chat_id)
-        if last is not None and last.at + self.limits.per_chat_interval > now:
-            return False
-        return not (counts_for_group and chat_id < 0 and self.group_remaining(chat_id) <= 0)
-
-    def global_ready(self) -> bool:
-        return self.global_remaining() > 0
-
-    def global_remaining(self) -> int:
-        self._prune(self._global, self.now(), GLOBAL_WINDOW)
-        return max(0, self.limits.global_per_second - len(self._global))
-
-    def group_remaining(self, chat_id: int) -> int:
-        window = self._groups[chat_id]
-        self._prune(window, self.now(), GROUP_WINDOW)
-        return max(0, self.limits.group_per_minute - len(window))
-
-    def reserve(self, chat_id: int, counts_for_group: bool = True) -> Slot:
-        slot = Slot(chat_id, self.now(), counts_for_group and chat_id < 0)
-        self._last[chat_id] = slot
-        if slot.counts_for_group:
-            self._groups[chat_id].append(slot)
-        self._global.append(slot)
-        return slot
-
-    def finish(self, slot: Slot) -> None:
-        slot.at = max(slot.at, self.now())
-
-    def pause(self, chat_id: int, seconds: float) -> None:
-        self._paused[chat_id] = max(self.paused_until(chat_id), self.now() + seconds)
-
-    def next_ready_in(self, chat_ids: Sequence[int]) -> float | None:
-        """Seconds until one of these chats may send again (None: none is waiting)."""
-        if not chat_ids:
-            return None
-        now = self.now()
-        return max(0.0, min(self.chat_ready_at(chat) for chat in chat_ids) - now)
-
-
-def backoff_seconds(attempts: int) -> float:
-    """1, 2, 4 … seconds, at most a minute, after a server error or a timeout."""
-    return float(min(60, 2 ** max(0, attempts - 1)))
-
-
-# ---------------------------------------------------------------------------- merged messages
-
-
-class MessagePart(Protocol):
-    @property
-    def merge_text(self) -> str | None: ...
-
-
-def merged_text(parts: Sequence[MessagePart]) -> str:
-    return "\n\n".join(f"<b>{index}.</b> {part.merge_text or ''}" for index, part in enumerate(parts, 1))
-
-
-def merged_text_within_limit(parts: Sequence[MessagePart]) -> str:
-    """The merged message as it may go to Telegram. The parts were merged with room left for
-    their later lines (:data:`EDIT_ROOM_PER_PART`); should an edit still outgrow the limit (many
-    parts with long problem lines), each part keeps its first line (what, where, when) and the
-    number that its buttons carry, rather than the edit failing at Telegram. Every line of a
-    part's text is whole HTML, so a part cut to its first line stays well formed."""
-    text = merged_text(parts)
-    if len(text) <= MAX_TEXT:
-        return text
-    heads = [(part.merge_text or "").split("\n", 1)[0] for part in parts]
-    lines = [f"<b>{index}.</b> {head}" for index, head in enumerate(heads, 1)]
-    while len("\n".join(lines)) > MAX_TEXT - 2:
-        lines.pop()
-    return "\n".join([*lines, "…"]) if len(lines) < len(parts) else "\n".join(lines)
-
-
-def merged_keyboard(parts: Sequence[Rendered]) -> Keyboard | None:
-    rows: Keyboard = []
-    for index, part in enumerate(parts, 1):
-        buttons = [button for row in part.keyboard or [] for button in row]
-        if buttons:
-            rows.append([dict(button, text=f"{index} · {button['text']}") for button in buttons])
-    return rows or None
-
-
-def merged_fits(parts: Sequence[MessagePart]) -> bool:
-    room = MAX_TEXT - EDIT_ROOM_PER_PART * len(parts)
-    return len(parts) <= MAX_MERGED_PARTS and len(merged_text(parts)) <= room
-
-
-# ---------------------------------------------------------------------------- the service
-
-
-@dataclass
-class Delivery:
-    """One Bot API call the sender makes for one claimed row, rendered."""
-
-    row_id: int
-    chat_id: int
-    method: Literal["send", "edit"]
-    text: str
-    keyboard: Keyboard | None
-    message_id: int | None
-    attempts: int
-    part_ids: tuple[int, ...] = ()
-    """A send's merged parts after the first (they get its message id)."""
-    slot: Slot | None = None
-    file: OutgoingFile | None = None
-    """A picture or document to send with ``text`` as its caption."""
-    shown: tuple[Shown, ...] = ()
-    """What each row of the message shows, kept on the rows once the call succeeded."""
-
-
-@dataclass
-class _Claim:
-    """Rows leased for one call, not rendered yet: ``rows`` are what the message shows (a
-    send's row and its merged parts; for an edit, those of the message it changes)."""
-
-    row_id: int
-    chat_id: int
-    method: Literal["send", "edit"]
-    rows: list[OutboxMessage]
-    message_id: int | None
-    attempts: int
-    slot: Slot
-
-    def delivery(self, **rendered: Any) -> Delivery:
-        values: dict[str, Any] = {"text": "", "keyboard": None, **rendered}
-        return Delivery(
-            row_id=self.row_id,
-            chat_id=self.chat_id,
-            method=self.method,
-            message_id=self.message_id,
-            attempts=self.attempts,
-            slot=self.slot,
-            **values,
-        )
 
 
 @dataclass(frozen=True)
@@ -317,12 +113,12 @@ class OutboxService:
             # every claimed row had nothing left to show (now settled): look again
         return []
 
-    async def _lease_next(self) -> list[_Claim]:
+    async def _lease_next(self) -> list[Claim]:
         """Decide each waiting chat's next call, then take the rows: the sends of the whole
         pass with one statement, their merged parts with one more, the edits they overtake
         with one more (a chat's edit at its head is taken on its own)."""
         now = self.clock.now()
-        claims: list[_Claim] = []
+        claims: list[Claim] = []
         sends: list[_SendPlan] = []
         async with self.db.transaction() as session:
             repo = OutboxRepository(session)
@@ -344,7 +140,7 @@ class OutboxService:
 
     async def _plan_chat(
         self, repo: OutboxRepository, chat_id: int, now: datetime
-    ) -> _Claim | _SendPlan | None:
+    ) -> Claim | _SendPlan | None:
         """The chat's next call: an edit (claimed here), a send (taken with the pass's other
         sends), or nothing now."""
         # a group's rows are counted as they are read: a burst may have to be merged
@@ -367,7 +163,7 @@ class OutboxService:
 
     async def _claim_sends(
         self, repo: OutboxRepository, sends: list[_SendPlan], now: datetime
-    ) -> list[_Claim]:
+    ) -> list[Claim]:
         if not sends:
             return []
         leased = await repo.lease_many(
@@ -388,13 +184,13 @@ class OutboxService:
                     merges[host.id] = part_ids
         for host_id, parts in (await repo.merge_many(merges)).items():
             rows_of[host_id] += parts
-        claims: list[_Claim] = []
+        claims: list[Claim] = []
         for plan in sends:
             host = leased.get(plan.heads[0].id)
             if host is None:
                 continue
             claims.append(
-                _Claim(
+                Claim(
                     row_id=host.id,
                     chat_id=host.chat_id,
                     method="send",
@@ -413,7 +209,7 @@ class OutboxService:
         A burst is as long as its messages are many, one a second in a group: spreading the
         rows over the minute's budget would send twice the messages the rows need. Rows that
         come while the group waits for its next second join its next message; those that no
-        longer fit once rendered wait for it too (:func:`_compose`)."""
+        longer fit once rendered wait for it too (:func:`compose`)."""
         # keep a fifth of the group's minute for what comes next (reminders, escalations)
         reserve = self.pacer.limits.group_per_minute // 5
         slots = max(1, self.pacer.group_remaining(plan.chat_id) - reserve)
@@ -436,9 +232,7 @@ class OutboxService:
         """The rows one message shows: ``host`` and the parts merged into it."""
         return [host, *await repo.parts_of(host.id)] if host.mergeable else [host]
 
-    async def _settle_waiting_edits(
-        self, repo: OutboxRepository, claims: list[_Claim], now: datetime
-    ) -> None:
+    async def _settle_waiting_edits(self, repo: OutboxRepository, claims: list[Claim], now: datetime) -> None:
         """Edits waiting for the messages being claimed are shown by those calls: settled, all
         of the pass's together (one lookup by ``ix_outbox_pending_edits``, one update)."""
         by_id = {row.id: row for claim in claims for row in claim.rows}
@@ -451,7 +245,7 @@ class OutboxService:
 
     async def _resolve_edit(
         self, repo: OutboxRepository, head: Head, now: datetime
-    ) -> _Claim | Literal["skip"] | None:
+    ) -> Claim | Literal["skip"] | None:
         """An edit at the head of its chat: settled without a call ("skip"), claimed, or waiting (None)."""
         edit = await repo.get(head.id)
         assert edit is not None
@@ -478,7 +272,7 @@ class OutboxService:
         if leased is None:
             return None
         rows = await self._message_rows(repo, host)
-        return _Claim(
+        return Claim(
             row_id=edit.id,
             chat_id=edit.chat_id,
             method="edit",
@@ -489,9 +283,9 @@ class OutboxService:
         )
 
     # ---- rendering ---------------------------------------------------------------------
-    async def _render(self, claims: list[_Claim]) -> list[Delivery]:
+    async def _render(self, claims: list[Claim]) -> list[Delivery]:
         deliveries: list[Delivery] = []
-        dropped: list[tuple[_Claim, list[int]]] = []
+        dropped: list[tuple[Claim, list[int]]] = []
         unmerged: list[tuple[int, list[int]]] = []
         broken: list[tuple[Delivery, str]] = []
         async with self.db.read() as session:
@@ -511,7 +305,7 @@ class OutboxService:
                     log.exception("rendering outbox row %s failed", claim.row_id)
                     broken.append((claim.delivery(), repr(error)))
                     continue
-                composed, cut = _compose(claim, rendered)
+                composed, cut = compose(claim, rendered)
                 if cut:
                     unmerged.append((claim.row_id, cut))
                 if composed is None:
@@ -609,43 +403,3 @@ def _copy_fixed_content(edit: OutboxMessage, target: OutboxMessage) -> None:
         target.reply_markup = edit.reply_markup
         if edit.merge_text is not None:
             target.merge_text = edit.merge_text
-
-
-def _compose(claim: _Claim, rendered: list[Rendered | None]) -> tuple[Delivery | None, list[int]]:
-    """The call for a claim from its rows' renderings (None: nothing left to show), and the
-    merged parts that no longer fit in a send's message (they wait for their own turn)."""
-    pairs = list(zip(claim.rows, rendered, strict=True))
-    cut: list[int] = []
-    if claim.method == "send" and len(pairs) > 1:
-        first = pairs[0][1]
-        kept = pairs[:1]
-        end = len(pairs)
-        if first is not None and first.merge_text is None:
-            end = 1
-        else:
-            lines = [first] if first is not None else []
-            for index in range(1, len(pairs)):
-                part = pairs[index][1]
-                if part is not None:
-                    if part.merge_text is None or not merged_fits([*lines, part]):
-                        end = index
-                        break
-                    lines.append(part)
-                kept.append(pairs[index])
-        cut = [row.id for row, _ in pairs[end:]]
-        pairs = kept
-    visible = [(row, shown) for row, shown in pairs if shown is not None]
-    if not visible:
-        return None, cut
-    records = tuple(Shown(row.id, shown.text, shown.keyboard, shown.merge_text) for row, shown in visible)
-    part_ids = tuple(row.id for row, _ in pairs[1:]) if claim.method == "send" else ()
-    if len(pairs) > 1:
-        parts = [shown for _, shown in visible]
-        return claim.delivery(
-            text=merged_text_within_limit(parts),
-            keyboard=merged_keyboard(parts),
-            part_ids=part_ids,
-            shown=records,
-        ), cut
-    only = visible[0][1]
-    return claim.delivery(text=only.text, keyboard=only.keyboard, file=only.file, shown=records), cut

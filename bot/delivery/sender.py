@@ -2,7 +2,8 @@
 
 What may go when, how bursts are merged and how each row is rendered is decided in
 bot/delivery/outbox.py; this module makes the calls (a message, an edit, or a picture or
-document with its caption) and sorts Telegram's answers:
+document with its caption) through a :class:`~bot.delivery.gateway.MessageGateway`
+(bot/telegram/gateway.py in the running bot) and sorts Telegram's answers:
 
 * 429 Too Many Requests: that chat waits ``retry_after`` (other chats carry on); never given up.
 * 5xx, timeouts, connection errors (Telegram or the network is down): the chat waits 1, 2,
@@ -25,23 +26,20 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from aiogram import Bot
-from aiogram.exceptions import (
-    TelegramAPIError,
-    TelegramBadRequest,
-    TelegramForbiddenError,
-    TelegramMigrateToChat,
-    TelegramNetworkError,
-    TelegramNotFound,
-    TelegramRetryAfter,
-    TelegramServerError,
-)
-from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
-
 from bot.delivery.budget import SharedSendBudget
+from bot.delivery.gateway import (
+    BadRequest,
+    ChatMigrated,
+    ChatUnreachable,
+    MessageGateway,
+    RetryLater,
+    SendError,
+    TelegramUnavailable,
+)
+from bot.delivery.merging import Delivery
 from bot.delivery.notices import NoticeDelivery
-from bot.delivery.outbox import Delivery, Keyboard, Limits, OutboxService, Pacer, backoff_seconds
-from bot.delivery.retry import OUTBOX_CALL
+from bot.delivery.outbox import OutboxService
+from bot.delivery.pacing import Limits, Pacer, backoff_seconds
 from bot.services.clock import Clock
 from bot.services.types import Notice
 from bot.settings import Settings
@@ -51,7 +49,6 @@ from storage.repositories.tasks import ChatBindingRepository
 
 log = logging.getLogger(__name__)
 
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 FINAL_BAD_REQUESTS = (
     "chat not found",
     "user not found",
@@ -59,14 +56,6 @@ FINAL_BAD_REQUESTS = (
     "have no rights",
     "not enough rights",
 )
-
-
-def inline_markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
-    if not keyboard:
-        return None
-    return InlineKeyboardMarkup(
-        inline_keyboard=[[InlineKeyboardButton(**button) for button in row] for row in keyboard]
-    )
 
 
 def sending_limits(settings: Settings) -> Limits:
@@ -103,7 +92,7 @@ class NoSendCounters:
 class Sender:
     def __init__(
         self,
-        bot: Bot,
+        gateway: MessageGateway,
         db: Database,
         clock: Clock,
         site: SiteConfig,
@@ -115,7 +104,7 @@ class Sender:
         counters: SendCounters | None = None,
     ) -> None:
         self.counters: SendCounters = counters or NoSendCounters()
-        self.bot = bot
+        self.gateway = gateway
         self.db = db
         self.clock = clock
         self.site = site
@@ -141,7 +130,6 @@ class Sender:
         return self.pacer.next_ready_in(await self.outbox.waiting_chats())
 
     async def _deliver(self, item: Delivery) -> int:
-        OUTBOX_CALL.set(True)  # this task's calls: a 429 reschedules the row (below), no waiting
         if self.budget is not None:
             wait = await self.budget.take(item.chat_id, counts_for_group=item.method == "send")
             if wait > 0:  # another instance used this chat's (or the bot's) moment
@@ -156,40 +144,35 @@ class Sender:
                 self.stats["merged_parts"] += len(item.part_ids)
             else:
                 assert item.message_id is not None
-                await self.bot.edit_message_text(
-                    chat_id=item.chat_id,
-                    message_id=item.message_id,
-                    text=item.text,
-                    reply_markup=inline_markup(item.keyboard),
-                    link_preview_options=NO_PREVIEW,
-                    request_timeout=self._timeout(),
+                await self.gateway.edit_message(
+                    item.chat_id, item.message_id, item.text, item.keyboard, self._timeout()
                 )
                 await self.outbox.mark_sent(item, None)
                 self.stats["edited"] += 1
                 self.counters.message_sent("edit")
             return 1
-        except TelegramRetryAfter as error:
+        except RetryLater as error:  # the gateway's calls are not waited out (bot/telegram/retry.py)
             self.stats["retry_after"] += 1
             self.counters.rate_limited()
             log.warning("429 for chat %s: waiting %s s", item.chat_id, error.retry_after)
             if self.budget is not None:
                 await self.budget.pause(item.chat_id, float(error.retry_after))
             await self.outbox.mark_retry(item, error.message, float(error.retry_after), may_give_up=False)
-        except TelegramMigrateToChat as error:
-            log.info("chat %s is now %s", item.chat_id, error.migrate_to_chat_id)
-            await self._moved(item, error.migrate_to_chat_id)
-        except TelegramBadRequest as error:
+        except ChatMigrated as error:
+            log.info("chat %s is now %s", item.chat_id, error.new_chat_id)
+            await self._moved(item, error.new_chat_id)
+        except BadRequest as error:
             if item.method == "edit" and "not modified" in error.message.lower():
                 await self.outbox.mark_sent(item, None)
                 return 1
             await self._failed(
                 item, error.message, tell=any(s in error.message.lower() for s in FINAL_BAD_REQUESTS)
             )
-        except (TelegramForbiddenError, TelegramNotFound) as error:
+        except ChatUnreachable as error:
             await self._failed(item, error.message, tell=True)
-        except (TimeoutError, TelegramServerError, TelegramNetworkError) as error:
+        except (TimeoutError, TelegramUnavailable) as error:
             await self._retry(item, str(error), may_give_up=False)
-        except TelegramAPIError as error:  # 401, 409 …: nothing this message did; try later
+        except SendError as error:  # 401, 409 …: nothing this message did; try later
             await self._retry(item, str(error))
         except Exception as error:  # never lose a row to a bug in one call
             log.exception("sending outbox row %s failed", item.row_id)
@@ -201,34 +184,18 @@ class Sender:
 
     async def _send(self, item: Delivery) -> int:
         """The message, picture or document of a send; its message id."""
-        markup = inline_markup(item.keyboard)
         if item.file is None:
-            message = await self.bot.send_message(
-                chat_id=item.chat_id,
-                text=item.text,
-                reply_markup=markup,
-                link_preview_options=NO_PREVIEW,
-                request_timeout=self._timeout(),
-            )
-            return message.message_id
-        upload = BufferedInputFile(await item.file.content(), item.file.name)
-        if item.file.method == "photo":
-            message = await self.bot.send_photo(
-                chat_id=item.chat_id,
-                photo=upload,
-                caption=item.text or None,
-                reply_markup=markup,
-                request_timeout=self._timeout(),
-            )
-        else:
-            message = await self.bot.send_document(
-                chat_id=item.chat_id,
-                document=upload,
-                caption=item.text or None,
-                reply_markup=markup,
-                request_timeout=self._timeout(),
-            )
-        return message.message_id
+            return await self.gateway.send_message(item.chat_id, item.text, item.keyboard, self._timeout())
+        content = await item.file.content()
+        return await self.gateway.send_file(
+            item.chat_id,
+            item.file.method,
+            content,
+            item.file.name,
+            item.text or None,
+            item.keyboard,
+            self._timeout(),
+        )
 
     async def _retry(self, item: Delivery, error: str, may_give_up: bool = True) -> None:
         self.stats["retried"] += 1

@@ -23,6 +23,7 @@ from bot.services.booking import BookingService
 from bot.services.clock import Clock
 from bot.services.parsing import local_today
 from bot.services.people import PersonContext
+from bot.services.series import SeriesService
 from bot.site import SiteConfig
 from storage.database import Database
 
@@ -51,6 +52,10 @@ def person_of(manager: DialogManager) -> PersonContext:
 
 def booking_service_of(manager: DialogManager) -> BookingService:
     return _dependency(manager, "booking_service", BookingService)
+
+
+def series_service_of(manager: DialogManager) -> SeriesService:
+    return _dependency(manager, "series_service", SeriesService)
 
 
 def database_of(manager: DialogManager) -> Database:

@@ -29,7 +29,7 @@ from bot.handlers.replies import (
     refuse_button,
     show,
 )
-from bot.render.approvals import PAGE_SIZE, approvals_page, closed_request_text
+from bot.render.approvals import PAGE_SIZE, approvals_page, closed_request_text, series_extents
 from bot.render.booking import person_name
 from bot.render.errors import error_text
 from bot.render.text import Reader
@@ -106,7 +106,8 @@ async def _page(
         requests = [
             (view, state, await person_name(session, site, view.requester_id)) for view, state in waiting
         ]
-    return approvals_page(read, requests, page, total, audience, may_decide(site, person.user_id))
+        series = await series_extents(read, session, [view for view, _state in waiting])
+    return approvals_page(read, requests, page, total, audience, may_decide(site, person.user_id), series)
 
 
 async def approvals_list(

@@ -23,10 +23,10 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.services.clock import Clock
+from bot.services.dispatch import bind_team_chat
 from bot.services.people import PersonContext
 from bot.site import Role, SiteConfig
 from storage.database import Database
-from storage.repositories.tasks import ChatBindingRepository
 
 
 async def bind_in_private(message: Message) -> None:
@@ -53,7 +53,7 @@ async def bind(
         await message.answer(_("Which team? Send /bind &lt;team&gt;, one of: {teams}").format(teams=known))
         return
     async with db.transaction() as session:
-        await ChatBindingRepository(session).bind(team.id, message.chat.id, person.user_id, clock.now())
+        await bind_team_chat(session, team.id, message.chat.id, person.user_id, clock.now())
     lines = [
         _("✅ This group is now the group of {team}: its tasks are posted here.").format(
             team=escape(team.name.get(language))

@@ -1,12 +1,15 @@
 """Check-in (docs/product.md §2): Check in / We are running late on a meeting's prompt, and the
 ``checkin-<booking>`` deep link of a door display's QR code (bot/handlers/start.py calls
-:func:`check_in_by_link`). Whoever may not check in is told so and nothing changes."""
+:func:`check_in_by_link`). Whoever may not check in is told so and nothing changes. A press
+that moves the check-in on edits the prompts the others got (through the outbox, in the same
+transaction) to say who did it."""
 
 from __future__ import annotations
 
 from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 
+from bot.delivery.notices import NoticeDelivery
 from bot.handlers.replies import answer_quietly, refuse_button, show
 from bot.render.booking import person_name
 from bot.render.checkin import checkin_answer, checkin_keyboard
@@ -22,15 +25,22 @@ async def _check_in(
     db: Database,
     site: SiteConfig,
     checkin_service: CheckInService,
+    delivery: NoticeDelivery,
     read: Reader,
     person: PersonContext,
     booking_id: int,
     late: bool,
+    answered_in: int | None,
 ) -> tuple[CheckInAnswer, str]:
     async with db.transaction() as session:
         answer = await checkin_service.check_in(
-            session, booking_id, person.user_id, person.department_id, late
+            session, booking_id, person.user_id, person.department_id, late, answered_in
         )
+        if answer.prompt_edits:
+            await delivery.deliver_many(
+                session,
+                [(edit.notice, {"kind": "edit", "edit_of_id": edit.edit_of}) for edit in answer.prompt_edits],
+            )
         name = await person_name(session, site, answer.by) if answer.by is not None else None
     return answer, checkin_answer(read, answer, name)
 
@@ -42,10 +52,20 @@ async def checkin_pressed(
     site: SiteConfig,
     db: Database,
     checkin_service: CheckInService,
+    delivery: NoticeDelivery,
     read: Reader,
 ) -> None:
+    # the answer is shown on the prompt pressed: the outbox edits only the others'
     answer, text = await _check_in(
-        db, site, checkin_service, read, person, callback_data.booking_id, callback_data.action == "l"
+        db,
+        site,
+        checkin_service,
+        delivery,
+        read,
+        person,
+        callback_data.booking_id,
+        callback_data.action == "l",
+        answered_in=person.user_id,
     )
     if answer.code in ("not_allowed", "too_early"):
         await answer_quietly(callback, text, alert=True)  # the prompt stays as it was
@@ -63,10 +83,14 @@ async def check_in_by_link(
     site: SiteConfig,
     db: Database,
     checkin_service: CheckInService,
+    delivery: NoticeDelivery,
     read: Reader,
 ) -> None:
-    """``/start checkin-<booking>``: a door display's QR code checks in like the button."""
-    _answer, text = await _check_in(db, site, checkin_service, read, person, booking_id, late=False)
+    """``/start checkin-<booking>``: a door display's QR code checks in like the button (the
+    person's own prompt, if they got one, is edited too)."""
+    _answer, text = await _check_in(
+        db, site, checkin_service, delivery, read, person, booking_id, late=False, answered_in=None
+    )
     await message.answer(text)
 
 

@@ -9,6 +9,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.render.text import Reader
+from bot.services.approvals import may_decide, may_follow
 from bot.services.people import PersonContext
 from bot.site import Role, SiteConfig
 
@@ -29,11 +30,19 @@ def help_text(person: PersonContext, site: SiteConfig, read: Reader) -> str:
         lines.append(_("As a dispatcher, /book asks which department the booking is for (phone bookings)."))
     if Role.approver in person.roles:
         lines.append(_("Approval requests for class C halls and special layouts arrive here with buttons."))
+    if may_decide(site, person.user_id):
+        lines.append(_("/approvals — the requests waiting for your decision, longest waiting first."))
+    elif may_follow(site, person.user_id):
+        lines.append(_("/approvals — the requests waiting for approval, longest waiting first (to read)."))
     if person.team_ids:
         lines.append(_("In your team's group: /mytasks lists the open tasks; press Done or Problem on each."))
     if site.administered_departments(person.user_id):
         lines.append(
             _("/invite — a one-time invite link into your department; /invites — the live ones, to revoke.")
+        )
+    if person.has(Role.admin):
+        lines.append(
+            _("/display &lt;room&gt; — a new link for a room's door display; the one before stops working.")
         )
     if person.has(Role.supervisor, Role.manager, Role.dispatcher):
         lines.append(

@@ -10,9 +10,9 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.delivery.notices import Keyboard
 from bot.handlers.replies import answer_quietly, markup, refuse_button, show
-from bot.i18n import SUPPORTED
 from bot.services.people import PeopleService, PersonContext
 from bot.telegram.callback_data import LanguageData, family_filter
+from bot.telegram.i18n import SUPPORTED
 from storage.database import Database
 
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}

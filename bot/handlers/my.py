@@ -1,8 +1,10 @@
 """/my: upcoming bookings, each with its details, cancel (after a confirmation) and change; a
 request waiting for approval shows since when and how far it was chased, and can be
-withdrawn (after a confirmation; docs/product.md §2).
+withdrawn (after a confirmation; docs/product.md §2); a meeting checked in to, said to run
+late or released as a no-show says so (bot/render/checkin.py).
 
-Button data is ``bk:<booking id>:<action>[:<revision>]``; every press is checked against the
+Button data is ``bk:<booking id>:<action>[:<revision>]`` (a meeting of a series: ``sr:``, see
+bot/handlers/my_series.py); every press is checked against the
 database (who may manage the booking, its status and revision), never trusted.
 """
 
@@ -16,14 +18,19 @@ from aiogram_dialog import DialogManager, StartMode
 
 from bot.delivery.notices import Keyboard, NoticeDelivery
 from bot.dialogs.booking.states import CHANGE, BookingSG
+from bot.handlers import my_series
+from bot.handlers.my_series import series_buttons
 from bot.handlers.replies import answer_quietly, markup, refuse_button, show
 from bot.render.approvals import approval_state_line
 from bot.render.booking import booking_heading, booking_line, booking_summary
+from bot.render.checkin import checkin_lines
 from bot.render.errors import error_text
+from bot.render.series import place_line, place_text
 from bot.render.text import Reader, fit_message
 from bot.services.approvals import ApprovalState, approval_states
 from bot.services.booking import BookingError, BookingService
 from bot.services.people import PersonContext
+from bot.services.series import SeriesPlace, series_places
 from bot.services.types import BookingStatus, BookingView
 from bot.services.visibility import Audience, audience_of_person
 from bot.site import Role
@@ -52,6 +59,8 @@ def list_view(
     person: PersonContext,
     bookings: list[BookingView],
     states: dict[int, ApprovalState] | None = None,
+    checkins: dict[int, str] | None = None,
+    places: dict[int, SeriesPlace] | None = None,
 ) -> tuple[str, Keyboard]:
     if not bookings:
         return _("You have no upcoming bookings. Book a room with /book."), []
@@ -60,10 +69,14 @@ def list_view(
     audience = audience_of_person(person)
     lines = [heading]
     for view in shown:
-        lines.append(booking_line(read, view, audience))
+        place = (places or {}).get(view.id)
+        line = booking_line(read, view, audience)
+        lines.append(line + " · " + place_text(place) if place is not None else line)
         state = (states or {}).get(view.id)
         if view.status == BookingStatus.pending and state is not None:
             lines.append("    " + approval_state_line(read, state))
+        if view.id in (checkins or {}):
+            lines.append("    " + (checkins or {})[view.id])
     if len(bookings) > LIST_LIMIT:
         lines.append(_("… and {count} more.").format(count=len(bookings) - LIST_LIMIT))
     lines.append(_("Press a booking for its details, to change or to cancel it."))
@@ -72,12 +85,19 @@ def list_view(
 
 
 def detail_view(
-    read: Reader, view: BookingView, audience: Audience, state: ApprovalState | None = None
+    read: Reader,
+    view: BookingView,
+    audience: Audience,
+    state: ApprovalState | None = None,
+    checkin: str | None = None,
+    place: SeriesPlace | None = None,
 ) -> tuple[str, Keyboard]:
     keyboard: Keyboard = []
     if view.status == BookingStatus.pending:
         keyboard.append([{"text": _("↩️ Withdraw the request"), "callback_data": _data(view.id, "w")}])
-    if view.status in MANAGEABLE:
+    if view.status in MANAGEABLE and place is not None:
+        keyboard.append(series_buttons(view))  # they ask which meetings first
+    elif view.status in MANAGEABLE:
         keyboard.append(
             [
                 {"text": _("✏️ Change"), "callback_data": _data(view.id, "e")},
@@ -88,22 +108,25 @@ def detail_view(
     footer = (
         approval_state_line(read, state)
         if view.status == BookingStatus.pending and state is not None
-        else None
+        else checkin
     )
-    summary = booking_summary(
-        read, view, heading=booking_heading(read, view), footer=footer, audience=audience
-    )
+    heading = booking_heading(read, view)
+    if place is not None:
+        heading += "\n" + place_line(read, place)
+    summary = booking_summary(read, view, heading=heading, footer=footer, audience=audience)
     return summary, keyboard
 
 
 async def _list(
-    db: Database, booking_service: BookingService, person: PersonContext
-) -> tuple[list[BookingView], dict[int, ApprovalState]]:
+    db: Database, booking_service: BookingService, person: PersonContext, read: Reader
+) -> tuple[list[BookingView], dict[int, ApprovalState], dict[int, str], dict[int, SeriesPlace]]:
     async with db.transaction() as session:
         bookings = await booking_service.upcoming(session, person.user_id, person.department_id)
         pending = [view.id for view in bookings[:LIST_LIMIT] if view.status == BookingStatus.pending]
         states = await approval_states(session, pending)
-    return bookings, states
+        checkins = await checkin_lines(read, session, bookings[:LIST_LIMIT])
+        places = await series_places(session, bookings[:LIST_LIMIT])
+    return bookings, states, checkins, places
 
 
 async def _detail(
@@ -112,9 +135,18 @@ async def _detail(
     async with db.transaction() as session:
         view = await booking_service.get(session, booking_id)
         states = await approval_states(session, [booking_id])
+        checkins = await checkin_lines(read, session, [view]) if view is not None else {}
+        places = await series_places(session, [view]) if view is not None else {}
     if view is None:
         return None
-    return detail_view(read, view, audience_of_person(person), states.get(booking_id))
+    return detail_view(
+        read,
+        view,
+        audience_of_person(person),
+        states.get(booking_id),
+        checkins.get(booking_id),
+        places.get(booking_id),
+    )
 
 
 async def my_bookings(
@@ -124,8 +156,8 @@ async def my_bookings(
     booking_service: BookingService,
     read: Reader,
 ) -> None:
-    bookings, states = await _list(db, booking_service, person)
-    text, keyboard = list_view(read, person, bookings, states)
+    bookings, states, checkins, places = await _list(db, booking_service, person, read)
+    text, keyboard = list_view(read, person, bookings, states, checkins, places)
     await message.answer(text, reply_markup=markup(keyboard))
 
 
@@ -155,9 +187,9 @@ async def booking_pressed(
         return
     booking_id, action, revision = parsed
     if action == "l":
-        bookings, states = await _list(db, booking_service, person)
+        bookings, states, checkins, places = await _list(db, booking_service, person, read)
         await answer_quietly(callback)
-        await show(callback, *list_view(read, person, bookings, states))
+        await show(callback, *list_view(read, person, bookings, states, checkins, places))
         return
     async with db.transaction() as session:
         view = await booking_service.get(session, booking_id)
@@ -331,6 +363,7 @@ def register(router: Router) -> None:
     """Register this module's handlers on ``router``, in the order updates meet them."""
     router.message.register(my_bookings, Command("my"), F.chat.type == "private")
     router.callback_query.register(booking_pressed, F.data.startswith(MyBookingData.__prefix__ + ":"))
+    my_series.register(router)  # a meeting of a series: which meetings to change or cancel
 
 
 def build_router() -> Router:

@@ -135,7 +135,7 @@ async def start(
     code = (command.args or "").strip()
     link = read_payload(site, code) if code else None
     if link is not None and link.kind == "checkin" and link.booking_id is not None and person.registered:
-        await check_in_by_link(message, link.booking_id, person, site, db, checkin_service, read)
+        await check_in_by_link(message, link.booking_id, person, site, db, checkin_service, delivery, read)
         return
     if link is not None:
         await opened_from_door(message, link, person, site, i18n, dialog_manager)

@@ -38,10 +38,9 @@ from bot.render.escalations import meeting_alert_buttons, supervisor_buttons
 from bot.render.readiness import blockers_text
 from bot.render.task_words import mention, reason_text
 from bot.render.text import Reader
-from bot.services.clock import Clock
 from bot.services.dispatch import Outgoing, supervises
 from bot.services.meeting_alerts import meeting_alert_role, meeting_alert_tasks
-from bot.services.people import shown_name
+from bot.services.people import known_name, shown_name
 from bot.services.strict import clean_text, parse_id
 from bot.services.tasks import MAX_REASON, PRESET_REASONS, ActionResult, TaskActions
 from bot.site import SiteConfig
@@ -54,8 +53,6 @@ from bot.telegram.callback_data import (
     family_filter,
 )
 from storage.database import Database
-from storage.repositories.tasks import TaskRepository
-from storage.repositories.users import UserRepository
 
 REASON_PROMPT = re.compile(r"#([0-9]{1,12})")
 PROMPT_MARK = "✍️"
@@ -100,18 +97,24 @@ def _answer_text(result: ActionResult) -> str:
     return _("You are not allowed to do this.")
 
 
-async def _task_facts(db: Database, task_id: int) -> tuple[str | None, bool]:
+async def _task_facts(db: Database, task_actions: TaskActions, task_id: int) -> tuple[str | None, bool]:
     async with db.transaction() as session:
-        task = await TaskRepository(session).get(task_id)
+        task = await task_actions.task(session, task_id)
         return (task.team_id, task.leader_only) if task else (None, False)
 
 
 async def _refusal(
-    db: Database, site: SiteConfig, i18n: I18n, result: ActionResult, task_id: int, user_id: int
+    db: Database,
+    site: SiteConfig,
+    i18n: I18n,
+    task_actions: TaskActions,
+    result: ActionResult,
+    task_id: int,
+    user_id: int,
 ) -> str:
     if result.code != "refused":
         return _answer_text(result)
-    team_id, leader_only = await _task_facts(db, task_id)
+    team_id, leader_only = await _task_facts(db, task_actions, task_id)
     team = site.team(team_id) if team_id else None
     if leader_only and team is not None and user_id in team.everyone:
         return _("Only the team leader (or the supervisor) can confirm this check.")
@@ -123,10 +126,17 @@ async def _refusal(
 
 
 async def _answer_refusal(
-    callback: CallbackQuery, db: Database, site: SiteConfig, i18n: I18n, result: ActionResult, task_id: int
+    callback: CallbackQuery,
+    db: Database,
+    site: SiteConfig,
+    i18n: I18n,
+    task_actions: TaskActions,
+    result: ActionResult,
+    task_id: int,
 ) -> None:
     """Answer the press with why it changed nothing (or with what it did)."""
-    await answer_quietly(callback, await _refusal(db, site, i18n, result, task_id, callback.from_user.id))
+    refusal = await _refusal(db, site, i18n, task_actions, result, task_id, callback.from_user.id)
+    await answer_quietly(callback, refusal)
 
 
 async def _run(db: Database, delivery: NoticeDelivery, action: object, *args: object) -> ActionResult:
@@ -175,11 +185,11 @@ async def task_press(
         if result.code == "not_ready":
             await answer_quietly(callback, blockers_text(read, result.blockers), alert=True)
             return
-        await _answer_refusal(callback, db, site, i18n, result, task_id)
+        await _answer_refusal(callback, db, site, i18n, task_actions, result, task_id)
         return
     result = await _run(db, delivery, task_actions.may_report, task_id, user.id)
     if result.code != "allowed":
-        await _answer_refusal(callback, db, site, i18n, result, task_id)
+        await _answer_refusal(callback, db, site, i18n, task_actions, result, task_id)
         return
     if action == "p":
         await answer_quietly(callback, _("What is wrong? Choose a reason."))
@@ -206,7 +216,7 @@ async def reason_press(
         return
     result = await _run(db, delivery, task_actions.report_problem, task_id, user.id, f"preset:{reason}")
     if result.code != "reported":
-        await _answer_refusal(callback, db, site, i18n, result, task_id)
+        await _answer_refusal(callback, db, site, i18n, task_actions, result, task_id)
         return
     await answer_quietly(callback, _answer_text(result))
     await _close_prompt(callback, task_id, reason_text(read, f"preset:{reason}"))
@@ -255,11 +265,8 @@ def _escape_name(name: str | None) -> str:
 
 async def plain_name(session: AsyncSession, site: SiteConfig, user_id: int) -> str:
     """A person's name for a button (buttons show plain text, never HTML)."""
-    person = site.person(user_id)
-    if person is not None:
-        return person.name[:60]
-    user = await UserRepository(session).get(user_id)
-    return (user.first_name if user and user.first_name else str(user_id))[:60]
+    name = await known_name(session, site, user_id)
+    return (name if name is not None else str(user_id))[:60]
 
 
 async def _close_prompt(callback: CallbackQuery, task_id: int, reason: str) -> None:
@@ -325,7 +332,9 @@ async def _record_reason(
     if result.code == "reported":
         await message.reply(_("⚠️ Reported to the supervisor. Thank you."))
     else:
-        await message.reply(await _refusal(db, site, i18n, result, task_id, message.from_user.id))
+        await message.reply(
+            await _refusal(db, site, i18n, task_actions, result, task_id, message.from_user.id)
+        )
     return True
 
 
@@ -384,16 +393,19 @@ async def reason_replied(
 
 
 async def _supervisor_may(
-    callback: CallbackQuery, db: Database, site: SiteConfig, clock: Clock, task_id: int, action: str
+    callback: CallbackQuery,
+    db: Database,
+    site: SiteConfig,
+    task_actions: TaskActions,
+    task_id: int,
+    action: str,
 ) -> bool:
     """Whether the presser supervises; if not, the refused press is recorded and answered."""
     user = callback.from_user
     if supervises(site, user.id):
         return True
     async with db.transaction() as session:
-        task = await TaskRepository(session).get(task_id)
-        if task is not None:
-            await TaskRepository(session).event(task, "refused", clock.now(), user.id, action=action)
+        await task_actions.refuse_press(session, task_id, user.id, action)
     await answer_quietly(callback, _("Only the supervisor or the manager can do this."))
     return False
 
@@ -403,20 +415,19 @@ async def supervisor_press(
     callback_data: EscalationData,
     db: Database,
     site: SiteConfig,
-    clock: Clock,
     delivery: NoticeDelivery,
     task_actions: TaskActions,
     read: Reader,
 ) -> None:
     task_id, action, user = callback_data.task_id, callback_data.action, callback.from_user
-    if not await _supervisor_may(callback, db, site, clock, task_id, action):
+    if not await _supervisor_may(callback, db, site, task_actions, task_id, action):
         return
     if action == "a":
         result = await _run(db, delivery, task_actions.acknowledge, task_id, user.id)
     elif action == "d":
         result = await _run(db, delivery, task_actions.confirm, task_id, user.id)
     else:  # r: the team's people as buttons, b: back
-        await _picker(callback, task_id, action == "r", db, site, read)
+        await _picker(callback, task_id, action == "r", db, site, task_actions, read)
         return
     await answer_quietly(callback, _answer_text(result))
 
@@ -426,13 +437,12 @@ async def reassign_press(
     callback_data: ReassignData,
     db: Database,
     site: SiteConfig,
-    clock: Clock,
     delivery: NoticeDelivery,
     task_actions: TaskActions,
 ) -> None:
     """A person chosen in the reassign picker."""
     task_id, assignee = callback_data.task_id, callback_data.assignee
-    if not await _supervisor_may(callback, db, site, clock, task_id, f"m:{assignee}"):
+    if not await _supervisor_may(callback, db, site, task_actions, task_id, f"m:{assignee}"):
         return
     reassign = task_actions.reassign
     result = await _run(db, delivery, reassign, task_id, callback.from_user.id, assignee)
@@ -445,13 +455,14 @@ async def _picker(
     open_it: bool,
     db: Database,
     site: SiteConfig,
+    task_actions: TaskActions,
     read: Reader,
 ) -> None:
     """Reassign: the team's people as buttons (or back to the usual buttons)."""
     message = callback.message
     keyboard: Keyboard | None
     async with db.transaction() as session:
-        task = await TaskRepository(session).get(task_id)
+        task = await task_actions.task(session, task_id)
         if task is None or task.status not in ("open", "problem"):
             await answer_quietly(callback, _("This task is no longer open."))
             return

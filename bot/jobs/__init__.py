@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.jobs.context import JobContext
 from bot.services.checkin import next_checkin_moment
 from bot.services.clock import ManualClock
+from bot.services.statements import next_statement_moment
 from bot.site import SiteConfig
 from storage.repositories.aftercare import AftercareRepository
 from storage.repositories.approvals import ApprovalRepository
@@ -54,8 +55,9 @@ async def run_clock_jobs(jobs: JobContext) -> int:
 
 async def next_clock_job_at(session: AsyncSession, site: SiteConfig, after: datetime) -> datetime | None:
     """The first moment after ``after`` at which a clock job has something to do: the digest's
-    time on a working day, the weekly briefing's, a meeting's end (its after-care), a request's
-    approval timer (reminder, escalation, its start).
+    time on a working day, the weekly briefing's, the monthly statements' day and time, a
+    meeting's end (its after-care), a request's approval timer (reminder, escalation, its
+    start), a meeting's check-in prompt or no-show release.
 
     The scheduler calls the jobs every few real seconds, which is enough for a clock that
     runs; a clock that jumps (the sandbox) runs them at these moments instead, so what they
@@ -68,6 +70,7 @@ async def next_clock_job_at(session: AsyncSession, site: SiteConfig, after: date
         await AftercareRepository(session).next_meeting_end(after),
         await _next_approval_timer(session, after),
         await next_checkin_moment(session, site, after),
+        next_statement_moment(site, after),
     ]
     found = [moment.astimezone(UTC) for moment in moments if moment is not None]
     return min(found, default=None)

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aiogram.utils.i18n import I18n
-
-from bot.delivery.notices import NoticeDelivery
+from bot.delivery.notices import NoticeDelivery, Translations
 from bot.services.aftercare import AftercareService
 from bot.services.booking import BookingService
 from bot.services.clock import Clock
@@ -29,7 +27,7 @@ class JobContext:
     clock: Clock
     db: Database
     delivery: NoticeDelivery
-    i18n: I18n
+    i18n: Translations
     aftercare: AftercareService
     booking: BookingService
     digest: DigestService
@@ -44,7 +42,7 @@ class JobContext:
         clock: Clock,
         db: Database,
         delivery: NoticeDelivery,
-        i18n: I18n,
+        i18n: Translations,
         booking: BookingService,
     ) -> JobContext:
         return cls(

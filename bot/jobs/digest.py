@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery.notices import NoticeDelivery, language_of_chat
+from bot.delivery.notices import NoticeDelivery, Translations, language_of_chat
 from bot.jobs.context import JobContext
 from bot.render.digest import meetings_digest, team_digest
 from bot.render.text import Reader
@@ -22,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 async def digest_notices(
-    session: AsyncSession, site: SiteConfig, service: DigestService, i18n: I18n, today: date
+    session: AsyncSession, site: SiteConfig, service: DigestService, i18n: Translations, today: date
 ) -> list[Notice]:
     """Every part of every recipient's digest of ``today``, each part with its dedupe key."""
     days = covered_days(site, today)
@@ -53,7 +52,7 @@ async def send_digest(
     session: AsyncSession,
     site: SiteConfig,
     service: DigestService,
-    i18n: I18n,
+    i18n: Translations,
     delivery: NoticeDelivery,
     today: date,
 ) -> int:

@@ -6,10 +6,12 @@ worded by bot/render/door_display.py. The page needs nothing from elsewhere: its
 script are inline (allowed by a per-response nonce in its Content-Security-Policy), and the QR
 code is drawn here as inline SVG (``segno``).
 
-**The token.** A room has a display only when the site file gives it a ``display_token``
-(docs/site-config.md). A request whose token is missing or wrong, for a room without a
-display or one the site does not know, gets the same plain 403 page, after a constant-time
-comparison, so the answer tells nobody which rooms exist or have a display. The token is in
+**The token.** A room has a display only when a site admin issued it a token in chat
+(``/display <room>``) or the site file gives it a ``display_token`` (docs/site-config.md);
+an issued token replaces the site file's (bot/services/door_display.py). A request whose
+token is missing or wrong, for a room without a display or one the site does not know, gets
+the same plain 403 page, after a constant-time comparison, so the answer tells nobody which
+rooms exist or have a display. The token is in
 the address, so the page asks browsers not to send it on as a referrer and not to keep it.
 
 Query parameters: ``lang`` (``zh`` / ``en``, else the site's default language) and ``poll``
@@ -26,13 +28,13 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from aiogram.utils.i18n import I18n
 from aiohttp import web
 
+from bot.delivery.notices import Translations
 from bot.render.door_display import door_view, refusal_text
 from bot.render.text import Reader
 from bot.services.clock import Clock
-from bot.services.door_display import DoorDisplayService
+from bot.services.door_display import DoorDisplayService, room_opened_by
 from bot.services.strict import parse_id
 from bot.site import Room, SiteConfig
 from storage.database import Database
@@ -43,8 +45,6 @@ DEFAULT_POLL_SECONDS = 30
 MAX_POLL_SECONDS = 3600
 TEMPLATE = Path(__file__).with_name("door_display.html")
 _PLACEHOLDER = re.compile(r"%%([A-Z_]+)%%")
-_NO_TOKEN = secrets.token_bytes(32)
-"""Compared against when the room has no token, so a refusal takes as long either way."""
 
 
 @functools.lru_cache(maxsize=256)
@@ -76,23 +76,21 @@ def _security_headers(nonce: str | None = None) -> dict[str, str]:
 
 
 class DoorDisplays:
-    """The door displays of every room of the site that has a ``display_token``."""
+    """The door displays of every room that has a token (issued in chat, or the site file's)."""
 
-    def __init__(self, site: SiteConfig, clock: Clock, db: Database, i18n: I18n) -> None:
+    def __init__(self, site: SiteConfig, clock: Clock, db: Database, i18n: Translations) -> None:
         self.site = site
         self.db = db
         self.i18n = i18n
         self.service = DoorDisplayService(site, clock)
 
     # ---- the gate ---------------------------------------------------------------------
-    def _room(self, request: web.Request) -> Room | None:
+    async def _room(self, request: web.Request) -> Room | None:
         """The room whose display the request may see, or None."""
-        room = self.site.room(request.match_info["room_id"])
-        expected = room.display_token.encode() if room is not None and room.display_token else _NO_TOKEN
-        given = request.query.get("token", "").encode("utf-8", "replace")
-        if secrets.compare_digest(given, expected) and room is not None and room.display_token:
-            return room
-        return None
+        async with self.db.sessionmaker() as session:
+            return await room_opened_by(
+                session, self.site, request.match_info["room_id"], request.query.get("token", "")
+            )
 
     def _refusal(self) -> web.Response:
         read = self._reader(self.site.site.default_language)
@@ -126,7 +124,11 @@ class DoorDisplays:
 
     # ---- the handlers -----------------------------------------------------------------
     async def state(self, request: web.Request) -> web.Response:
-        room = self._room(request)
+        try:
+            room = await self._room(request)
+        except Exception:
+            log.exception("the door display's token could not be read")
+            return web.Response(status=503, text="the display cannot be read now\n")
         if room is None:
             return self._refusal()
         view = await self._view(request, room)
@@ -137,7 +139,11 @@ class DoorDisplays:
         return web.json_response(view, headers=_security_headers())
 
     async def page(self, request: web.Request) -> web.Response:
-        room = self._room(request)
+        try:
+            room = await self._room(request)
+        except Exception:
+            log.exception("the door display's token could not be read")
+            return web.Response(status=503, text="the display cannot be read now\n")
         if room is None:
             return self._refusal()
         view = await self._view(request, room)

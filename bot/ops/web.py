@@ -1,17 +1,8 @@
 """The bot's HTTP side: Telegram's webhook, ``GET /healthz`` and ``GET /metrics``.
 
-* The webhook (``huiwu run --webhook``) checks ``X-Telegram-Bot-Api-Secret-Token`` against
-  ``WEBHOOK_SECRET`` (401 and nothing handled when it differs or is missing), then handles the
-  update **before** answering, so a 200 means "handled and committed". A handler's own error
-  is answered inside (the error handlers tell the person; 200). An error that escapes them —
-  typically the database being unreachable — answers 500: :class:`~bot.middlewares.DeduplicateUpdates`
-  forgot the update id, and Telegram delivers the update again later (it keeps trying for
-  24 hours), which then gets a fresh try, once. Answering at once and handling in the
-  background (aiogram's ``handle_in_background``) would instead turn each such failure into a
-  lost update, since Telegram never redelivers an update it got a 200 for. Telegram waits
-  60 s for the answer: past :data:`HANDLE_TIMEOUT` aiogram answers anyway and finishes the
-  update in the background; should Telegram still deliver it again, the recorded id skips the
-  copy.
+* The webhook (``huiwu run --webhook``) on ``WEBHOOK_ROUTE``: its handler is Telegram's side
+  (bot/telegram/webhook.py: the secret token checked, the update handled before answering),
+  made by :attr:`WebDependencies.webhook` from ``WEBHOOK_SECRET``.
 * ``/healthz`` answers JSON: database (and Redis) reachable, outbox backlog, how late the
   oldest due outbox row and task timer are. 503 when the database or Redis cannot be reached.
 * ``/metrics`` answers the Prometheus text format: the counters of bot/ops/metrics.py and
@@ -33,20 +24,15 @@ composition root (bot/app.py); this module knows nothing of the App.
 from __future__ import annotations
 
 import logging
-import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
-from aiogram import Bot, Dispatcher
-from aiogram.methods import TelegramMethod
-from aiogram.types import Update
-from aiogram.utils.i18n import I18n
 from aiohttp import web
-from pydantic import ValidationError
 
+from bot.delivery.notices import Translations
 from bot.ops.door_display import DoorDisplays
 from bot.ops.health import HealthProbe, health_document, health_gauges
-from bot.ops.metrics import CONTENT_TYPE, InstanceMetrics, webhook_rejected
+from bot.ops.metrics import CONTENT_TYPE, InstanceMetrics
 from bot.render.calendar import calendar_wording
 from bot.render.text import Reader
 from bot.services.calendar import CalendarService
@@ -57,61 +43,10 @@ from storage.database import Database
 
 log = logging.getLogger(__name__)
 
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-HANDLE_TIMEOUT = 50.0
-"""Seconds an update may take before the webhook answers and lets it finish in the background."""
 SHUTDOWN_GRACE = 20.0
 """Seconds a stopping listener gives the updates it is handling to finish."""
 
-
-# ---------------------------------------------------------------------------- the webhook
-
-
-class WebhookHandler:
-    """POST handler for Telegram's webhook."""
-
-    def __init__(
-        self, dispatcher: Dispatcher, bot: Bot, secret: str, timeout: float = HANDLE_TIMEOUT
-    ) -> None:
-        if not secret:
-            raise ValueError("the webhook needs a secret")
-        self.dispatcher = dispatcher
-        self.bot = bot
-        self.secret = secret.encode()
-        self.timeout = timeout
-
-    def _authorised(self, request: web.Request) -> bool:
-        given = request.headers.get(SECRET_HEADER, "")
-        return secrets.compare_digest(given.encode("utf-8", "replace"), self.secret)
-
-    async def handle(self, request: web.Request) -> web.Response:
-        if not self._authorised(request):
-            webhook_rejected("secret")
-            log.warning(
-                "webhook request without the right secret token refused", extra={"peer": request.remote}
-            )
-            return web.json_response({"ok": False, "description": "Unauthorized"}, status=401)
-        try:
-            update = Update.model_validate(await request.json(), context={"bot": self.bot})
-        except (ValueError, ValidationError):
-            webhook_rejected("malformed")
-            return web.json_response({"ok": False, "description": "not an Update"}, status=400)
-        try:
-            result: Any = await self.dispatcher.feed_webhook_update(
-                self.bot,
-                update,
-                _timeout=self.timeout,
-                dispatcher=self.dispatcher,
-                bots=[self.bot],
-            )
-        except Exception:
-            # aiogram logged it; the update id was released, so Telegram's redelivery retries it
-            return web.json_response({"ok": False, "description": "update failed"}, status=500)
-        if isinstance(result, TelegramMethod):
-            # a handler returned a method: call it rather than answer it in the body, so its
-            # failures are seen and logged here
-            await self.dispatcher.silent_call_request(self.bot, result)
-        return web.json_response({"ok": True})
+WebHandler = Callable[[web.Request], Awaitable[web.Response]]
 
 
 # ---------------------------------------------------------------------------- health and metrics
@@ -149,7 +84,7 @@ class RoomFeeds:
     """``GET /rooms/{room_id}.ics``: a room's bookings, as anonymous :class:`CalendarService`
     sees them (no viewer: no title, no unit), in the site's default language."""
 
-    def __init__(self, site: SiteConfig, clock: Clock, db: Database, i18n: I18n) -> None:
+    def __init__(self, site: SiteConfig, clock: Clock, db: Database, i18n: Translations) -> None:
         self.site = site
         self.db = db
         self.i18n = i18n
@@ -185,8 +120,8 @@ class WebDependencies:
     """What the listeners serve, handed over by the composition root."""
 
     settings: Settings
-    dispatcher: Dispatcher
-    bot: Bot
+    webhook: Callable[[str], WebHandler]
+    """Makes the webhook's POST handler for a secret token (bot/telegram/webhook.py)."""
     health: HealthProbe
     metrics: InstanceMetrics
     rooms: RoomFeeds
@@ -210,8 +145,7 @@ def build_web_app(deps: WebDependencies, *, webhook: bool, operations: bool) -> 
         secret = deps.settings.webhook_secret
         if secret is None:
             raise ValueError("WEBHOOK_SECRET is not set")
-        handler = WebhookHandler(deps.dispatcher, deps.bot, secret.get_secret_value())
-        web_app.router.add_post(deps.settings.webhook_route, handler.handle)
+        web_app.router.add_post(deps.settings.webhook_route, deps.webhook(secret.get_secret_value()))
     return web_app
 
 

@@ -19,27 +19,17 @@ from bot.render.errors import status_name
 from bot.render.task_changes import addendum_line, field_line
 from bot.render.tasks import meeting_line
 from bot.render.text import Reader
-from bot.services.addenda import ADDENDUM, LateChange
-from bot.services.digest import task_items
-from bot.services.dispatch import TaskStatus
+from bot.services.addenda import ADDENDUM, LateChange, team_tasks_of_meeting
 from bot.services.types import BookingView, Notice
-from storage.models import Booking
-from storage.repositories.bookings import BookingRepository
-from storage.repositories.tasks import TaskRepository
 
 
-async def _team_lines(reader: Reader, ctx: RenderContext, booking: Booking, team_id: str) -> list[str]:
+async def _team_lines(reader: Reader, ctx: RenderContext, view: BookingView, team_id: str) -> list[str]:
     """The team's tasks for the meeting, as its digest lists them, under the meeting's day."""
     _ = reader.gettext
-    tasks = [
-        task
-        for task in await TaskRepository(ctx.session).for_booking(booking.id)
-        if task.team_id == team_id and task.status not in (TaskStatus.cancelled, TaskStatus.skipped)
-    ]
-    if not tasks:
+    items = await team_tasks_of_meeting(ctx.session, view.id, team_id)
+    if not items:
         return []
-    day = reader.local(booking.start_at).date()
-    items = task_items((task, booking) for task in tasks)
+    day = reader.local(view.start).date()
     return [_("Your team's tasks:"), *(task_line(reader, item, day) for item in items)]
 
 
@@ -82,7 +72,5 @@ async def render_digest_addendum(ctx: RenderContext, notice: Notice) -> Rendered
     lines += [field_line(reader, field) for field in notice.params.get("fields", [])]
     team_id = notice.params.get("team_id")
     if team_id is not None and change != LateChange.cancelled:
-        booking = await BookingRepository(ctx.session).get(view.id)
-        if booking is not None:
-            lines += await _team_lines(reader, ctx, booking, str(team_id))
+        lines += await _team_lines(reader, ctx, view, str(team_id))
     return Rendered("\n".join(lines))

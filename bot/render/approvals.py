@@ -8,6 +8,8 @@ What each reader sees of a confidential meeting is decided by
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.notices import Keyboard, RenderContext, Rendered, renderer
@@ -19,15 +21,23 @@ from bot.render.booking import (
     notice_reader,
     person_name,
 )
+from bot.render.repeat import series_extent
 from bot.render.text import Reader, fit_message, user_text
-from bot.services.approvals import ESCALATED, REMINDED, ApprovalState, may_decide, state_of
-from bot.services.booking import to_view
+from bot.services.approvals import (
+    ESCALATED,
+    REMINDED,
+    ApprovalState,
+    approval_states,
+    last_change,
+    may_decide,
+    request_was_shown,
+)
+from bot.services.booking import booking_view
+from bot.services.series import series_request_dates, series_rules
 from bot.services.types import BookingStatus, BookingView, Notice
 from bot.services.visibility import Audience, booking_facts, meeting_view
 from bot.site import Role
 from bot.telegram.callback_data import ApprovalsPageData
-from storage.repositories.approvals import ApprovalRepository
-from storage.repositories.bookings import BookingRepository
 
 PAGE_SIZE = 5
 """Requests per page of /approvals: each has its summary line and a row of buttons."""
@@ -35,6 +45,48 @@ PAGE_SIZE = 5
 
 def approvals_page_callback(page: int) -> str:
     return ApprovalsPageData(page=page).pack()
+
+
+SERIES_DATES_SHOWN = 20
+"""Dates of a series listed in its approval request; the rest are counted."""
+
+
+def series_dates_text(reader: Reader, meetings: list[BookingView]) -> str:
+    """The dates a series' request decides together (nothing for a booking asked alone)."""
+    if len(meetings) < 2:
+        return ""
+    _ = reader.gettext
+    lines = [
+        _("🔁 A recurring series: deciding this request decides all {count} meetings:").format(
+            count=len(meetings)
+        )
+    ]
+    lines += [
+        f"• {reader.short_span(meeting.start, meeting.end)} · {reader.room_name(meeting.room_id)}"
+        for meeting in meetings[:SERIES_DATES_SHOWN]
+    ]
+    if len(meetings) > SERIES_DATES_SHOWN:
+        lines.append(_("… and {count} more.").format(count=len(meetings) - SERIES_DATES_SHOWN))
+    return "\n" + "\n".join(lines)
+
+
+async def series_extents(
+    reader: Reader, session: AsyncSession, views: Sequence[BookingView]
+) -> dict[int, str]:
+    """For each request of ``views`` that decides a series: "🔁 12 meetings, every Monday until
+    2027-03-01" (the /approvals list shows such a request once, by its first meeting)."""
+    rules = await series_rules(session, [view.series_id for view in views if view.series_id is not None])
+    extents: dict[int, str] = {}
+    for view in views:
+        rule = rules.get(view.series_id) if view.series_id is not None else None
+        if rule is None:
+            continue
+        meetings = await series_request_dates(session, view.id)
+        if len(meetings) < 2:
+            continue  # a meeting asked again on its own
+        first, last = (reader.local(meeting.start).date() for meeting in (meetings[0], meetings[-1]))
+        extents[view.id] = "🔁 " + series_extent(reader, rule, first, len(meetings), last)
+    return extents
 
 
 # ---- the request and its chasers ------------------------------------------------------------
@@ -74,6 +126,8 @@ async def approval_request_text(
         )
     if pending and view.revision > 1:
         heading += "\n" + _("The booking was changed; this request replaces any earlier one.")
+    if pending and view.series_id is not None:
+        heading += series_dates_text(reader, await series_request_dates(session, view.id))
     return booking_summary(reader, view, heading=heading, footer=footer, with_status=False, audience=audience)
 
 
@@ -83,8 +137,7 @@ async def closed_footer(reader: Reader, session: AsyncSession, view: BookingView
     _ = reader.gettext
     if view.status == BookingStatus.pending:
         return _("✏️ The booking was changed since; a newer request replaces this one.")
-    revisions = await BookingRepository(session).revisions(view.id)
-    last = revisions[-1] if revisions else None
+    last = await last_change(session, view.id)
     event = last.event if last is not None else ""
     actor = await person_name(session, reader.site, last.actor_id) if last is not None else ""
     if event == "approved":
@@ -111,22 +164,22 @@ async def closed_request_text(
 
 
 async def _render_ask(ctx: RenderContext, notice: Notice) -> Rendered | None:
-    booking = await BookingRepository(ctx.session).get(int(notice.params["booking_id"]))
-    if booking is None:
+    view = await booking_view(ctx.session, int(notice.params["booking_id"]))
+    if view is None:
         return None
-    view = to_view(booking)
     reader = notice_reader(ctx)
     audience = await notice_audience(ctx, notice)
     revision = int(notice.params.get("revision", view.revision))
     if view.status == BookingStatus.pending and view.revision == revision:
+        state = (await approval_states(ctx.session, [view.id])).get(view.id)
         text = await approval_request_text(
-            reader, ctx.session, view, audience=audience, kind=notice.kind, state=state_of(booking)
+            reader, ctx.session, view, audience=audience, kind=notice.kind, state=state
         )
         keyboard = approval_keyboard(reader, view) if may_decide(ctx.site, notice.chat_id) else None
         return Rendered(text, keyboard)
     # no longer waiting: a message already shown says what became of it; one not sent yet is
     # not sent at all
-    if not await ApprovalRepository(ctx.session).was_shown(notice.dedupe_key):
+    if not await request_was_shown(ctx.session, notice.dedupe_key):
         return None
     return Rendered(await closed_request_text(reader, ctx.session, view, revision, audience))
 
@@ -149,10 +202,9 @@ async def render_approval_escalated(ctx: RenderContext, notice: Notice) -> Rende
 @renderer("booking_withdrawn")
 async def render_booking_withdrawn(ctx: RenderContext, notice: Notice) -> Rendered | None:
     """To the requester, when someone else (their department, a dispatcher) withdrew it."""
-    booking = await BookingRepository(ctx.session).get(int(notice.params["booking_id"]))
-    if booking is None:
+    view = await booking_view(ctx.session, int(notice.params["booking_id"]))
+    if view is None:
         return None
-    view = to_view(booking)
     reader = notice_reader(ctx)
     _ = reader.gettext
     who = await person_name(ctx.session, ctx.site, int(notice.params.get("actor_id", view.booked_by_id)))
@@ -194,9 +246,11 @@ def approvals_page(
     total: int,
     audience: Audience,
     can_decide: bool,
+    series: Mapping[int, str] | None = None,
 ) -> tuple[str, Keyboard]:
     """One page of the requests waiting for approval, longest waiting first: each with its
-    line and, for whoever may decide, its Approve / Reject buttons (the request's own)."""
+    line and, for whoever may decide, its Approve / Reject buttons (the request's own).
+    ``series``: the extent of each request that decides a series (``series_extents``)."""
     _ = reader.gettext
     if total == 0:
         return _("No request is waiting for approval."), []
@@ -212,6 +266,7 @@ def approvals_page(
         lines.append(
             f"\n<b>#{view.id}</b> {reader.span(view.start, view.end)} · {reader.room_name(view.room_id)}"
             f" · {shown}\n"
+            + (f"{series[view.id]}\n" if series and view.id in series else "")
             + ("" if reader.zh else " ").join(
                 (_("Requested by {person}.").format(person=requester), approval_state_line(reader, state))
             )

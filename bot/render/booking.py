@@ -10,14 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.notices import Keyboard, RenderContext, Rendered, renderer
 from bot.render.errors import status_name
+from bot.render.repeat import on_behalf_series_text
 from bot.render.text import SAFE_LIMIT, Reader, fit_message, user_text
-from bot.services.booking import to_view
+from bot.services.booking import booking_view
+from bot.services.people import known_name
 from bot.services.types import BookingStatus, BookingView, Notice
 from bot.services.visibility import Audience, audience_of_chat, booking_facts, meeting_view
 from bot.site import DetailKind, SiteConfig
 from bot.telegram.callback_data import ApprovalData
-from storage.repositories.bookings import BookingRepository
-from storage.repositories.users import UserRepository
 
 STATUS_ICONS = {
     BookingStatus.pending: "⏳",
@@ -191,13 +191,8 @@ def booking_heading(reader: Reader, view: BookingView) -> str:
 
 async def person_name(session: AsyncSession, site: SiteConfig, user_id: int) -> str:
     """A person's name for a message (escaped): the site file's name, else their Telegram name."""
-    person = site.person(user_id)
-    if person is not None:
-        return escape(person.name)
-    user = await UserRepository(session).get(user_id)
-    if user is not None and user.first_name:
-        return escape(user.first_name)
-    return str(user_id)
+    name = await known_name(session, site, user_id)
+    return escape(name) if name is not None else str(user_id)
 
 
 def notice_reader(ctx: RenderContext) -> Reader:
@@ -212,8 +207,7 @@ async def notice_audience(ctx: RenderContext, notice: Notice) -> Audience:
 
 async def notice_booking(ctx: RenderContext, notice: Notice) -> BookingView | None:
     """The booking a notice is about (``booking_id``), or None if it is gone."""
-    booking = await BookingRepository(ctx.session).get(int(notice.params["booking_id"]))
-    return to_view(booking) if booking is not None else None
+    return await booking_view(ctx.session, int(notice.params["booking_id"]))
 
 
 async def _actor_name(reader: Reader, ctx: RenderContext, notice: Notice) -> str:
@@ -271,6 +265,11 @@ async def render_booking_decided(ctx: RenderContext, notice: Notice) -> Rendered
     else:
         heading = _("✅ Your booking #{number} was <b>approved</b>.")
     heading = heading.format(number=view.id)
+    series = notice.params.get("series")
+    if isinstance(series, int) and series > 1:  # a series asked once is decided at once
+        heading += "\n" + _("🔁 This decides all {count} meetings of the series asked together.").format(
+            count=series
+        )
     if view.decision_reason and (change == "kept" or view.status == BookingStatus.rejected):
         heading += "\n" + _("Reason: {reason}").format(reason=user_text(view.decision_reason, 800))
     return Rendered(booking_summary(reader, view, heading=heading, with_status=False))
@@ -311,5 +310,14 @@ async def render_booked_on_behalf(ctx: RenderContext, notice: Notice) -> Rendere
     _ = reader.gettext
     actor = notice.params.get("actor_id", view.booked_by_id)
     who = await person_name(ctx.session, ctx.site, int(actor))
-    heading = _("📌 {person} booked a room for you (booking #{number}).").format(person=who, number=view.id)
-    return Rendered(booking_summary(reader, view, heading=heading))
+    if "series" not in notice.params:
+        heading = _("📌 {person} booked a room for you (booking #{number}).").format(
+            person=who, number=view.id
+        )
+        return Rendered(booking_summary(reader, view, heading=heading))
+    # a series: one notice, its first meeting's details, then how far it reaches
+    heading = _(
+        "📌 {person} booked a recurring series for you (bookings #{first}–#{last}); the first meeting:"
+    ).format(person=who, first=view.id, last=notice.params.get("last_booking_id", view.id))
+    series = on_behalf_series_text(reader, notice.params, reader.local(view.start).date())
+    return Rendered(booking_summary(reader, view, heading=heading, footer=series or None, limit=3000))

@@ -1,15 +1,27 @@
-"""Check-in (docs/product.md §2): the Check in prompt, the organiser's no-show notice, and the
-answers to a press or a door's QR code, in the reader's language."""
+"""Check-in (docs/product.md §2): the Check in prompt (and, once someone checked in or said the
+meeting runs late, the prompt saying who, without buttons), the organiser's no-show notice,
+the answers to a press or a door's QR code, and the check-in line of /my, in the reader's
+language."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.delivery.notices import Keyboard, RenderContext, Rendered, renderer
-from bot.render.booking import notice_audience, notice_booking, notice_reader
+from bot.render.booking import notice_audience, notice_booking, notice_reader, person_name
 from bot.render.tasks import meeting_line
 from bot.render.text import Reader
-from bot.services.checkin import CheckInAnswer, release_deadline
+from bot.services.checkin import (
+    CHECKED_IN,
+    LATE,
+    CheckInAnswer,
+    CheckInRecord,
+    checkin_records,
+    prompt_was_shown,
+    release_deadline,
+)
 from bot.services.types import BookingStatus, BookingView, Notice
 from bot.telegram.callback_data import CheckInData
 
@@ -47,6 +59,13 @@ async def render_checkin_prompt(ctx: RenderContext, notice: Notice) -> Rendered 
         ),
         meeting_line(reader, view, await notice_audience(ctx, notice)),
     ]
+    record = (await checkin_records(ctx.session, ctx.site, [view.id])).get(view.id)
+    if record is not None and record.state in (CHECKED_IN, LATE):
+        # someone already did: a prompt shown says who, without buttons; one not sent yet is not sent
+        if not await prompt_was_shown(ctx.session, notice.dedupe_key):
+            return None
+        name = await person_name(ctx.session, ctx.site, record.by) if record.by is not None else "?"
+        return Rendered("\n".join([*lines, checkin_state_line(reader, record, name)]))
     deadline = _deadline(reader, view)
     if deadline is not None:
         lines.append(
@@ -83,6 +102,30 @@ async def render_booking_no_show(ctx: RenderContext, notice: Notice) -> Rendered
             ]
         )
     )
+
+
+def checkin_state_line(reader: Reader, record: CheckInRecord, name: str | None = None) -> str:
+    """What became of a meeting's check-in, in one line (``name``: who did it, escaped)."""
+    _ = reader.gettext
+    time = reader.time(record.at) if record.at is not None else "?"
+    if record.state == CHECKED_IN:
+        return _("✅ Checked in by {person} at {time}.").format(person=name or "?", time=time)
+    if record.state == LATE:
+        return _("⏳ {person} said at {time} that the meeting is running late.").format(
+            person=name or "?", time=time
+        )
+    return _("🚫 Released as a no-show at {time}: nobody had checked in.").format(time=time)
+
+
+async def checkin_lines(reader: Reader, session: AsyncSession, views: list[BookingView]) -> dict[int, str]:
+    """The check-in line of each of these bookings that has one (/my): checked in, running
+    late, or released as a no-show."""
+    records = await checkin_records(session, reader.site, [view.id for view in views])
+    lines: dict[int, str] = {}
+    for booking_id, record in records.items():
+        name = await person_name(session, reader.site, record.by) if record.by is not None else None
+        lines[booking_id] = checkin_state_line(reader, record, name)
+    return lines
 
 
 def checkin_answer(reader: Reader, answer: CheckInAnswer, name: str | None = None) -> str:

@@ -102,6 +102,24 @@ def error_text(reader: Reader, error: BookingError) -> str:
         return _("No room is big enough: the largest holds {capacity} people.").format(
             capacity=params.get("capacity", "?")
         )
+    if code == "series_count_invalid":
+        return _("A series has at least one meeting. Please type a number of 1 or more.")
+    if code == "series_end_before_start":
+        return _(
+            "The series cannot end on {until}: its first meeting is on {start}. Please type a later date."
+        ).format(start=params.get("start", "?"), until=params.get("until", "?"))
+    if code == "series_too_long":
+        return _(
+            "A series can run at most {days} days and have at most {occurrences} meetings. "
+            "Please type an earlier end or a smaller number."
+        ).format(days=params.get("days", "?"), occurrences=params.get("occurrences", "?"))
+    if code == "series_end_unreadable":
+        return _(
+            "Please type the date of the last meeting, such as 2027-03-31, "
+            "or the number of meetings, such as 10."
+        )
+    if code == "series_nothing_booked":
+        return _("None of the meetings of the series could be booked. Please choose another time or room.")
     if code == "number_out_of_range":
         return _("Please type a number from {minimum} to {maximum}.").format(
             minimum=params.get("minimum", 0), maximum=params.get("maximum", "∞")

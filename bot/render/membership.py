@@ -15,9 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.delivery.notices import Keyboard, RenderContext, Rendered, renderer
 from bot.render.booking import notice_reader, person_name
 from bot.render.text import Reader, fit_message
-from bot.services.membership import InviteView, MoveRequestView, move_request_view
+from bot.services.membership import InviteView, MoveRequestView, find_move_request
 from bot.services.types import Notice
-from storage.repositories.membership import MembershipRequestRepository
 
 _MOVE_DATA = re.compile(r"mbr:[0-9]{1,18}:[01]")
 _REVOKE_DATA = re.compile(r"inv:[0-9]{1,18}")
@@ -139,17 +138,17 @@ async def move_request_text(reader: Reader, session: AsyncSession, request: Move
 
 @renderer("membership_request")
 async def render_membership_request(ctx: RenderContext, notice: Notice) -> Rendered | None:
-    request = await MembershipRequestRepository(ctx.session).get(int(notice.params["request_id"]))
+    request = await find_move_request(ctx.session, int(notice.params["request_id"]))
     if request is None or request.status != "pending":
         return None
     reader = notice_reader(ctx)
-    text = await move_request_text(reader, ctx.session, move_request_view(request))
+    text = await move_request_text(reader, ctx.session, request)
     return Rendered(text, decision_keyboard(reader, request.id))
 
 
 @renderer("membership_decided")
 async def render_membership_decided(ctx: RenderContext, notice: Notice) -> Rendered | None:
-    request = await MembershipRequestRepository(ctx.session).get(int(notice.params["request_id"]))
+    request = await find_move_request(ctx.session, int(notice.params["request_id"]))
     if request is None or request.status == "pending":
         return None
     reader = notice_reader(ctx)

@@ -19,17 +19,14 @@ from bot.render.booking import notice_audience, notice_reader, person_name
 from bot.render.readiness import readiness_lines
 from bot.render.task_words import mention, reason_text, role_name, team_name, template_name
 from bot.render.text import MESSAGE_LIMIT, Reader, user_text
-from bot.services.booking import to_view
 from bot.services.dispatch import OPEN, TaskState, TaskStatus
 from bot.services.readiness import is_readiness_check, meeting_readiness
-from bot.services.tasks import MeetingTasks, TaskLine
+from bot.services.tasks import MeetingTasks, TaskLine, task_with_booking
 from bot.services.types import BookingView, Notice
 from bot.services.visibility import Audience, MeetingView, booking_facts, meeting_view
 from bot.site import DetailKind, TaskKind
 from bot.telegram.callback_data import TaskData
 from storage.models import Task
-from storage.repositories.bookings import BookingRepository
-from storage.repositories.tasks import TaskRepository
 
 STATE_ICONS = {
     TaskState.pending: "▫️",
@@ -99,13 +96,7 @@ def meeting_line(reader: Reader, view: BookingView, audience: Audience) -> str:
 
 
 async def task_and_booking(ctx: RenderContext, notice: Notice) -> tuple[Task, BookingView] | None:
-    task = await TaskRepository(ctx.session).get(int(notice.params["task_id"]))
-    if task is None:
-        return None
-    booking = await BookingRepository(ctx.session).get(task.booking_id)
-    if booking is None:
-        return None
-    return task, to_view(booking)
+    return await task_with_booking(ctx.session, int(notice.params["task_id"]))
 
 
 def where_line(reader: Reader, view: BookingView) -> str:
@@ -225,7 +216,7 @@ async def render_task_card(ctx: RenderContext, notice: Notice) -> Rendered | Non
     if task.status in OPEN and task.stage >= 1 and task.needs_confirmation:
         # reminded: the card says so itself rather than a second message with a second keyboard
         lines.append(await _reminder_line(reader, ctx.session, task, name))
-        if task.due_at is not None:  # a line of a merged message: kept short (bot/delivery/outbox.py)
+        if task.due_at is not None:  # a line of a merged message: kept short (bot/delivery/merging.py)
             short.append(_("⏰ Not confirmed yet (due {time})").format(time=reader.when(task.due_at)))
     await add_state(reader, ctx.session, task, view, lines, short)
     if is_readiness_check(ctx.site, task):

@@ -7,8 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from html import escape
 
-from aiogram.utils.i18n import I18n
-
+from bot.delivery.notices import Translations
 from bot.site import SiteConfig
 
 MESSAGE_LIMIT = 4096
@@ -39,7 +38,7 @@ class Reader:
     they read it (``now``, from the injected clock) so that a time can say which day it is
     on relative to the reader's today."""
 
-    i18n: I18n
+    i18n: Translations
     language: str
     site: SiteConfig
     now: datetime | None = None

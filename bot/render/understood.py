@@ -12,6 +12,7 @@ from datetime import date
 from html import escape
 from typing import Any
 
+from bot.render.repeat import repeat_text
 from bot.render.text import Reader, user_text
 from bot.site import DetailKind
 
@@ -108,7 +109,10 @@ def problem_text(reader: Reader, code: str, field: str, said: str) -> str:
         "in_past": _("That time has already passed."),
         "too_far": _("Rooms can be booked at most one year ahead."),
         "several_days": _("One booking is for one day: please book each day on its own."),
-        "recurring": _("I book one meeting at a time, not a series: please book each meeting on its own."),
+        "recurring": _(
+            "A booking can repeat weekly, every two weeks, monthly on a weekday or every working day, "
+            "not this way: please say one of those, or choose “Repeat” before confirming."
+        ),
         "two_counts": _("You gave more than one number of attendees."),
         "count_range": _("You gave a range of attendees; I need one number."),
         "count_vague": _("I need an exact number of attendees."),
@@ -258,6 +262,8 @@ def understood_text(
             add(key, _("Confidential: {answer}").format(answer=_("yes") if value else _("no")))
     if values.get("services"):
         add("services", _("Services: {names}").format(names=_services_text(reader, values["services"])))
+    if values.get("repeat") and values.get("date"):
+        add("repeat", _("Repeats: {rule}").format(rule=repeat_text(reader, values["repeat"], values["date"])))
     if declined:
         names = (
             "、".join(reader.service_name(s) for s in declined)

@@ -2,48 +2,53 @@
 
 The bot is built by :func:`bot.app.build_app`, exactly as ``huiwu run`` builds it; only its
 Bot API base points at the in-process emulator, its database lives in a temporary directory
-and its clock is an :class:`~bot.services.clock.OffsetClock` the page can move forward.
+and its clock is an :class:`~bot.services.clock.OffsetClock` the page can move forward
+(bot/sandbox/clock_moves.py). Every room has a door display, served by the bot's own code.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
+import secrets
 import tempfile
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from urllib.parse import quote
 
-from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import App, build_app, start, stop
+from bot.ops.door_display import DoorDisplays
+from bot.sandbox.clock_moves import ClockMoves
+from bot.sandbox.common import JSON, EventHub, SandboxError
+from bot.sandbox.personas import Persona, resolve_commands, site_personas
 from bot.services.clock import OffsetClock
 from bot.settings import Settings
 from bot.site import SiteConfig, load_site
 from emulator.client import EmulatorClient
 from emulator.server import EmulatorServer
 
-log = logging.getLogger(__name__)
+__all__ = [
+    "JSON",
+    "SANDBOX_TOKEN",
+    "EventHub",
+    "Persona",
+    "Sandbox",
+    "SandboxError",
+    "default_site_path",
+    "resolve_commands",
+    "site_personas",
+    "with_door_displays",
+]
 
-JSON = dict[str, Any]
+log = logging.getLogger(__name__)
 
 # Well-formed (digits, colon, 20+ safe characters) so every check passes, and useless anywhere
 # but the sandbox's own emulator, which is told to accept nothing else.
 SANDBOX_TOKEN = "123456789:SANDBOX-not-a-real-token-0000"
-MAX_MOVE = timedelta(days=31)
-MAX_TIMER_ROUNDS = 50
-MAX_STEPS = 1000
-# How long (real time) one clock move may wait for the sender to keep up with its timers.
-DRAIN_BUDGET = timedelta(seconds=20)
-CLOCK_ACTIONS = ("next_task", "forward", "tomorrow_17")
-BOT_CLOCK_JOBS = "clock_jobs"
-"""The id a clock move reports for the bot's own clock jobs (digest, weekly, after-care)."""
 
 
 def default_site_path() -> Path:
@@ -52,148 +57,19 @@ def default_site_path() -> Path:
     return beside_source if beside_source.exists() else Path("examples/site.toml")
 
 
-class SandboxError(Exception):
-    """A request the sandbox refuses; ``code`` is a stable key the page translates."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-
-
-# ---- personas ---------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Persona:
-    """A person of the site file, as the page's persona switcher shows them."""
-
-    id: int
-    name: str
-    language: str
-    roles: tuple[str, ...] = ()
-    department: JSON | None = None
-    teams: tuple[JSON, ...] = ()
-
-    @property
-    def language_code(self) -> str:
-        """What the emulator reports as the user's Telegram language."""
-        return "en" if self.language == "en" else "zh-hans"
-
-    def to_json(self) -> JSON:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "language": self.language,
-            "roles": list(self.roles),
-            "department": self.department,
-            "teams": list(self.teams),
-        }
-
-
-def site_personas(site: SiteConfig) -> list[Persona]:
-    """Everyone of the site file, plus team members the file lists only by id."""
-    default = site.site.default_language
-    personas: list[Persona] = []
-    known: set[int] = set()
-
-    def teams_of(user_id: int) -> tuple[JSON, ...]:
-        return tuple(
-            {
-                "id": team.id,
-                "name": team.name.model_dump(),
-                "leader": team.leader == user_id,
-                "chat_id": team.chat_id,
-            }
-            for team in site.teams_of(user_id)
-        )
-
-    for person in site.people:
-        department = site.department(person.department) if person.department else None
-        personas.append(
-            Persona(
-                id=person.id,
-                name=person.name,
-                language=person.language or default,
-                roles=tuple(str(role) for role in person.roles),
-                department=department.name.model_dump() if department else None,
-                teams=teams_of(person.id),
-            )
-        )
-        known.add(person.id)
-    for team in site.teams:
-        for member in sorted(team.everyone - known):
-            personas.append(
-                Persona(id=member, name=f"staff {member}", language=default, teams=teams_of(member))
-            )
-            known.add(member)
-    return personas
-
-
-# ---- command menus ----------------------------------------------------------------------------------
-def resolve_commands(
-    stored: list[JSON],
-    *,
-    chat_id: int,
-    chat_type: str,
-    user_id: int,
-    language: str | None,
-    admin: bool = False,
-) -> list[JSON]:
-    """The command menu a Telegram client shows: the narrowest scope that has commands, in the
-    user's language first, then without a language (Bot API, "Determining list of commands")."""
-    scopes: list[tuple[str, int | None, int | None]]
-    if chat_type == "private":
-        scopes = [("chat", chat_id, None), ("all_private_chats", None, None), ("default", None, None)]
-    else:
-        scopes = [("chat_member", chat_id, user_id), ("chat", chat_id, None)]
-        if admin:
-            scopes += [("chat_administrators", chat_id, None), ("all_chat_administrators", None, None)]
-        scopes += [("all_group_chats", None, None), ("default", None, None)]
-    wanted = (language or "").split("-")[0].lower()
-    codes = (wanted, "") if wanted else ("",)
-    for kind, scope_chat, scope_user in scopes:
-        for code in codes:
-            for entry in stored:
-                scope = entry.get("scope") or {}
-                if (
-                    scope.get("type") == kind
-                    and (scope_chat is None or scope.get("chat_id") == scope_chat)
-                    and (scope_user is None or scope.get("user_id") == scope_user)
-                    and (entry.get("language_code") or "") == code
-                    and entry.get("commands")
-                ):
-                    return list(entry["commands"])
-    return []
-
-
-# ---- live events ------------------------------------------------------------------------------------
-class EventHub:
-    """Fans one stream of events (the emulator's, plus the sandbox's own) out to every page."""
-
-    def __init__(self) -> None:
-        self._subscribers: set[asyncio.Queue[JSON]] = set()
-
-    def subscribe(self) -> asyncio.Queue[JSON]:
-        queue: asyncio.Queue[JSON] = asyncio.Queue(maxsize=5000)
-        self._subscribers.add(queue)
-        return queue
-
-    def unsubscribe(self, queue: asyncio.Queue[JSON]) -> None:
-        self._subscribers.discard(queue)
-
-    def publish(self, event: JSON) -> None:
-        for queue in list(self._subscribers):
-            if not queue.full():
-                queue.put_nowait(event)
-
-    @property
-    def subscribers(self) -> int:
-        return len(self._subscribers)
+def with_door_displays(site: SiteConfig) -> SiteConfig:
+    """The site with a door display for every room: a room the file gives no ``display_token``
+    gets a random one for this run (the example site keeps no secrets; the sandbox is local)."""
+    rooms = tuple(
+        room if room.display_token else room.model_copy(update={"display_token": secrets.token_urlsafe(18)})
+        for room in site.rooms
+    )
+    return site.model_copy(update={"rooms": rooms})
 
 
 # ---- the sandbox ------------------------------------------------------------------------------------
 @dataclass
-class Sandbox:
+class Sandbox(ClockMoves):
     """Emulator + bot + temporary database + movable clock; ``await start()`` / ``await stop()``.
 
     ``settings`` overrides the bot's settings (the tests make timers tick faster);
@@ -213,6 +89,8 @@ class Sandbox:
     server: EmulatorServer | None = field(init=False, default=None)
     emu: EmulatorClient | None = field(init=False, default=None)
     app: App | None = field(init=False, default=None)
+    displays: DoorDisplays | None = field(init=False, default=None)
+    """The rooms' door displays, served by the bot's own code (bot/ops/door_display.py)."""
     generation: int = field(init=False, default=0)
     _lock: asyncio.Lock = field(init=False, default_factory=asyncio.Lock)
     _polling: asyncio.Task[None] | None = field(init=False, default=None)
@@ -224,7 +102,7 @@ class Sandbox:
 
     def __post_init__(self) -> None:
         self.site_path = Path(self.site_path)
-        self.site = load_site(self.site_path)
+        self.site = with_door_displays(load_site(self.site_path))
         if self.start_at is not None and self.start_at.tzinfo is None:
             self.start_at = self.start_at.replace(tzinfo=self.site.zone)
         self._reset_clock()
@@ -337,6 +215,7 @@ class Sandbox:
             await stop(app)
             raise
         self.app, self._database = app, database
+        self.displays = DoorDisplays(app.site, app.clock, app.db, app.i18n)
         self._polling = asyncio.create_task(
             app.dispatcher.start_polling(
                 app.bot, handle_signals=False, close_bot_session=False, polling_timeout=self.polling_timeout
@@ -346,6 +225,7 @@ class Sandbox:
 
     async def _stop_bot(self) -> None:
         app, self.app = self.app, None
+        self.displays = None
         polling, self._polling = self._polling, None
         if app is None:
             return
@@ -407,6 +287,19 @@ class Sandbox:
                 return persona
         raise SandboxError(404, "unknown_persona", f"no persona {user_id}")
 
+    def rooms(self) -> list[JSON]:
+        """Every room with the address of its door display (on the sandbox's own page)."""
+        return [
+            {
+                "id": room.id,
+                "name": room.name.model_dump(),
+                "class": room.room_class,
+                "capacity": room.capacity,
+                "display": f"/rooms/{quote(room.id)}/display?token={room.display_token}",
+            }
+            for room in self.site.rooms
+        ]
+
     async def chats_of(self, user_id: int) -> list[JSON]:
         """The persona's private chat with the bot, then the groups they are in."""
         self.persona(user_id)
@@ -450,250 +343,8 @@ class Sandbox:
             admin=bool(chat.get("admin")),
         )
 
-    # ---- time ---------------------------------------------------------------------------------------
-    def clock_state(self) -> JSON:
-        now = self.clock.now()
-        return {
-            "now": now.isoformat(),
-            "now_ms": int(now.timestamp() * 1000),
-            "zone": self.site.site.timezone,
-            "local": now.astimezone(self.site.zone).strftime("%Y-%m-%d %H:%M"),
-            "offset_seconds": self.clock.offset.total_seconds(),
-        }
-
-    def _read_only(self) -> AsyncEngine | None:
-        """The bot's database, read-only at the driver level: the sandbox never writes it."""
-        if self.app is None or self._database is None:
-            return None
-        if self._reader is None:
-            self._reader = create_async_engine(f"sqlite+aiosqlite:///file:{self._database}?mode=ro&uri=true")
-        return self._reader
-
-    async def next_task_at(self, after: datetime | None = None) -> datetime | None:
-        """The earliest task timer (``tasks.next_at``) ahead of ``after`` (the sandbox's time)."""
-        from storage.models import Task
-
-        reader = self._read_only()
-        if reader is None:
-            return None
-        query = (
-            select(Task.next_at)
-            .where(
-                Task.next_at.is_not(None), Task.next_at > (after if after is not None else self.clock.now())
-            )
-            .order_by(Task.next_at)
-            .limit(1)
-        )
-        try:
-            async with reader.connect() as connection:
-                value = (await connection.execute(query)).scalar_one_or_none()
-        except SQLAlchemyError as exc:  # e.g. the tasks table is not there (yet)
-            log.debug("no task timers to read: %s", exc)
-            return None
-        return value.astimezone(UTC) if value is not None else None
-
-    async def next_task_in_a_later_minute(self) -> datetime | None:
-        """What "Next task" moves to: the first timer in a minute after the current one. A
-        timer later in this same minute is run on the way; stopping at it would leave the
-        clock showing the same minute again."""
-        now = self.clock.now()
-        this_minute = now.replace(second=0, microsecond=0)
-        return await self.next_task_at(this_minute + timedelta(minutes=1) - timedelta(microseconds=1))
-
-    async def next_clock_job_at(self, after: datetime) -> datetime | None:
-        """When one of the bot's clock jobs (digest, weekly briefing, after-care) next has work."""
-        from bot.jobs import next_clock_job_at
-
-        reader = self._read_only()
-        if reader is None:
-            return None
-        try:
-            async with AsyncSession(reader) as session:
-                return await next_clock_job_at(session, self.site, after)
-        except SQLAlchemyError as exc:  # e.g. the bookings table is not there (yet)
-            log.debug("no clock job moments to read: %s", exc)
-            return None
-
-    async def move_clock(self, action: str, minutes: float | None = None) -> JSON:
-        """Move the sandbox's time forward as if it had passed: every timer on the way (task
-        timers, clock jobs) fires at its own moment, in order, then the clock stops at the
-        target. A plain jump would make each of them look late, as after a bot outage."""
-        async with self._lock:
-            if self.app is None:
-                raise SandboxError(503, "not_running", "the sandbox is not running")
-            before = self.clock.now()
-            if action == "next_task":
-                target = await self.next_task_in_a_later_minute()
-                if target is None:
-                    raise SandboxError(409, "nothing_planned", "no task timer is ahead of the sandbox's time")
-            elif action == "forward":
-                if minutes is None or not 0 < minutes <= MAX_MOVE.total_seconds() / 60:
-                    raise SandboxError(400, "bad_minutes", "minutes must be more than 0 and at most 31 days")
-                target = before + timedelta(minutes=minutes)
-            elif action == "tomorrow_17":
-                local = before.astimezone(self.site.zone)
-                day = local.date() + timedelta(days=1)
-                target = datetime.combine(day, time(17, 0), tzinfo=self.site.zone).astimezone(UTC)
-            else:
-                raise SandboxError(400, "bad_action", f"action must be one of {', '.join(CLOCK_ACTIONS)}")
-            if target - before > MAX_MOVE:
-                raise SandboxError(400, "too_far", "the sandbox's time moves at most 31 days at once")
-            ran = await self._advance_to(max(target, before))
-            state = self.clock_state()
-        self.hub.publish({"type": "sandbox_clock", "clock": state})
-        return {**state, "moved_from": before.isoformat(), **ran}
-
-    async def _advance_to(self, target: datetime) -> JSON:
-        totals: JSON = {"steps": 0, "claimed": 0, "sent": 0, "jobs": []}
-        loop = asyncio.get_running_loop()
-        drain_until = loop.time() + DRAIN_BUDGET.total_seconds()
-        # what is due already (a booking just made) goes first, at the time it is due
-        self._add(totals, await self._run_timers())
-        totals["sent"] += await self._drain_outbox(drain_until)
-        for _ in range(MAX_STEPS):
-            now = self.clock.now()
-            timer = await self.next_task_at()
-            jobs, job_time = await self._next_clock_jobs(now)
-            moments = [m for m in (timer, job_time) if m is not None and m <= target]
-            if not moments:
-                break
-            moment = min(moments)
-            self.clock.set(moment)
-            if job_time is not None and job_time <= moment:
-                totals["jobs"].extend(await self._run_jobs(jobs))
-            self._add(totals, await self._run_timers())
-            totals["sent"] += await self._drain_outbox(drain_until)
-        else:
-            log.warning("sandbox: stopped after %s timer steps on the way to %s", MAX_STEPS, target)
-        if target > self.clock.now():
-            self.clock.set(target)
-        self._add(totals, await self._run_timers())
-        totals["sent"] += await self._drain_outbox(drain_until)
-        return totals
-
-    async def _drain_outbox(self, until: float) -> int:
-        """Let what this moment produced go out before the clock moves on, so each message
-        carries its own moment. The sender paces each chat by real seconds (Telegram's
-        limits); past ``until`` (loop time) the rest goes out later, as it would after a burst."""
-        app = self.app
-        assert app is not None
-        send = _optional(app.workers, "send_pending")
-        ready_in = _optional(getattr(app.workers, "sender", None), "next_ready_in")
-        if send is None or ready_in is None:
-            return 0
-        loop = asyncio.get_running_loop()
-        sent = 0
-        while True:
-            sent += _count(await _safely(send))
-            wait = await _safely(ready_in)
-            remaining = until - loop.time()
-            if wait is None or remaining <= 0:
-                return sent
-            await asyncio.sleep(min(max(float(wait), 0.02), remaining))
-
-    @staticmethod
-    def _add(totals: JSON, ran: JSON) -> None:
-        totals["steps"] += 1
-        totals["claimed"] += ran["claimed"]
-        totals["sent"] += ran["sent"]
-
-    async def _run_timers(self) -> JSON:
-        """What the background loops would do next, now: the task timers (``tick_once``) and
-        the outbox (``send_pending``), until neither has anything left at this moment."""
-        app = self.app
-        assert app is not None
-        tick = _optional(app.workers, "tick_once")
-        send = _optional(app.workers, "send_pending")
-        claimed_total = sent_total = 0
-        for _ in range(MAX_TIMER_ROUNDS):
-            claimed = await _safely(tick)
-            sent = await _safely(send)
-            claimed_total += _count(claimed)
-            sent_total += _count(sent)
-            if not claimed and not sent:
-                break
-        return {"claimed": claimed_total, "sent": sent_total}
-
-    async def _next_clock_jobs(self, after: datetime) -> tuple[list[ClockJob], datetime | None]:
-        """The clock jobs due first after ``after``, and when. APScheduler calls the bot's jobs
-        every few real seconds and fires cron jobs by the real clock; the sandbox runs them
-        itself at their moments of its own time: the bot's (:func:`bot.jobs.run_clock_jobs`)
-        when one of them has work (:meth:`next_clock_job_at`), any cron job at its time."""
-        from apscheduler.triggers.cron import CronTrigger
-
-        from bot.jobs import run_clock_jobs
-
-        app = self.app
-        assert app is not None
-        candidates: list[tuple[datetime, ClockJob]] = []
-        bot_jobs_at = await self.next_clock_job_at(after)
-        if bot_jobs_at is not None:
-            jobs = app.jobs
-            candidates.append((bot_jobs_at, ClockJob(BOT_CLOCK_JOBS, lambda: run_clock_jobs(jobs))))
-        for job in app.scheduler.get_jobs():
-            if not isinstance(job.trigger, CronTrigger):
-                continue
-            fire = job.trigger.get_next_fire_time(None, after.astimezone(self.site.zone))
-            if fire is None or fire <= after:
-                continue
-            candidates.append((fire.astimezone(UTC), ClockJob(job.id, _scheduled_call(job))))
-        if not candidates:
-            return [], None
-        earliest = min(moment for moment, _ in candidates)
-        return [job for moment, job in candidates if moment == earliest], earliest
-
-    async def _run_jobs(self, jobs: list[ClockJob]) -> list[str]:
-        ran: list[str] = []
-        for job in jobs:
-            try:
-                result = job.call()
-                if inspect.isawaitable(result):
-                    await result
-                ran.append(job.id)
-            except Exception:
-                log.exception("sandbox: clock job %s failed", job.id)
-        return ran
-
-
-@dataclass(frozen=True)
-class ClockJob:
-    """A job a clock move runs at its moment: its id (reported back) and how to run it."""
-
-    id: str
-    call: Callable[[], Any]
-
-
-def _scheduled_call(job: Any) -> Callable[[], Any]:
-    """Call an APScheduler job as its scheduler would."""
-    return lambda: job.func(*job.args, **job.kwargs)
-
 
 def _remove_database(database: Path) -> None:
     for suffix in ("", "-wal", "-shm", "-journal"):
         with contextlib.suppress(OSError):
             Path(f"{database}{suffix}").unlink()
-
-
-def _optional(target: object, name: str) -> Callable[[], Awaitable[Any]] | None:
-    method = getattr(target, name, None)
-    return method if callable(method) else None
-
-
-async def _safely(call: Callable[[], Awaitable[Any]] | None) -> Any:
-    if call is None:
-        return None
-    try:
-        return await call()
-    except Exception:
-        log.exception("sandbox: running the bot's timers failed")
-        return None
-
-
-def _count(value: Any) -> int:
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    with contextlib.suppress(TypeError):
-        return len(value)
-    return 1 if value else 0

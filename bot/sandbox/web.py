@@ -17,7 +17,9 @@ from urllib.parse import quote
 import aiohttp
 from aiohttp import web
 
-from bot.sandbox.runtime import JSON, Sandbox, SandboxError
+from bot.ops.door_display import DoorDisplays
+from bot.sandbox.common import JSON, SandboxError
+from bot.sandbox.runtime import Sandbox
 from emulator.client import EmulatorError
 
 log = logging.getLogger(__name__)
@@ -203,6 +205,28 @@ async def file(request: web.Request) -> web.StreamResponse:
     return web.Response(body=data, content_type=content_type, headers=headers)
 
 
+# ---- rooms and their door displays ---------------------------------------------------------------------
+async def rooms(request: web.Request) -> web.Response:
+    return web.json_response({"rooms": _sandbox(request).rooms()})
+
+
+def _displays(request: web.Request) -> DoorDisplays:
+    displays = _sandbox(request).displays
+    if displays is None:
+        raise SandboxError(503, "not_running", "the sandbox is not running")
+    return displays
+
+
+async def door_display(request: web.Request) -> web.StreamResponse:
+    """The screen at a room's door, as the bot's HTTP listener serves it (same code, same
+    token check), read by the sandbox's clock; the page polls ``display.json`` beside it."""
+    return await _displays(request).page(request)
+
+
+async def door_display_state(request: web.Request) -> web.StreamResponse:
+    return await _displays(request).state(request)
+
+
 # ---- clock and reset ---------------------------------------------------------------------------------
 async def get_clock(request: web.Request) -> web.Response:
     sandbox = _sandbox(request)
@@ -306,6 +330,9 @@ def build_web_app(sandbox: Sandbox) -> web.Application:
     app.router.add_post("/api/chats/{chat_id}/press", press)
     app.router.add_get("/api/chats/{chat_id}/commands", commands)
     app.router.add_get("/api/files/{file_id}", file)
+    app.router.add_get("/api/rooms", rooms)
+    app.router.add_get("/rooms/{room_id}/display", door_display)
+    app.router.add_get("/rooms/{room_id}/display.json", door_display_state)
     app.router.add_get("/api/clock", get_clock)
     app.router.add_post("/api/clock", move_clock)
     app.router.add_post("/api/reset", reset)

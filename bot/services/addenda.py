@@ -39,12 +39,21 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.clock import Clock
-from bot.services.digest import DIGEST_JOB, covering_digest_day, digest_recipients, local_today
-from bot.services.dispatch import team_chats
+from bot.services.digest import (
+    DIGEST_JOB,
+    TaskItem,
+    covering_digest_day,
+    digest_recipients,
+    local_today,
+    task_items,
+)
+from bot.services.dispatch import TaskStatus, team_chats
 from bot.services.planning import field_changes, plan_tasks
 from bot.services.types import BookingView, Notice
 from bot.site import SiteConfig
 from storage.repositories.aftercare import ClockRunRepository
+from storage.repositories.bookings import BookingRepository
+from storage.repositories.tasks import TaskRepository
 
 ADDENDUM = "digest_addendum"
 TEAM_CHANGE_NOTICES = frozenset({"tasks_changed", "tasks_cancelled", "tasks_kept"})
@@ -75,6 +84,20 @@ def late_change(
         return LateChange.cancelled, []
     fields = field_changes(before, after)
     return (LateChange.changed, fields) if fields else None
+
+
+async def team_tasks_of_meeting(session: AsyncSession, booking_id: int, team_id: str) -> list[TaskItem]:
+    """The team's tasks for the meeting as its digest lists them (none cancelled or skipped):
+    what a team's copy of an addendum shows."""
+    booking = await BookingRepository(session).get(booking_id)
+    if booking is None:
+        return []
+    tasks = [
+        task
+        for task in await TaskRepository(session).for_booking(booking.id)
+        if task.team_id == team_id and task.status not in (TaskStatus.cancelled, TaskStatus.skipped)
+    ]
+    return task_items((task, booking) for task in tasks)
 
 
 class DigestAddenda:

@@ -24,6 +24,7 @@ from bot.services.types import Notice
 from bot.site import Role, SiteConfig
 from storage.models import Booking
 from storage.repositories.approvals import ApprovalRepository
+from storage.repositories.bookings import BookingRepository
 
 ASKED, REMINDED, ESCALATED = 0, 1, 2
 MAX_DAYS = 400
@@ -131,6 +132,28 @@ async def approval_states(session: AsyncSession, booking_ids: list[int]) -> dict
     """The approval state of each of these bookings (for the pending ones of a list)."""
     rows = await ApprovalRepository(session).of_bookings(booking_ids)
     return {booking_id: state_of(row) for booking_id, row in rows.items()}
+
+
+async def request_was_shown(session: AsyncSession, dedupe_key: str | None) -> bool:
+    """Whether the request message queued with this key went out (it has a message to edit)."""
+    return await ApprovalRepository(session).was_shown(dedupe_key)
+
+
+@dataclass(frozen=True)
+class LastChange:
+    """The latest recorded change of a booking: what happened (``approved``, ``rejected``,
+    ``withdrawn``…) and who did it; what a request message that no longer waits says."""
+
+    event: str
+    actor_id: int
+
+
+async def last_change(session: AsyncSession, booking_id: int) -> LastChange | None:
+    revisions = await BookingRepository(session).revisions(booking_id)
+    if not revisions:
+        return None
+    last = revisions[-1]
+    return LastChange(last.event, last.actor_id)
 
 
 def start_waiting(site: SiteConfig, booking: Booking, now: datetime) -> None:

@@ -1,11 +1,9 @@
 """Booking rules (docs/product.md §2): notice, overlap with turnover buffer, capacity, approval.
 
-A change of a confirmed booking that needs approval again (time, room or layout of a class-C
-hall, a special layout) is stored at once with its new values, waiting for the approver; its
-tasks are on hold. Its revisions keep the confirmed booking it would replace (``_held``):
-approved, the teams are told old → new; rejected, the booking goes back to that confirmed
-version when its old time is still ahead and free ("kept as before"), else it is rejected and
-the teams hear it is cancelled.
+Making, changing and cancelling a booking live here; deciding a request waiting for approval
+(approve, reject, withdraw, its end at its start, the no-show release) in
+bot/services/booking_decisions.py, and the rules that need no database in
+bot/services/booking_rules.py (imported from here as before).
 
 Every change that the daily digest can no longer carry is told at once as an addendum
 (bot/services/addenda.py); the booking service says which confirmed version stood before and
@@ -14,17 +12,40 @@ which stands after.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.addenda import DigestAddenda
-from bot.services.approvals import may_decide, request_notices, start_waiting, stop_waiting
+from bot.services.approvals import request_notices, start_waiting, stop_waiting
+from bot.services.booking_decisions import BookingDecisions
+from bot.services.booking_rules import MAX_ADVANCE as MAX_ADVANCE
+from bot.services.booking_rules import MAX_ATTENDEES as MAX_ATTENDEES
+from bot.services.booking_rules import MAX_DETAIL as MAX_DETAIL
+from bot.services.booking_rules import MAX_DURATION as MAX_DURATION
+from bot.services.booking_rules import MAX_FIELD as MAX_FIELD
+from bot.services.booking_rules import MAX_NOTES as MAX_NOTES
+from bot.services.booking_rules import MAX_TITLE as MAX_TITLE
+from bot.services.booking_rules import OFFER_SPARE as OFFER_SPARE
+from bot.services.booking_rules import OFFER_STEP as OFFER_STEP
+from bot.services.booking_rules import THE_BOT as THE_BOT
+from bot.services.booking_rules import BookingChanges as BookingChanges
+from bot.services.booking_rules import BookingError as BookingError
+from bot.services.booking_rules import BookingRequest as BookingRequest
+from bot.services.booking_rules import Planner as Planner
+from bot.services.booking_rules import _clean_services as _clean_services
+from bot.services.booking_rules import _snapshot as _snapshot
+from bot.services.booking_rules import check_times as check_times
+from bot.services.booking_rules import earliest_start as earliest_start
+from bot.services.booking_rules import from_snapshot as from_snapshot
+from bot.services.booking_rules import offered_start as offered_start
+from bot.services.booking_rules import parse_attendees as parse_attendees
+from bot.services.booking_rules import to_view as to_view
 from bot.services.clock import Clock
-from bot.services.strict import clean_text, has_foreign_digits, parse_count
+from bot.services.series_requests import carry_on
+from bot.services.strict import clean_text
 from bot.services.types import (
     ACTIVE_STATUSES,
     BookingStatus,
@@ -37,163 +58,15 @@ from bot.site import Role, Room, SiteConfig
 from storage.models import Booking
 from storage.repositories.approvals import ApprovalRepository
 from storage.repositories.bookings import BookingRepository
-from storage.repositories.checkin import CheckInRepository
-
-MAX_ATTENDEES = 10_000
-MAX_DURATION = timedelta(hours=16)
-MAX_ADVANCE = timedelta(days=366)
-MAX_TITLE = 200
-MAX_NOTES = 1000
-MAX_FIELD = 100
-MAX_DETAIL = 500
-OFFER_STEP = timedelta(minutes=5)
-OFFER_SPARE = timedelta(minutes=1)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-THE_BOT = 0
-"""The actor recorded for what the bot does by itself (a request rejected at its start)."""
-
-Planner = Callable[[AsyncSession, BookingView, BookingView | None], Awaitable[list[Notice]]]
 
 
-class BookingError(Exception):
-    """A rule said no; ``code`` picks the message, ``params`` fill it."""
-
-    def __init__(self, code: str, **params: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.params = params
+async def booking_view(session: AsyncSession, booking_id: int) -> BookingView | None:
+    """The booking as it is now, or None if it is gone."""
+    booking = await BookingRepository(session).get(booking_id)
+    return to_view(booking) if booking is not None else None
 
 
-@dataclass(frozen=True)
-class BookingRequest:
-    department_id: str
-    requester_id: int
-    booked_by_id: int
-    room_id: str
-    start: datetime
-    end: datetime
-    attendees: int
-    layout: str
-    reception_level: int
-    title: str
-    contact_name: str
-    contact_phone: str
-    confidential: bool = False
-    notes: str = ""
-    services: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class BookingChanges:
-    start: datetime | None = None
-    end: datetime | None = None
-    room_id: str | None = None
-    attendees: int | None = None
-    layout: str | None = None
-    services: dict[str, dict[str, Any]] | None = None
-
-
-def parse_attendees(text: str) -> int:
-    cleaned = text.strip().removesuffix("人")
-    count = parse_count(cleaned, max_digits=6)
-    if count is None:
-        raise BookingError("digits_only" if has_foreign_digits(cleaned) else "attendees_not_number")
-    if count < 1:
-        raise BookingError("attendees_too_few")
-    if count > MAX_ATTENDEES:
-        raise BookingError("attendees_absurd", maximum=MAX_ATTENDEES)
-    return count
-
-
-def check_times(site: SiteConfig, room: Room | None, start: datetime, end: datetime, now: datetime) -> None:
-    """Raise the first rule the times break; ``room`` None checks only what needs no room."""
-    if end <= start:
-        raise BookingError("end_before_start")
-    if end - start > MAX_DURATION:
-        raise BookingError("too_long", hours=int(MAX_DURATION.total_seconds() // 3600))
-    if start < now:
-        raise BookingError("in_past")
-    if start - now > MAX_ADVANCE:
-        raise BookingError("too_far")
-    if room is not None:
-        notice = site.room_class_of(room).min_notice
-        if start < now + notice:
-            raise BookingError("too_early", earliest=offered_start(now, notice), room_class=room.room_class)
-
-
-def offered_start(now: datetime, notice: timedelta) -> datetime:
-    """The earliest start to offer a person when ``notice`` is needed from ``now``.
-
-    The rule itself allows ``now + notice`` to the second, but a time offered that way is
-    refused by the time the person has read it and chosen it (offered "11:01" at 10:01:30
-    means 11:01:00 < 11:01:30). So the offer is the first five-minute mark at least a minute
-    after the notice runs out: a time people type, still allowed for a minute or more.
-    (Five-minute marks are the same in UTC and in every zone in use, whose offsets are
-    whole quarter hours.)"""
-    after = now + notice + OFFER_SPARE
-    step = OFFER_STEP // timedelta(microseconds=1)
-    micro = (after - _EPOCH) // timedelta(microseconds=1)
-    return _EPOCH + timedelta(microseconds=-(-micro // step) * step)
-
-
-def earliest_start(site: SiteConfig, room: Room, now: datetime) -> datetime:
-    """The earliest start offered for ``room`` (see :func:`offered_start`)."""
-    return offered_start(now, site.room_class_of(room).min_notice)
-
-
-def to_view(booking: Booking) -> BookingView:
-    return BookingView(
-        id=booking.id,
-        status=BookingStatus(booking.status),
-        revision=booking.revision,
-        department_id=booking.department_id,
-        requester_id=booking.requester_id,
-        booked_by_id=booking.booked_by_id,
-        room_id=booking.room_id,
-        start=booking.start_at,
-        end=booking.end_at,
-        attendees=booking.attendees,
-        layout=booking.layout,
-        reception_level=booking.reception_level,
-        confidential=booking.confidential,
-        title=booking.title,
-        contact_name=booking.contact_name,
-        contact_phone=booking.contact_phone,
-        notes=booking.notes,
-        services=dict(booking.services or {}),
-        decision_reason=booking.decision_reason,
-    )
-
-
-def _snapshot(view: BookingView) -> dict[str, Any]:
-    data = asdict(view)
-    data["status"] = view.status.value
-    data["start"] = view.start.astimezone(UTC).isoformat()
-    data["end"] = view.end.astimezone(UTC).isoformat()
-    return data
-
-
-def from_snapshot(snapshot: Mapping[str, Any]) -> BookingView:
-    """The booking as a revision's snapshot (:func:`_snapshot`) recorded it."""
-    values = {item.name: snapshot[item.name] for item in fields(BookingView) if item.name in snapshot}
-    values["status"] = BookingStatus(values["status"])
-    values["start"] = datetime.fromisoformat(values["start"])
-    values["end"] = datetime.fromisoformat(values["end"])
-    values["services"] = dict(values.get("services") or {})
-    return BookingView(**values)
-
-
-def _clean_services(services: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {
-        key: {
-            k: (clean_text(v, MAX_DETAIL, multiline=True) if isinstance(v, str) else v)
-            for k, v in details.items()
-        }
-        for key, details in services.items()
-    }
-
-
-class BookingService:
+class BookingService(BookingDecisions):
     def __init__(self, site: SiteConfig, clock: Clock, planner: Planner | None = None) -> None:
         self.site = site
         self.clock = clock
@@ -275,7 +148,11 @@ class BookingService:
             raise BookingError("slot_taken")
         return blocked_until
 
-    async def create(self, session: AsyncSession, request: BookingRequest) -> Outcome:
+    async def create(
+        self, session: AsyncSession, request: BookingRequest, *, series: tuple[int, int] | None = None
+    ) -> Outcome:
+        """Book ``request``; ``series`` (series id, place) for a meeting of a recurring series
+        (bot/services/series.py), recorded from its first revision on."""
         now = self.clock.now()
         if request.start.tzinfo is None or request.end.tzinfo is None:
             raise ValueError("booking times must be timezone-aware")
@@ -305,6 +182,8 @@ class BookingService:
             services=_clean_services(request.services),
             created_at=now,
             updated_at=now,
+            series_id=series[0] if series is not None else None,
+            series_index=series[1] if series is not None else None,
         )
         if pending:
             start_waiting(self.site, booking, now)
@@ -330,262 +209,6 @@ class BookingService:
     def _approval_requests(self, view: BookingView) -> list[Notice]:
         return request_notices(self.site, view.id, view.revision)
 
-    async def _plan(
-        self, session: AsyncSession, view: BookingView, previous: BookingView | None
-    ) -> list[Notice]:
-        """Plan the booking's tasks; ``previous`` is the booking as its teams knew it."""
-        if self.planner is None:
-            return []
-        return await self.planner(session, view, previous)
-
-    async def _held(self, session: AsyncSession, booking_id: int) -> BookingView | None:
-        """The confirmed booking that a pending one would replace: the version before the
-        change(s) waiting for approval; None for a request never confirmed."""
-        for row in reversed(await BookingRepository(session).revisions(booking_id)):
-            status = row.snapshot.get("status")
-            if status == BookingStatus.pending:
-                continue
-            return from_snapshot(row.snapshot) if status == BookingStatus.confirmed else None
-        return None
-
-    async def _still_free(
-        self, repo: BookingRepository, booking_id: int, held: BookingView, now: datetime
-    ) -> bool:
-        """Whether the booking can go back to ``held``: its time still ahead, its room free."""
-        room = self.site.room(held.room_id)
-        if room is None or held.start <= now:
-            return False
-        blocked_until = held.end + self.site.room_class_of(room).buffer
-        return not await repo.conflicts(
-            room.id, held.start, blocked_until, booking_id, span_bound=self.span_bound()
-        )
-
-    def _restore(self, booking: Booking, held: BookingView) -> None:
-        room = self.site.room(held.room_id)
-        assert room is not None  # checked by _still_free
-        booking.room_id, booking.start_at, booking.end_at = held.room_id, held.start, held.end
-        booking.blocked_until = held.end + self.site.room_class_of(room).buffer
-        booking.attendees, booking.layout = held.attendees, held.layout
-        booking.services = dict(held.services)
-
-    # ---- deciding -------------------------------------------------------------------
-    async def _load(self, session: AsyncSession, booking_id: int) -> Booking:
-        booking = await BookingRepository(session).get(booking_id)
-        if booking is None:
-            raise BookingError("not_found")
-        return booking
-
-    async def _lock_request(
-        self, session: AsyncSession, booking_id: int
-    ) -> tuple[Booking, BookingView | None]:
-        """The booking, read again under the lock of its room(s), and the confirmed booking a
-        pending change would replace. Every path that ends a request (decide, withdraw,
-        expire, cancel, change) takes these locks first, so of two at once exactly one acts
-        and the other sees what it did."""
-        repo = BookingRepository(session)
-        booking = await self._load(session, booking_id)
-        # a rejected change may take the booking back to its old room: both rooms, in one order
-        held = await self._held(session, booking.id)
-        locked = sorted({booking.room_id} | ({held.room_id} if held is not None else set()))
-        for room_id in locked:
-            await repo.lock_room(room_id)
-        await session.refresh(booking)
-        held = await self._held(session, booking.id)  # as of the lock
-        if held is not None and held.room_id not in locked:
-            await repo.lock_room(held.room_id)
-        return booking, held
-
-    async def why_not_decidable(
-        self, session: AsyncSession, booking_id: int, revision: int
-    ) -> BookingError | None:
-        """Why the request shown at ``revision`` cannot be decided now (None: it can), read
-        before asking an approver for a reason."""
-        booking = await BookingRepository(session).get(booking_id)
-        if booking is None:
-            return BookingError("not_found")
-        if booking.status != BookingStatus.pending:
-            return await self.not_waiting(session, booking)
-        if booking.revision != revision:
-            return BookingError("changed_meanwhile")
-        return None
-
-    async def not_waiting(self, session: AsyncSession, booking: Booking) -> BookingError:
-        """Why a request that is no longer pending cannot be decided: withdrawn, ended at its
-        start, or decided (with its status)."""
-        revisions = await BookingRepository(session).revisions(booking.id)
-        last = revisions[-1].event if revisions else ""
-        if last == "withdrawn":
-            return BookingError("withdrawn")
-        if last in ("expired", "change_expired"):
-            return BookingError("expired")
-        return BookingError("already_decided", status=booking.status)
-
-    async def decide(
-        self,
-        session: AsyncSession,
-        booking_id: int,
-        approver_id: int,
-        approve: bool,
-        reason: str = "",
-        revision: int | None = None,
-    ) -> Outcome:
-        """Approve or reject a pending booking; ``revision`` is the one the approver was shown."""
-        if not may_decide(self.site, approver_id):
-            raise BookingError("not_allowed")
-        booking, held = await self._lock_request(session, booking_id)
-        if booking.status != BookingStatus.pending:
-            raise await self.not_waiting(session, booking)
-        if revision is not None and booking.revision != revision:
-            # the request the approver saw was changed since: a newer request is on its way
-            raise BookingError("changed_meanwhile")
-        now = self.clock.now()
-        if approve and booking.start_at <= now:
-            raise BookingError("in_past")
-        return await self._conclude(session, booking, held, now, approver_id, approve=approve, reason=reason)
-
-    async def expire(self, session: AsyncSession, booking_id: int, revision: int) -> Outcome | None:
-        """A request still pending at its start is rejected by itself (a change waiting for
-        approval: the booking stays as it was, if it still can); None when it was decided,
-        changed or withdrawn meanwhile."""
-        booking, held = await self._lock_request(session, booking_id)
-        now = self.clock.now()
-        if booking.status != BookingStatus.pending or booking.revision != revision or booking.start_at > now:
-            return None
-        return await self._conclude(session, booking, held, now, None, approve=False, expired=True)
-
-    async def no_show(
-        self, session: AsyncSession, booking_id: int, revision: int, deadline: datetime
-    ) -> Outcome | None:
-        """Nobody checked in by ``deadline`` (docs/product.md §2): the booking becomes a no-show,
-        its room is free again, its open tasks are cancelled and their teams told, the organiser
-        told why. None when it was checked in to, changed or ended meanwhile: the update names
-        the revision and check-in state read, so of a release and a check-in exactly one acts."""
-        repo = BookingRepository(session)
-        booking = await self._load(session, booking_id)
-        await repo.lock_room(booking.room_id)  # as cancel and change do: they see it released
-        await session.refresh(booking)
-        now = self.clock.now()
-        if booking.revision != revision or deadline > now:
-            return None
-        known = to_view(booking)
-        if not await CheckInRepository(session).release(booking, now):
-            return None
-        view = to_view(booking)
-        await repo.add_revision(booking, "no_show", _snapshot(view), THE_BOT, now)
-        outcome = Outcome(view)
-        told = await self._plan(session, view, known)
-        outcome.notices += await self.addenda.notices(session, view.id, view.revision, known, None, told)
-        outcome.notices.append(
-            Notice(
-                "booking_no_show",
-                booking.requester_id,
-                {"booking_id": view.id, "deadline": deadline},
-                dedupe_key=f"no-show:{view.id}:{booking.requester_id}",
-            )
-        )
-        return outcome
-
-    async def _conclude(
-        self,
-        session: AsyncSession,
-        booking: Booking,
-        held: BookingView | None,
-        now: datetime,
-        approver_id: int | None,
-        *,
-        approve: bool,
-        reason: str = "",
-        expired: bool = False,
-    ) -> Outcome:
-        """Approve or reject a locked pending booking: by an approver, or by itself at its start."""
-        repo = BookingRepository(session)
-        kept = not approve and held is not None and await self._still_free(repo, booking.id, held, now)
-        if kept:
-            assert held is not None
-            self._restore(booking, held)
-        rejected = not approve and not kept
-        booking.status = (BookingStatus.rejected if rejected else BookingStatus.confirmed).value
-        booking.decided_by_id = approver_id
-        booking.decision_reason = clean_text(reason, MAX_NOTES, multiline=True) or None
-        booking.revision += 1
-        booking.updated_at = now
-        stop_waiting(booking)
-        await session.flush()
-        view = to_view(booking)
-        if expired:
-            event = "change_expired" if kept else "expired"
-        else:
-            event = "approved" if approve else "change_rejected" if kept else "rejected"
-        await repo.add_revision(booking, event, _snapshot(view), approver_id or THE_BOT, now)
-        await ApprovalRepository(session).close_requests(booking.id, booking.revision, now)
-        decided: dict[str, Any] = {"booking_id": view.id}
-        if not approve and held is not None:
-            decided["change"] = "kept" if kept else "lost"
-        if expired:
-            decided["expired"] = True
-        outcome = Outcome(view, [Notice("booking_decided", booking.requester_id, decided)])
-        if approve:
-            # after a change: the teams knew the confirmed booking before it, and hear old → new
-            told = await self._plan(session, view, held)
-        elif kept:
-            told = await self._plan(session, view, view)  # as before: the teams hear it stays
-        elif held is not None:
-            told = await self._plan(session, view, held)  # its old time is lost: cancelled
-        else:
-            told = []
-        outcome.notices += await self.addenda.notices(
-            session, view.id, view.revision, held, None if rejected else view, told
-        )
-        return outcome
-
-    async def withdraw(
-        self,
-        session: AsyncSession,
-        booking_id: int,
-        actor_id: int,
-        department_id: str | None,
-        revision: int,
-    ) -> Outcome:
-        """The requester takes back a request waiting for approval: a new request ends
-        (cancelled, never confirmed); a change waiting for approval is dropped and the
-        booking stays as it was, which needs its old time still ahead and free
-        (``withdraw_lost`` otherwise: cancel it, or wait for the approver)."""
-        booking = await self._load(session, booking_id)
-        if not self.can_manage(actor_id, department_id, to_view(booking)):
-            raise BookingError("not_allowed")
-        booking, held = await self._lock_request(session, booking_id)
-        if booking.status != BookingStatus.pending:
-            raise await self.not_waiting(session, booking)
-        if booking.revision != revision:
-            raise BookingError("changed_meanwhile")
-        repo = BookingRepository(session)
-        now = self.clock.now()
-        if held is not None:
-            if not await self._still_free(repo, booking.id, held, now):
-                raise BookingError("withdraw_lost")
-            self._restore(booking, held)
-            booking.status = BookingStatus.confirmed.value
-        else:
-            booking.status = BookingStatus.cancelled.value
-        booking.revision += 1
-        booking.updated_at = now
-        stop_waiting(booking)
-        await session.flush()
-        view = to_view(booking)
-        await repo.add_revision(booking, "withdrawn", _snapshot(view), actor_id, now)
-        await ApprovalRepository(session).close_requests(booking.id, booking.revision, now)
-        outcome = Outcome(view)
-        if held is not None:
-            told = await self._plan(session, view, view)  # as before: the teams hear it stays
-            outcome.notices += await self.addenda.notices(session, view.id, view.revision, held, view, told)
-        if actor_id != booking.requester_id:
-            outcome.notices.append(
-                Notice(
-                    "booking_withdrawn", booking.requester_id, {"booking_id": view.id, "actor_id": actor_id}
-                )
-            )
-        return outcome
-
     # ---- the requester's own bookings -------------------------------------------------
     def can_manage(self, user_id: int, department_id: str | None, booking: BookingView) -> bool:
         roles = self.site.roles_of(user_id)
@@ -596,8 +219,7 @@ class BookingService:
         )
 
     async def get(self, session: AsyncSession, booking_id: int) -> BookingView | None:
-        booking = await BookingRepository(session).get(booking_id)
-        return to_view(booking) if booking else None
+        return await booking_view(session, booking_id)
 
     async def upcoming(
         self, session: AsyncSession, user_id: int, department_id: str | None
@@ -664,6 +286,8 @@ class BookingService:
                     "booking_cancelled", booking.requester_id, {"booking_id": view.id, "actor_id": actor_id}
                 )
             )
+        # a meeting that carried its series' approval request hands it on (series_requests.py)
+        outcome.notices += await carry_on(session, self.site, booking.series_id, now)
         return outcome
 
     async def change(
@@ -768,6 +392,8 @@ class BookingService:
                     {"booking_id": view.id, "revision": view.revision, "actor_id": actor_id},
                 )
             )
+        # a meeting that carried its series' approval request hands it on (series_requests.py)
+        outcome.notices += await carry_on(session, self.site, booking.series_id, now)
         return outcome
 
     async def revisions(self, session: AsyncSession, booking_id: int) -> list[dict[str, Any]]:

@@ -6,7 +6,9 @@ late, by its start plus its class's release time becomes a no-show: the room is 
 its open tasks are cancelled and their teams told, the organiser told why. The state is in the
 booking's row (``checkin_state``); every step is a conditional update naming the state it
 read, so two presses at once, a press at the release instant, a restart or a second instance
-each give exactly one outcome.
+each give exactly one outcome. Once someone checks in (or says the meeting runs late), the
+prompts the others got are shown again saying who did it, without buttons: nobody presses a
+button that no longer means anything.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from bot.services.booking import BookingService
 from bot.services.types import BookingStatus, Notice
 from bot.site import Role, SiteConfig
 from storage.models import Booking
-from storage.repositories.checkin import NOT_YET, CheckInRepository
+from storage.repositories.checkin import NOT_YET, PROMPT_NOTICE, CheckInRepository, prompt_key
 
 PROMPTED = "prompted"
 CHECKED_IN = "checked_in"
@@ -75,6 +77,15 @@ def may_check_in(site: SiteConfig, user_id: int, department_id: str | None, book
 
 
 @dataclass(frozen=True)
+class PromptEdit:
+    """A Check in prompt someone else was shown, to be shown again as the check-in is now."""
+
+    notice: Notice
+    edit_of: int
+    """The outbox row of the prompt's message."""
+
+
+@dataclass(frozen=True)
 class CheckInAnswer:
     """What became of a press (or a /start link): ``code`` picks the sentence."""
 
@@ -82,6 +93,8 @@ class CheckInAnswer:
     booking_id: int
     at: datetime | None = None
     by: int | None = None
+    prompt_edits: tuple[PromptEdit, ...] = ()
+    """The other people's prompts to edit, when this press moved the check-in on."""
 
     @property
     def kept(self) -> bool:
@@ -109,9 +122,13 @@ class CheckInService:
         user_id: int,
         department_id: str | None,
         late: bool = False,
+        answered_in: int | None = None,
     ) -> CheckInAnswer:
         """Check in (or say the meeting runs late) for ``user_id``; refused without a change
-        when they may not, when it is too early, or when the meeting is no longer on."""
+        when they may not, when it is too early, or when the meeting is no longer on.
+
+        ``answered_in``: the chat whose prompt the press came from, whose message the handler
+        shows the answer in itself; every other prompt of the meeting is edited."""
         repo = CheckInRepository(session)
         booking = await session.get(Booking, booking_id)
         if booking is None:
@@ -129,7 +146,21 @@ class CheckInService:
             return CheckInAnswer("too_early", booking_id, at=opens)
         state, from_states = (LATE, NOT_YET) if late else (CHECKED_IN, (*NOT_YET, LATE))
         if await repo.check_in(booking_id, state, from_states, user_id, now):
-            return CheckInAnswer(state, booking_id, at=now, by=user_id)
+            # one edit per prompt and state: a repeated answer queues nothing twice
+            edits = tuple(
+                PromptEdit(
+                    Notice(
+                        PROMPT_NOTICE,
+                        shown.chat_id,
+                        shown.params,
+                        dedupe_key=f"checkin-shown:{shown.row_id}:{state}",
+                    ),
+                    shown.row_id,
+                )
+                for shown in await repo.shown_prompts(booking_id)
+                if shown.chat_id != answered_in
+            )
+            return CheckInAnswer(state, booking_id, at=now, by=user_id, prompt_edits=edits)
         # someone else moved it first: say what the row holds now
         await session.refresh(booking)
         if booking.status == BookingStatus.no_show:
@@ -192,10 +223,41 @@ class CheckInService:
                 "checkin_prompt",
                 person,
                 {"booking_id": booking.id, "revision": booking.revision},
-                dedupe_key=f"checkin:{booking.id}:{booking.revision}:{person}",
+                dedupe_key=prompt_key(booking.id, booking.revision, person),
             )
             for person in people[:MAX_PROMPTED]
         ]
+
+
+@dataclass(frozen=True)
+class CheckInRecord:
+    """What became of a meeting's check-in, for those who read about it (/my, the prompts)."""
+
+    state: str
+    """:data:`CHECKED_IN`, :data:`LATE` or :data:`RELEASED`."""
+    at: datetime | None
+    """When it was checked in, said to run late, or released."""
+    by: int | None = None
+
+
+async def checkin_records(
+    session: AsyncSession, site: SiteConfig, booking_ids: list[int]
+) -> dict[int, CheckInRecord]:
+    """The check-in of each of these bookings that has one to tell (not those still waiting)."""
+    records: dict[int, CheckInRecord] = {}
+    for booking in await CheckInRepository(session).checkin_of(booking_ids):
+        if booking.status == BookingStatus.no_show:
+            records[booking.id] = CheckInRecord(RELEASED, deadline_of(site, booking))
+        elif booking.checkin_state in (CHECKED_IN, LATE):
+            records[booking.id] = CheckInRecord(
+                booking.checkin_state, booking.checked_in_at, booking.checked_in_by
+            )
+    return records
+
+
+async def prompt_was_shown(session: AsyncSession, dedupe_key: str | None) -> bool:
+    """Whether the prompt queued with this key went out (it has a message to edit)."""
+    return await CheckInRepository(session).prompt_was_shown(dedupe_key)
 
 
 async def next_checkin_moment(session: AsyncSession, site: SiteConfig, after: datetime) -> datetime | None:

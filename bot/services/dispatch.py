@@ -151,6 +151,11 @@ async def team_chats(session: AsyncSession, site: SiteConfig) -> dict[str, int]:
     return chats
 
 
+async def bind_team_chat(session: AsyncSession, team_id: str, chat_id: int, by: int, now: datetime) -> None:
+    """/bind: the group becomes the team's group; one group per team and one team per group."""
+    await ChatBindingRepository(session).bind(team_id, chat_id, by, now)
+
+
 async def team_of_chat(session: AsyncSession, site: SiteConfig, chat_id: int) -> Team | None:
     for team_id, chat in (await team_chats(session, site)).items():
         if chat == chat_id:

@@ -7,11 +7,18 @@ meeting, nothing but "booked" and its time for a confidential one, never a phone
 notes. "Today" and every time are the site's zone; "now" is the injected clock.
 
 The QR code checks in to the meeting on now, or to the next one once its check-in window is
-open (:data:`CHECKIN_OPENS_BEFORE` before its start); otherwise it books this room.
+open (the site's ``[checkin] prompt_minutes`` before its start, when the Check in prompts go
+out: the code and the prompt open together); otherwise it books this room.
+
+Which token opens a room's display: the one a site admin issued in chat (``/display
+<room>``; only its SHA-256 digest is stored, storage/models/displays.py), else the site
+file's ``display_token``. Issuing a new token replaces the old one at once (a tablet lost).
 """
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -22,11 +29,37 @@ from bot.services.deep_links import book_room_link, checkin_link
 from bot.services.visibility import Audience, MeetingFacts, meeting_view, needs_approval
 from bot.site import Room, SiteConfig
 from storage.repositories.aftercare import AftercareRepository
+from storage.repositories.displays import DisplayTokenRepository
 
 DISPLAY_STATUSES = ("pending", "confirmed", "in_progress")
 """The bookings that hold the room (a pending one waits for approval but holds it already)."""
-CHECKIN_OPENS_BEFORE = timedelta(minutes=10)
-"""How long before its start a meeting's check-in opens (docs/product.md §2: ten minutes)."""
+TOKEN_BYTES = 24
+"""Random bytes of an issued token: 32 URL-safe characters, within the site file's 16-128."""
+_NO_TOKEN_DIGEST = hashlib.sha256(secrets.token_bytes(32)).hexdigest()
+"""Compared against when the room has no token, so a refusal takes as long either way."""
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
+async def issue_display_token(session: AsyncSession, room_id: str, issued_by: int, now: datetime) -> str:
+    """A fresh unguessable token for the room's display, which replaces any token before it
+    (issued or the site file's); the token itself is returned once and never stored."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    await DisplayTokenRepository(session).replace(room_id, token_digest(token), issued_by, now)
+    return token
+
+
+async def room_opened_by(session: AsyncSession, site: SiteConfig, room_id: str, token: str) -> Room | None:
+    """The room whose display ``token`` opens, or None: a wrong token, a room without a
+    display and an unknown room are told apart by nobody (one constant-time comparison each)."""
+    room = site.room(room_id)
+    issued = await DisplayTokenRepository(session).digest_of(room.id) if room is not None else None
+    if issued is None and room is not None and room.display_token:
+        issued = token_digest(room.display_token)
+    opens = secrets.compare_digest(token_digest(token), issued or _NO_TOKEN_DIGEST)
+    return room if opens and issued is not None else None
 
 
 @dataclass(frozen=True)
@@ -105,7 +138,7 @@ class DoorDisplayService:
                     break
                 busy_until = max(busy_until, meeting.end)
         checkin = current
-        if checkin is None and later and later[0].start - now <= CHECKIN_OPENS_BEFORE:
+        if checkin is None and later and later[0].start - now <= self.site.checkin.prompt_before:
             checkin = later[0]
         link = checkin_link(self.site, checkin.booking_id) if checkin else book_room_link(self.site, room.id)
         return DoorState(room, now, current, later, free_until, busy_until, checkin, link)

@@ -159,6 +159,12 @@ def move_request_view(request: MembershipRequest) -> MoveRequestView:
     )
 
 
+async def find_move_request(session: AsyncSession, request_id: int) -> MoveRequestView | None:
+    """A request to move into a department as it is now, or None if there is none."""
+    request = await MembershipRequestRepository(session).get(request_id)
+    return move_request_view(request) if request is not None else None
+
+
 class MembershipService:
     def __init__(self, site: SiteConfig, clock: Clock) -> None:
         self.site = site
@@ -301,8 +307,7 @@ class MembershipService:
 
     # ---- moves between departments --------------------------------------------------------
     async def move_request(self, session: AsyncSession, request_id: int) -> MoveRequestView | None:
-        request = await MembershipRequestRepository(session).get(request_id)
-        return move_request_view(request) if request is not None else None
+        return await find_move_request(session, request_id)
 
     async def decide(self, session: AsyncSession, actor_id: int, request_id: int, approve: bool) -> Decision:
         requests = MembershipRequestRepository(session)

@@ -44,6 +44,16 @@ def shown_name(first_name: str) -> str:
     return clean_text(first_name, MAX_NAME)
 
 
+async def known_name(session: AsyncSession, site: SiteConfig, user_id: int) -> str | None:
+    """A person's name as it is (not escaped): the site file's, else the Telegram name they
+    last came with; None when neither is known."""
+    person = site.person(user_id)
+    if person is not None:
+        return person.name
+    user = await UserRepository(session).get(user_id)
+    return user.first_name if user is not None and user.first_name else None
+
+
 class PeopleService:
     def __init__(self, site: SiteConfig) -> None:
         self.site = site

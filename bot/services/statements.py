@@ -112,6 +112,14 @@ def statement_moment(site: SiteConfig, month: Month) -> datetime:
     )
 
 
+def next_statement_moment(site: SiteConfig, after: datetime) -> datetime:
+    """The first moment statements are sent strictly after ``after``: this month's day and
+    time, or next month's once it has passed (for a clock that jumps, bot/jobs)."""
+    last_month = Month.of(after.astimezone(site.zone).date()).previous()
+    moment = statement_moment(site, last_month)
+    return moment if moment > after else statement_moment(site, last_month.next())
+
+
 def statements_due(site: SiteConfig, now: datetime) -> Month:
     """The month whose statements are due at ``now``: last month from this month's day and time
     on, before that the month before it.

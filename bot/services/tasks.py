@@ -203,6 +203,17 @@ class TaskActions:
         outgoing += await readiness_refreshes(session, self.site, [task])
         return ActionResult("acknowledged", task.id, outgoing=outgoing)
 
+    async def task(self, session: AsyncSession, task_id: int) -> Task | None:
+        """The task as it is, read without a lock (what a refused press is told, the reassign
+        picker)."""
+        return await TaskRepository(session).get(task_id)
+
+    async def refuse_press(self, session: AsyncSession, task_id: int, user_id: int, action: str) -> None:
+        """Record a supervisor's button pressed by someone who does not supervise."""
+        task = await TaskRepository(session).get(task_id)
+        if task is not None:
+            await self._refuse(session, task, user_id, action)
+
     async def members(self, session: AsyncSession, task_id: int) -> list[int]:
         task = await TaskRepository(session).get(task_id)
         team = self.site.team(task.team_id) if task else None
@@ -253,6 +264,18 @@ class TaskActions:
 
 
 # ---------------------------------------------------------------------------- views
+
+
+async def task_with_booking(session: AsyncSession, task_id: int) -> tuple[Task, BookingView] | None:
+    """The task and its meeting as they are now (a message showing the task is rendered from
+    them), or None if either is gone."""
+    task = await TaskRepository(session).get(task_id)
+    if task is None:
+        return None
+    booking = await BookingRepository(session).get(task.booking_id)
+    if booking is None:
+        return None
+    return task, to_view(booking)
 
 
 @dataclass(frozen=True)

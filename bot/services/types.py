@@ -43,6 +43,10 @@ class BookingView:
     notes: str
     services: dict[str, dict[str, Any]]
     decision_reason: str | None = None
+    series_id: int | None = None
+    """The recurring series the booking is a meeting of (docs/product.md §2), or None."""
+    series_index: int | None = None
+    """Its place in the series, 0 for the first meeting."""
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from bot.site.schedule import (
     Statements,
     Weekly,
 )
+from bot.site.series import Series
 from bot.site.tasks import Anchor, AppliesTo, ChainStep, Escalation, ExpiryFrom, TaskKind, TaskTemplate
 
 __all__ = [
@@ -67,6 +68,7 @@ __all__ = [
     "Role",
     "Room",
     "RoomClass",
+    "Series",
     "ServiceDetail",
     "ServiceItem",
     "SiteConfig",

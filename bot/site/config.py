@@ -21,6 +21,7 @@ from bot.site.basics import (
 )
 from bot.site.checkin import CheckIn
 from bot.site.schedule import Aftercare, Approvals, Consumable, Digest, Retention, Statements, Weekly
+from bot.site.series import Series
 from bot.site.tasks import Escalation, TaskTemplate
 
 
@@ -44,6 +45,7 @@ class SiteConfig(StrictModel):
     approvals: Approvals = Approvals()
     statements: Statements = Statements()
     checkin: CheckIn = CheckIn()
+    series: Series = Series()
 
     # ---- look-ups -------------------------------------------------------------------
     @property

@@ -309,3 +309,24 @@ class CheckInData(ButtonData, prefix="ci"):
 
     booking_id: Id
     action: Literal["i", "l"]
+
+
+# ---------------------------------------------------------------------------- booking series
+
+
+class SeriesAskData(ButtonData, prefix="sr"):
+    """``sr:<booking>:<c|e>`` in /my on a meeting of a series: c cancel, e change; asks which
+    meetings (this one, this and following, the whole series)."""
+
+    booking_id: Id
+    action: Literal["c", "e"]
+
+
+class SeriesScopeData(ButtonData, prefix="sr"):
+    """``sr:<booking>:<c|e>:<o|f|a>:<revision>``: the meetings chosen (o this one, f this and
+    following, a the whole series) for the revision of the meeting the person was shown."""
+
+    booking_id: Id
+    action: Literal["c", "e"]
+    scope: Literal["o", "f", "a"]
+    revision: Id

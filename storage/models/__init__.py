@@ -15,7 +15,8 @@ from storage.models.aftercare import (
     Prompt,
 )
 from storage.models.base import NAMING_CONVENTION, Base, UTCDateTime
-from storage.models.bookings import Booking, BookingRevision, RoomLock, booking_span
+from storage.models.bookings import Booking, BookingRevision, BookingSeries, RoomLock, booking_span
+from storage.models.displays import DisplayToken
 from storage.models.membership import Invite, InviteFailure, MembershipRequest
 from storage.models.outbox import OUTBOX_OPEN, OUTBOX_PENDING_EDIT, OutboxMessage
 from storage.models.people import ChatBinding, User
@@ -30,9 +31,11 @@ __all__ = [
     "Base",
     "Booking",
     "BookingRevision",
+    "BookingSeries",
     "ChatBinding",
     "ClockRun",
     "ConsumptionRecord",
+    "DisplayToken",
     "FeeConfirmation",
     "Feedback",
     "FollowUp",

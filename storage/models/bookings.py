@@ -60,6 +60,22 @@ def _booking_span_default(element: booking_span, compiler: SQLCompiler, **kw: An
     return f"({until} - {start})"
 
 
+class BookingSeries(Base):
+    """A booking that repeats: its rule (bot/services/recurrence.py ``RecurrenceRule.to_json``)
+    and how many meetings it was made with. Each meeting is a booking of its own, pointing here."""
+
+    __tablename__ = "booking_series"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule: Mapped[dict[str, Any]] = mapped_column(JSON)
+    department_id: Mapped[str] = mapped_column(String(64))
+    requester_id: Mapped[int] = mapped_column(BigInteger)
+    booked_by_id: Mapped[int] = mapped_column(BigInteger)
+    occurrences: Mapped[int] = mapped_column(Integer)
+    """How many meetings the rule gave (booked or skipped): the n of "3/n"."""
+    created_at: Mapped[datetime]
+
+
 class Booking(Base):
     __tablename__ = "bookings"
     __table_args__ = (
@@ -113,6 +129,10 @@ class Booking(Base):
     checkin_state: Mapped[str] = mapped_column(String(16), default="", server_default="")
     checked_in_at: Mapped[datetime | None]
     checked_in_by: Mapped[int | None] = mapped_column(BigInteger)
+    # A meeting of a recurring series (docs/product.md §2): the series and its place in it
+    # (0 is the first meeting); NULL for a booking on its own.
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("booking_series.id"), index=True)
+    series_index: Mapped[int | None] = mapped_column(Integer)
 
 
 # The expression must be written exactly like this in queries for the index to be used.

@@ -21,6 +21,11 @@ REQUEST_NOTICES = ("approval_request", "approval_reminder", "approval_escalated"
 _SHOWN = ("sent", "sending", "merged")
 
 
+WITH_SERIES = 3
+"""The approval stage of a meeting waiting with its series' request rather than asked itself
+(bot/services/series_requests.py): the request is the series', carried by another meeting."""
+
+
 def request_key_prefix(booking_id: int) -> str:
     """The dedupe keys of every message asking to decide a booking start with this."""
     return f"approve:{booking_id}:"
@@ -88,17 +93,20 @@ class ApprovalRepository:
 
     # ---- the list -------------------------------------------------------------------------
     async def waiting(self, offset: int, limit: int) -> tuple[Sequence[Booking], int]:
-        """A page of the requests waiting for approval, longest waiting first, and how many wait."""
+        """A page of the requests waiting for approval, longest waiting first, and how many wait.
+        A series asked once is one request: the meetings waiting with it are not listed."""
         query = (
             select(Booking)
-            .where(Booking.status == PENDING)
+            .where(Booking.status == PENDING, Booking.approval_stage != WITH_SERIES)
             .order_by(Booking.approval_since.is_(None), Booking.approval_since, Booking.id)
             .offset(offset)
             .limit(limit)
         )
         rows = (await self.session.scalars(query)).all()
         total = await self.session.scalar(
-            select(func.count()).select_from(Booking).where(Booking.status == PENDING)
+            select(func.count())
+            .select_from(Booking)
+            .where(Booking.status == PENDING, Booking.approval_stage != WITH_SERIES)
         )
         return rows, int(total or 0)
 

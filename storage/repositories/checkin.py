@@ -1,21 +1,41 @@
-"""Check-in of meetings: the meetings the clock job watches, and the conditional updates that
-move their check-in on (docs/product.md §2). Add and flush; the entry point owns the
-transaction."""
+"""Check-in of meetings: the meetings the clock job watches, the conditional updates that
+move their check-in on, and the prompts already shown (docs/product.md §2). Add and flush;
+the entry point owns the transaction."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Booking, User
+from storage.models import Booking, OutboxMessage, User
 
 WATCHED = ("confirmed", "in_progress")
 """A meeting with these statuses holds its room and may be checked in to or released."""
 NOT_YET = ("", "prompted")
 """Check-in states of a meeting nobody checked in to nor said is running late."""
+PROMPT_NOTICE = "checkin_prompt"
+_SHOWN = ("sent", "sending")
+"""A prompt in these states is (or is about to be) a message in its reader's chat."""
+
+
+def prompt_key(booking_id: int, revision: int, person: int) -> str:
+    """The dedupe key of the Check in prompt to ``person``; every one of a booking starts with
+    ``checkin:<booking id>:``."""
+    return f"checkin:{booking_id}:{revision}:{person}"
+
+
+@dataclass(frozen=True)
+class ShownPrompt:
+    """A Check in prompt that went out: its outbox row, its reader and its notice's parameters."""
+
+    row_id: int
+    chat_id: int
+    params: dict[str, Any]
 
 
 class CheckInRepository:
@@ -117,6 +137,35 @@ class CheckInRepository:
             if booking is not None:
                 await self.session.refresh(booking)
         return moved
+
+    async def checkin_of(self, booking_ids: Sequence[int]) -> Sequence[Booking]:
+        """The bookings whose check-in state is asked for (one query for a whole list)."""
+        if not booking_ids:
+            return []
+        return (await self.session.scalars(select(Booking).where(Booking.id.in_(list(booking_ids))))).all()
+
+    async def shown_prompts(self, booking_id: int) -> list[ShownPrompt]:
+        """The booking's Check in prompts that went out (or are going out), of any revision."""
+        rows = await self.session.execute(
+            select(OutboxMessage.id, OutboxMessage.chat_id, OutboxMessage.params)
+            .where(
+                OutboxMessage.dedupe_key.like(f"checkin:{booking_id}:%"),
+                OutboxMessage.kind == "send",
+                OutboxMessage.notice == PROMPT_NOTICE,
+                OutboxMessage.status.in_(_SHOWN),
+            )
+            .order_by(OutboxMessage.id)
+        )
+        return [ShownPrompt(row_id, chat_id, dict(params or {})) for row_id, chat_id, params in rows.all()]
+
+    async def prompt_was_shown(self, dedupe_key: str | None) -> bool:
+        """Whether the prompt queued with this key went out (it has a message to edit)."""
+        if dedupe_key is None:
+            return False
+        message_id = await self.session.scalar(
+            select(OutboxMessage.message_id).where(OutboxMessage.dedupe_key == dedupe_key)
+        )
+        return message_id is not None
 
     async def department_members(self, department_id: str, limit: int) -> list[int]:
         """Registered people who joined ``department_id`` (the site file's own placements are

@@ -18,9 +18,9 @@ import aiohttp
 import pytest
 
 from bot.app import App, build_app, serve_webhook, start, stop
-from bot.ops.web import SECRET_HEADER
 from bot.services.clock import Clock
 from bot.site import SiteConfig
+from bot.telegram.webhook import SECRET_HEADER
 from tests.e2e.conftest import harness_settings
 
 POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}

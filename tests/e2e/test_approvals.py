@@ -254,3 +254,16 @@ async def test_a_fresh_instance_takes_up_the_timers_from_the_database(harness: H
     await h.settle()
     assert len([text for text in await h.texts(APPROVER) if "提醒：待审批" in text]) == 1
     assert len([text for text in await h.texts(MANAGER) if "上报：待审批" in text]) == 1
+
+
+async def test_help_names_approvals_to_those_who_may_use_it(harness: Harness) -> None:
+    h = harness
+    approver = await h.ask(APPROVER, "/help", "使用说明")
+    assert "/approvals" in approver["text"] and "等待您决定" in approver["text"]
+    await h.ask(APPROVER, "/language en", "Language set to English.")
+    approver = await h.ask(APPROVER, "/help", "What I can do")
+    assert "/approvals — the requests waiting for your decision" in approver["text"]
+    supervisor = await h.ask(SUPERVISOR, "/help", "使用说明")
+    assert "/approvals" in supervisor["text"] and "（只读）" in supervisor["text"]
+    requester = await h.ask(REQUESTER, "/help", "使用说明")
+    assert "/approvals" not in requester["text"]

@@ -1,7 +1,8 @@
 """Check-in and no-show release end to end through the emulator (docs/product.md §2): the
 prompt ten minutes before, Check in and We are running late keep the booking, nobody checking
 in releases it at start + 15 with its teams told, its tasks cancelled and the room bookable
-again, a stranger's press changes nothing, and the door's deep link checks in.
+again, a stranger's press changes nothing, the door's deep link checks in, the prompts the
+others got then say who checked in (without buttons), and /my shows each meeting's check-in.
 
 The harness starts on Tuesday 1 December 2026 at 09:00 (Asia/Shanghai); the meetings are in
 第一会议室 (class A) at 11:00 with tea and water, so the service team has tasks.
@@ -19,6 +20,7 @@ from bot.services.types import BookingStatus
 from storage.models import Booking, Task
 from tests.e2e.booking_steps import answer_of
 from tests.e2e.conftest import Harness
+from tests.e2e.invite_steps import join_department
 from tests.support.clock_steps import book
 from tests.support.people import ALICE, REQUESTER, SERVICE_GROUP
 
@@ -149,3 +151,69 @@ async def test_the_door_deep_link_checks_in(harness: Harness) -> None:
     h.clock.set(h.at(0, 11, 20))
     await jobs(h)
     assert (await booking_row(h, view.id)).status != BookingStatus.no_show
+
+
+COLLEAGUE = 9003
+"""Joins the finance department by invite and reads English: prompted beside 王敏."""
+
+
+async def with_a_colleague(h: Harness) -> None:
+    await h.emu.create_user(COLLEAGUE, "Lin", language_code="en")
+    await join_department(h, COLLEAGUE, "finance")
+    await h.ask(COLLEAGUE, "/language en", "Language set to English.")  # notices follow the choice
+
+
+async def test_a_check_in_edits_the_prompts_the_others_got(harness: Harness) -> None:
+    h = harness
+    await with_a_colleague(h)
+    number, prompt = await prompted_meeting(h)
+    theirs = await h.emu.wait_for_message(COLLEAGUE, "Check in", since=0, timeout=10)
+    assert buttons(theirs) == ["✅ Check in", "⏳ We are running late"]
+
+    since = await h.emu.current_seq()
+    await h.click(REQUESTER, "✅ 签到", "已为预订")
+    await h.settle()
+    edited = await h.emu.wait_for_message(COLLEAGUE, "Checked in by 王敏", since=since, timeout=10)
+    assert edited["message_id"] == theirs["message_id"] and buttons(edited) == []
+    assert f"booking #{number}" in edited["text"] and "10:50" in edited["text"]
+    # the presser's own prompt shows the handler's answer, not the outbox's edit
+    mine = next(m for m in await h.emu.bot_messages(REQUESTER) if m["message_id"] == prompt["message_id"])
+    assert "已为预订" in mine["text"]
+
+
+async def test_running_late_edits_the_others_prompts_in_their_language(harness: Harness) -> None:
+    h = harness
+    await with_a_colleague(h)
+    _number, prompt = await prompted_meeting(h)
+    await h.emu.wait_for_message(COLLEAGUE, "Check in", since=0, timeout=10)
+    h.clock.set(h.at(0, 11, 5))
+    since = await h.emu.current_seq()
+    late = await h.click(COLLEAGUE, "running late", "running late")
+    assert "✅ Check in" in buttons(late)  # the presser can still check in on arrival
+    await h.settle()
+    edited = await h.emu.wait_for_message(REQUESTER, "Lin", since=since, timeout=10)
+    assert edited["message_id"] == prompt["message_id"] and buttons(edited) == []
+    assert "Lin于11:05说明会议推迟开始" in edited["text"]
+
+
+async def test_my_shows_the_check_in(harness: Harness) -> None:
+    h = harness
+    number, _prompt = await prompted_meeting(h)
+    await h.click(REQUESTER, "✅ 签到", "已为预订")
+    listing = await h.ask(REQUESTER, "/my", f"#{number}")
+    assert "王敏已于10:50签到" in listing["text"]
+    await h.ask(REQUESTER, "/language en", "Language set to English.")
+    listing = await h.ask(REQUESTER, "/my", f"#{number}")
+    assert "Checked in by 王敏 at 10:50." in listing["text"]
+    detail = await h.click(REQUESTER, f"#{number}", "Checked in by")
+    assert "Checked in by 王敏 at 10:50." in detail["text"]
+
+
+async def test_my_details_of_a_released_meeting_say_so(harness: Harness) -> None:
+    h = harness
+    number, _prompt = await prompted_meeting(h)
+    await h.ask(REQUESTER, "/my", f"#{number}")  # its button stays in the chat
+    h.clock.set(h.at(0, 11, 15))
+    await jobs(h)
+    detail = await h.click(REQUESTER, f"#{number} ·", "未到场")
+    assert "11:15" in detail["text"]

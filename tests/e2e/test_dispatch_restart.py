@@ -24,10 +24,10 @@ from sqlalchemy import select
 
 from bot.delivery.notices import NoticeDelivery
 from bot.delivery.queue import queue
-from bot.i18n import build_i18n
 from bot.services.booking import BookingRequest, BookingService
 from bot.services.planning import TaskPlanner
 from bot.site import load_site
+from bot.telegram.i18n import build_i18n
 from emulator.client import EmulatorClient
 from emulator.server import EmulatorServer
 from storage.database import Database, create_engine

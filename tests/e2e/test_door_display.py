@@ -19,7 +19,7 @@ from bot.app import start_listeners
 from bot.services.deep_links import BOOK_ROOM_PAYLOAD, CHECKIN_PAYLOAD
 from tests.e2e.conftest import EXAMPLE_SITE, SHANGHAI, Harness, running_bot
 from tests.support.clock_steps import book
-from tests.support.people import REQUESTER, STRANGER
+from tests.support.people import REQUESTER, SITE_ADMIN, STRANGER
 
 WEDNESDAY = datetime(2026, 12, 2, tzinfo=SHANGHAI)
 R101_TOKEN = "r101-door-Xq7v2KpL9sWd4TnB"
@@ -231,3 +231,48 @@ async def test_the_qr_codes_deep_links_open_the_bot_and_are_not_invite_codes(har
     await h.emu.create_user(STRANGER, "stranger", language_code="zh-hans")
     stranger = await h.ask(STRANGER, f"/start {BOOK_ROOM_PAYLOAD}r101", lambda m: bool(m.get("text")))
     assert stranger["text"].startswith("您好！使用本机器人前")
+
+
+async def status_of(h: Harness, room_id: str, token: str) -> int:
+    async with aiohttp.ClientSession() as http, http.get(display_url(h, room_id, token=token)) as response:
+        return response.status
+
+
+def issued_token(message: dict[str, Any], room_id: str) -> str:
+    found = re.search(rf"/rooms/{room_id}/display\?token=([A-Za-z0-9_-]+)", message["text"])
+    assert found is not None, message["text"]
+    return found.group(1)
+
+
+async def test_a_site_admin_issues_and_rotates_a_display_link_in_chat(harness: Harness) -> None:
+    h = harness
+    first = await h.ask(SITE_ADMIN, "/display r101", "门牌屏")
+    token = issued_token(first, "r101")
+    assert len(token) >= 32 and token not in (R101_TOKEN, R301_TOKEN)
+    assert await status_of(h, "r101", token) == 200
+    assert await status_of(h, "r101", R101_TOKEN) == 403  # the site file's token is replaced
+
+    await h.ask(SITE_ADMIN, "/language en", "Language set to English.")
+    second = await h.ask(SITE_ADMIN, "/display R101", "door display link")
+    rotated = issued_token(second, "r101")
+    assert rotated != token and "no longer opens" in second["text"]
+    assert await status_of(h, "r101", rotated) == 200
+    assert await status_of(h, "r101", token) == 403  # the link before stops at once
+    assert await status_of(h, "r301", R301_TOKEN) == 200  # other rooms keep theirs
+
+    # a room without a display in the site file gets one
+    third = await h.ask(SITE_ADMIN, "/display r102", "door display link")
+    assert await status_of(h, "r102", issued_token(third, "r102")) == 200
+    assert await status_of(h, "r101", issued_token(third, "r102")) == 403
+
+    unknown = await h.ask(SITE_ADMIN, "/display nosuch", "Which room?")
+    assert "r101" in unknown["text"]
+
+
+async def test_only_a_site_admin_may_issue_a_display_link(harness: Harness) -> None:
+    h = harness
+    refused = await h.ask(REQUESTER, "/display r101", "只有站点管理员")
+    assert "token=" not in refused["text"]
+    assert await status_of(h, "r101", R101_TOKEN) == 200  # nothing changed
+    await h.ask(REQUESTER, "/language en", "Language set to English.")
+    await h.ask(REQUESTER, "/display r101", "Only a site admin can issue door display links.")

@@ -24,8 +24,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from bot.app import start_listeners
-from bot.delivery.outbox import Limits, OutboxService, Pacer
+from bot.delivery.outbox import OutboxService
+from bot.delivery.pacing import Limits, Pacer
 from bot.delivery.sender import Sender
+from bot.telegram.gateway import TelegramGateway
 from storage.database import Database, create_engine
 from storage.models import OutboxMessage
 from tests.databases import POSTGRES, postgres_test_database
@@ -149,7 +151,7 @@ async def test_rows_claimed_by_an_instance_that_died_are_taken_over_after_the_le
         # instance B, a second live sender on the same database
         b_db = Database(create_engine(url, pool_size=2))
         b_settings = h.app.settings.model_copy(update={"instance_name": "huiwu-b"})
-        b = Sender(h.app.bot, b_db, h.clock, h.site, h.app.workers.delivery, b_settings)
+        b = Sender(TelegramGateway(h.app.bot), b_db, h.clock, h.site, h.app.workers.delivery, b_settings)
         try:
             a = h.app.workers.sender
             await asyncio.gather(a.send_pending(), b.send_pending())

@@ -26,7 +26,7 @@ Every bot message of the run is written to messages.json in the test's tmp_path.
 Two things the test does on each kill that a real restart would wait out (see the report line):
 it deletes the instance-name lease (else the next start waits up to InstanceNameLease.TTL = 30 s
 for the dead holder's entry to expire) and the dialog locks the dead process held (they expire
-after bot.app.PERSON_LOCK_SECONDS = 20 s, stalling that person's next updates until then).
+after bot.telegram.runtime.PERSON_LOCK_SECONDS = 20 s, stalling that person's next updates until then).
 """
 
 from __future__ import annotations

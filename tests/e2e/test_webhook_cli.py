@@ -14,8 +14,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.ops.web import SECRET_HEADER
 from bot.site import load_site
+from bot.telegram.webhook import SECRET_HEADER
 from emulator.server import EmulatorServer
 from tests.e2e.conftest import EXAMPLE_SITE, TOKEN, register_site_people
 from tests.e2e.scaleout import SECRET, WEBHOOK_URL

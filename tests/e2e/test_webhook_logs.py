@@ -21,10 +21,11 @@ import aiohttp
 import pytest
 from aiogram.exceptions import TelegramAPIError
 
-from bot.app import build_app, build_bot, stop
+from bot.app import build_app, stop
 from bot.ops.logs import configure_logging, secrets_of
 from bot.services.clock import ManualClock
 from bot.site import load_site
+from bot.telegram.runtime import build_bot
 from emulator.server import EmulatorServer
 from tests.e2e.conftest import DEFAULT_START, EXAMPLE_SITE, TOKEN, harness_settings, register_site_people
 from tests.e2e.scaleout import SECRET, webhook_instance

@@ -25,6 +25,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 # A Tuesday morning: every room class can be booked for the next day.
 START = datetime(2026, 12, 1, 9, 0, tzinfo=SHANGHAI)
 FAST = {"tick_seconds": 0.2, "sender_idle_seconds": 0.05, "log_level": "WARNING"}
+Client = TestClient[web.Request, web.Application]
 
 
 @pytest.fixture
@@ -41,6 +42,21 @@ async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
 async def client(sandbox: Sandbox) -> AsyncIterator[TestClient[web.Request, web.Application]]:
     async with TestClient(TestServer(build_web_app(sandbox))) as test_client:
         yield test_client
+
+
+@pytest.fixture
+async def unthrottled(tmp_path: Path) -> AsyncIterator[tuple[Sandbox, Client]]:
+    """A sandbox without Telegram's pacing, so a day's messages all go out inside one move."""
+    settings = {**FAST, "per_chat_interval_seconds": 0, "group_per_minute": 1000, "global_per_second": 1000}
+    running = Sandbox(
+        start_at=START, workdir=tmp_path / "fast", settings=settings, polling_timeout=1, rate_limits=False
+    )
+    await running.start()
+    try:
+        async with TestClient(TestServer(build_web_app(running))) as test_client:
+            yield running, test_client
+    finally:
+        await running.stop()
 
 
 def free_port() -> int:

@@ -139,6 +139,17 @@ def test_book_confirm_a_task_and_see_the_escalation(page: Page, running: Sandbox
     expect(page.locator("#start-panel")).to_be_visible()
     shot("alice-empty-chat")
 
+    # The rooms panel: each room's door display opens in a new tab, served by the sandbox.
+    link = page.locator('#room-list a[data-room="r101"]')
+    expect(link).to_have_text("Meeting Room 1")
+    expect(link).to_have_attribute("target", "_blank")
+    with page.expect_popup() as opened:
+        link.click()
+    display = opened.value
+    expect(display.locator("#room")).to_have_text("Meeting Room 1")
+    expect(display.locator("#time")).to_have_text(re.compile(r"^09:0"))  # the sandbox's time
+    display.close()
+
     # START sends /start, as Telegram's button does.
     page.click("#start-button")
     bot_says(page, "/book")

@@ -7,22 +7,20 @@ import base64
 import itertools
 import json
 import re
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from sqlalchemy import select, update
 
 from bot.sandbox.runtime import SANDBOX_TOKEN, Sandbox, resolve_commands, site_personas
-from bot.sandbox.web import STATIC_DIR, build_web_app
+from bot.sandbox.web import STATIC_DIR
 from bot.services.checkin import CHECKED_IN
 from bot.settings import TOKEN_PATTERN
 from storage.models import Booking, Task
-from tests.sandbox.conftest import FAST, SHANGHAI, START, book_tomorrow_at_ten, png
+from tests.sandbox.conftest import SHANGHAI, START, book_tomorrow_at_ten, png
 
 Client = TestClient[web.Request, web.Application]
 WANG_MIN, ALICE, LI_QIANG, CHEN_JING = 1001, 1002, 3001, 2201
@@ -368,21 +366,6 @@ async def test_messages_are_stamped_with_the_sandbox_time_they_were_sent_at(
     for message in history["messages"]:
         stamped = datetime.fromtimestamp(message["sandbox_date"], SHANGHAI)
         assert abs(stamped - START) < timedelta(minutes=1), (message["sender"], stamped)
-
-
-@pytest.fixture
-async def unthrottled(tmp_path: Path) -> AsyncIterator[tuple[Sandbox, Client]]:
-    """A sandbox without Telegram's pacing, so a day's messages all go out inside one move."""
-    settings = {**FAST, "per_chat_interval_seconds": 0, "group_per_minute": 1000, "global_per_second": 1000}
-    running = Sandbox(
-        start_at=START, workdir=tmp_path / "fast", settings=settings, polling_timeout=1, rate_limits=False
-    )
-    await running.start()
-    try:
-        async with TestClient(TestServer(build_web_app(running))) as test_client:
-            yield running, test_client
-    finally:
-        await running.stop()
 
 
 async def test_a_clock_move_runs_the_digest_and_after_care_at_their_moments(

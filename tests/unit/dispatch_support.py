@@ -16,13 +16,13 @@ from aiogram.types import Chat, Message
 from sqlalchemy import select
 
 from bot.delivery.notices import NoticeDelivery
-from bot.i18n import build_i18n
 from bot.services.booking import BookingChanges, BookingRequest, BookingService
 from bot.services.clock import ManualClock
 from bot.services.tasks import TaskActions
 from bot.services.types import BookingView
 from bot.settings import Settings
 from bot.site import SiteConfig
+from bot.telegram.i18n import build_i18n
 from bot.workers import Workers
 from storage.database import Database
 from storage.models import OutboxMessage, Task, TaskEvent

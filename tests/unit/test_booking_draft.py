@@ -12,13 +12,14 @@ import pytest
 from aiogram.utils.i18n import I18n
 from aiogram_dialog import DialogManager
 
-from bot.dialogs.booking.draft import BookingDraft, load_draft, save_draft
+from bot.dialogs.booking.draft import BookingDraft, RepeatRule, load_draft, save_draft
 from bot.dialogs.booking.states import BookingSG
-from bot.i18n import LOCALES_DIR
 from bot.services.clock import ManualClock
 from bot.services.people import PersonContext
+from bot.services.recurrence import Frequency, RecurrenceRule
 from bot.services.types import BookingStatus
 from bot.site import SiteConfig
+from bot.telegram.i18n import LOCALES_DIR
 
 # A change-mode draft of a typed request, as the wizard stored it when the draft was a dict.
 STORED_BEFORE = {
@@ -85,6 +86,20 @@ def test_the_draft_round_trips_through_json() -> None:
     again = BookingDraft.model_validate(stored)
     assert again == draft
     assert again.services["banner"]["text"] == "2" and again.services["microphones"]["count"] == 2
+
+
+def test_a_series_round_trips_through_json() -> None:
+    draft = BookingDraft(mode="new", department_id="finance", confidential=False)
+    draft.repeat = RepeatRule(frequency=Frequency.WEEKLY, until=date(2027, 3, 31))
+    draft.series_rooms = {2: "r102"}
+    stored = json.loads(json.dumps(draft.stored()))
+    assert stored["repeat"] == {"frequency": "weekly", "until": "2027-03-31", "last_of_month": False}
+    again = BookingDraft.model_validate(stored)
+    assert again == draft
+    assert again.repeat is not None and again.repeat.rule() == RecurrenceRule(
+        Frequency.WEEKLY, until=date(2027, 3, 31)
+    )
+    assert again.series_rooms == {2: "r102"}  # the meeting's index is a number again
 
 
 @dataclass

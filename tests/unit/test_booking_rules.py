@@ -229,8 +229,8 @@ async def test_times_are_stored_in_utc_and_shown_in_the_site_zone(
 ) -> None:
     from aiogram.utils.i18n import I18n
 
-    from bot.i18n import LOCALES_DIR
     from bot.render.text import Reader
+    from bot.telegram.i18n import LOCALES_DIR
 
     outcome = await create(db, service, request(start=local(3, 14, 30)))
     async with db.transaction() as session:

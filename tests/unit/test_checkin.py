@@ -15,6 +15,7 @@ import pytest
 from bot.services.booking import BookingRequest, BookingService
 from bot.services.checkin import CheckInService, next_checkin_moment, release_deadline
 from bot.services.clock import ManualClock
+from bot.services.door_display import DoorDisplayService
 from bot.services.types import BookingStatus
 from bot.site import SiteConfig, parse_site
 from storage.database import Database
@@ -240,3 +241,24 @@ async def test_off_rooms_are_neither_prompted_nor_released(
         clock.set(moment)
         assert (await run(db, checkin))[:2] == (0, 0)
     assert (await row(db, number)).status != BookingStatus.no_show
+
+
+async def test_the_door_display_opens_check_in_when_the_prompts_go_out(
+    db: Database, site: SiteConfig, clock: ManualClock
+) -> None:
+    site = with_checkin(site, prompt_minutes=20)
+    service = BookingService(site, clock)
+    number = await create(db, service, meeting(local(1, 11)))
+    door = DoorDisplayService(site, clock)
+    room = site.room("r101")
+    assert room is not None
+
+    async def checks_in_to() -> int | None:
+        async with db.read() as session:
+            meeting_on = (await door.state(session, room)).checkin
+        return meeting_on.booking_id if meeting_on is not None else None
+
+    clock.set(local(1, 10, 39))
+    assert await checks_in_to() is None  # the QR code still books the room
+    clock.set(local(1, 10, 40))
+    assert await checks_in_to() == number

@@ -32,8 +32,10 @@ async def test_the_digest_at_its_time_on_working_days_only(db: Database, site: S
     # Friday 17:00 is the digest and the weekly briefing; after it, Monday's digest
     assert await moment_after(db, site, local(12, 4, 16)) == local(12, 4, 17)
     assert await moment_after(db, site, local(12, 4, 17, 1)) == local(12, 7, 17)
-    # New Year's Day is a holiday: no digest on Friday 1 January, but the weekly briefing
-    assert await moment_after(db, site, local(12, 31, 18)) == local(1, 1, 17)
+    # New Year's Day is a holiday: no digest on Friday 1 January, but December's statements
+    # at 09:00 and the weekly briefing
+    assert await moment_after(db, site, local(12, 31, 18)) == local(1, 1, 9)
+    assert await moment_after(db, site, local(1, 1, 9)) == local(1, 1, 17)
     assert await moment_after(db, site, local(1, 1, 17)) == local(1, 4, 17)
 
 
@@ -49,3 +51,13 @@ async def test_a_meeting_end_is_when_its_after_care_is_due(
     assert await moment_after(db, site, local(12, 1, 13, 15)) == local(12, 1, 14, 30)
     assert await moment_after(db, site, local(12, 1, 14, 30)) == local(12, 1, 17)
     assert await moment_after(db, site, local(12, 1, 14, 30) - timedelta(seconds=1)) == local(12, 1, 14, 30)
+
+
+async def test_the_monthly_statements_day_and_time(db: Database, site: SiteConfig) -> None:
+    # the example sends last month's statements on the 1st at 09:00 (docs/product.md §5)
+    assert await moment_after(db, site, local(12, 1, 8, 59)) == local(12, 1, 9)
+    assert await moment_after(db, site, local(12, 31, 17)) == local(1, 1, 9)
+    later = site.model_copy(
+        update={"statements": site.statements.model_copy(update={"day": 5, "time": "10:30"})}
+    )
+    assert await moment_after(db, later, local(12, 4, 17, 30)) == local(12, 5, 10, 30)

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.i18n import build_i18n
 from bot.render.digest import PART_LIMIT, meetings_digest, split_blocks, team_digest
 from bot.render.text import Reader
 from bot.services.digest import (
@@ -24,6 +23,7 @@ from bot.services.digest import (
 )
 from bot.services.visibility import Audience, Medium
 from bot.site import Digest, Role, SiteConfig, load_site
+from bot.telegram.i18n import build_i18n
 
 SITE = Path(__file__).resolve().parents[2] / "examples" / "site.toml"
 SHANGHAI = ZoneInfo("Asia/Shanghai")

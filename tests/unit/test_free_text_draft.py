@@ -10,12 +10,12 @@ from aiogram.utils.i18n import I18n
 
 from bot.dialogs.booking.draft import BookingDraft
 from bot.dialogs.booking.free_text import FREE, start_data, summary_marks
-from bot.i18n import LOCALES_DIR
 from bot.render.text import Reader
 from bot.render.understood import example_request, nothing_understood_text, problem_text, understood_text
 from bot.services.people import PersonContext
 from bot.services.understanding import looks_like_booking_request, understand
 from bot.site import Role, SiteConfig
+from bot.telegram.i18n import LOCALES_DIR
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 

@@ -1,4 +1,4 @@
-"""Stopping waits for the updates being handled (bot/middlewares.py InFlightUpdates)."""
+"""Stopping waits for the updates being handled (bot/telegram/middlewares.py InFlightUpdates)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aiogram.types import TelegramObject
 
-from bot.middlewares import InFlightUpdates
+from bot.telegram.middlewares import InFlightUpdates
 
 
 async def test_drained_waits_for_the_handlers_in_flight_and_no_longer() -> None:

@@ -14,7 +14,6 @@ from pydantic import SecretStr, ValidationError
 
 from bot.app import build_app, stop, web_dependencies
 from bot.handlers import build_routers
-from bot.middlewares import DeduplicateUpdates
 from bot.ops import metrics
 from bot.ops.health import Health, health_gauges
 from bot.ops.logs import JsonFormatter, KeyValueFormatter, RedactSecrets, configure_logging, secrets_of
@@ -23,6 +22,7 @@ from bot.ops.web import plan_listeners
 from bot.services.clock import ManualClock
 from bot.settings import Settings
 from bot.site import SiteConfig
+from bot.telegram.middlewares import DeduplicateUpdates
 
 TOKEN = "123456789:AAEhBP0av28bUqL3H_uLiJ3BCxiXsSPEPP4"
 SECRET_HALF = TOKEN.split(":", 1)[1]

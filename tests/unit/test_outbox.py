@@ -14,7 +14,8 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 
-from bot.delivery.outbox import MAX_ATTEMPTS, MAX_TEXT, MessagePart, merged_text, merged_text_within_limit
+from bot.delivery.merging import MAX_TEXT, MessagePart, merged_text, merged_text_within_limit
+from bot.delivery.outbox import MAX_ATTEMPTS
 from bot.services.clock import ManualClock
 from bot.site import SiteConfig
 from storage.database import Database

@@ -14,9 +14,9 @@ from aiogram.fsm.storage.base import BaseStorage, StorageKey
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import CallbackQuery, Chat, Message, User
 
-from bot.app import build_fsm
 from bot.handlers.prompts import PROMPT_DESTINY, PROMPT_LIFETIME, CancelPendingPrompt, PendingPrompts
 from bot.services.clock import ManualClock
+from bot.telegram.runtime import build_fsm
 from tests.e2e.conftest import harness_settings
 
 BOT_ID, GROUP, ANNA, BEN = 42, -100, 7, 8

@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 import bot.render  # noqa: F401  (registers the renderers)
 from bot.delivery.notices import NoticeDelivery, Rendered
-from bot.i18n import LOCALES_DIR
 from bot.render.booking import approval_callback, booking_summary
 from bot.render.errors import error_text
 from bot.render.text import MESSAGE_LIMIT, Reader
@@ -22,6 +21,7 @@ from bot.services.clock import ManualClock
 from bot.services.types import BookingStatus, BookingView
 from bot.services.visibility import Audience
 from bot.site import SiteConfig
+from bot.telegram.i18n import LOCALES_DIR
 from storage.database import Database
 from storage.models import OutboxMessage
 

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiogram.utils.i18n import I18n
 
-from bot.i18n import LOCALES_DIR
 from bot.render.text import Reader
 from bot.site import SiteConfig
+from bot.telegram.i18n import LOCALES_DIR
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Tuesday 1 December 2026, mid-morning in the site's zone

@@ -13,12 +13,12 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.cli import main
-from bot.i18n import build_i18n
 from bot.render.reports import caption, chart_png, cjk_font, workbook_bytes
 from bot.render.text import Reader
 from bot.services.clock import ManualClock
 from bot.services.reports import IsoWeek, ReportService, WeekError, WeekFigures, parse_week, weekly_due
 from bot.site import SiteConfig, load_site
+from bot.telegram.i18n import build_i18n
 from storage import migrate
 from storage.database import Database, create_engine
 from tests.unit import week_seed

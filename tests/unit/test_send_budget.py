@@ -12,7 +12,7 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.delivery.budget import SharedSendBudget
-from bot.delivery.outbox import Limits
+from bot.delivery.pacing import Limits
 from bot.services.clock import ManualClock
 from bot.site import SiteConfig
 from storage.database import Database

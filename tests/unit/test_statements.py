@@ -13,7 +13,6 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.cli import main
-from bot.i18n import build_i18n
 from bot.render.statements import statement_text, summary_text, workbook_bytes
 from bot.render.text import Reader
 from bot.services.clock import ManualClock
@@ -27,6 +26,7 @@ from bot.services.statements import (
     statements_due,
 )
 from bot.site import SiteConfig, SiteConfigError, load_site, parse_site
+from bot.telegram.i18n import build_i18n
 from storage import migrate
 from storage.database import Database, create_engine
 from tests.unit import month_seed

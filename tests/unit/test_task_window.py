@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from bot.i18n import build_i18n
 from bot.render.reports import workbook_bytes
 from bot.render.text import Reader
 from bot.services.clock import ManualClock
 from bot.services.reports import IsoWeek, ReportService
 from bot.site import SiteConfig, TaskTemplate
+from bot.telegram.i18n import build_i18n
 from storage.database import Database
 from storage.models import Task
 from tests.support.people import AV_GROUP, AV_MEMBER, MANAGER, SERVICE_GROUP, SUPERVISOR

@@ -22,7 +22,6 @@ from sqlalchemy import select
 import bot.render  # noqa: F401  (registers the renderers)
 from bot.delivery.notices import RenderContext
 from bot.handlers.my import detail_view, list_view
-from bot.i18n import build_i18n
 from bot.render.aftercare import render_meeting_ended
 from bot.render.booking import booking_summary
 from bot.render.calendar import calendar_wording
@@ -48,6 +47,7 @@ from bot.services.visibility import (
     meeting_view,
 )
 from bot.site import LocalText, Role, SiteConfig, TaskTemplate
+from bot.telegram.i18n import build_i18n
 from storage.database import Database
 from storage.models import Booking, User
 from storage.models.aftercare import Feedback

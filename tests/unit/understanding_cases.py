@@ -324,8 +324,8 @@ ZH_CASES = [
     ),
     Case(
         "每周一上午9点 第一会议室 例会 8人",
-        {"room": "r101", "attendees": 8, "problems": ["recurring"]},
-        "a series is not one booking",
+        {"room": "r101", "attendees": 8, "date": "2026-12-07", "start": "09:00"},
+        "a series: its first meeting is the next Monday (the rule: test_understanding_recurrence)",
     ),
     Case(
         "后天上午9点到11点，203会议厅，300人，会标“第十二届职工代表大会”，主席台15个座位，接待级别：1级，"

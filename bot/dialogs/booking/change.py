@@ -15,6 +15,7 @@ from bot.dialogs.booking.checks import needs_approval
 from bot.dialogs.booking.confirmation import route_error
 from bot.dialogs.booking.draft import ChangeableValues, draft_view, load_draft
 from bot.dialogs.booking.navigation import goto, say, set_error
+from bot.dialogs.booking.series_change import change_series
 from bot.dialogs.booking.services import enter_services
 from bot.dialogs.booking.states import BookingSG
 from bot.dialogs.dependencies import (
@@ -30,6 +31,7 @@ from bot.render.errors import error_text
 from bot.render.text import Reader
 from bot.services.booking import BookingChanges, BookingError
 from bot.services.parsing import local_to_utc
+from bot.services.series import SeriesScope
 from bot.services.types import BookingStatus
 
 # the changes that put a booking back in the approver's hands
@@ -174,6 +176,9 @@ async def on_change_confirm(callback: CallbackQuery, button: Button, manager: Di
     person = person_of(manager)
     booking_id = draft.booking_id
     assert booking_id is not None  # see _lost
+    if draft.series_scope in (SeriesScope.following, SeriesScope.all):
+        await change_series(manager, booking_id, changes, SeriesScope(draft.series_scope))
+        return
     delivery = delivery_of(manager)
     try:
         async with database_of(manager).transaction() as session:

@@ -32,12 +32,23 @@ def free_order(manager: DialogManager) -> list[State]:
     return [*order, BookingSG.summary]
 
 
+# the windows of a repeating booking, off the wizard's order: Back goes to the one they came from
+_SERIES_BACK = {
+    BookingSG.repeat: BookingSG.summary,
+    BookingSG.repeat_end: BookingSG.repeat,
+    BookingSG.series_fix: BookingSG.summary,
+    BookingSG.series_room: BookingSG.series_fix,
+}
+
+
 def free_previous(manager: DialogManager) -> State | None:
     """The step before this one in the wizard's order (the services for a detail question)."""
     current = manager.current_context().state
     order = free_order(manager)
     if current == BookingSG.detail:
         return BookingSG.services
+    if current in _SERIES_BACK:
+        return _SERIES_BACK[current]
     if current not in order:
         return None
     position = order.index(current)

@@ -11,9 +11,10 @@ from aiogram_dialog import DialogManager
 from aiogram_dialog.widgets.kbd import Button
 
 from bot.dialogs.booking.checks import needs_approval
-from bot.dialogs.booking.draft import BookingDraft, draft_view, load_draft
+from bot.dialogs.booking.draft import BookingDraft, booking_request, draft_view, load_draft
 from bot.dialogs.booking.free_text import summary_marks
 from bot.dialogs.booking.navigation import goto, say, set_error
+from bot.dialogs.booking.repeat import confirm_series, series_getter
 from bot.dialogs.booking.states import BookingSG
 from bot.dialogs.dependencies import (
     booking_service_of,
@@ -21,12 +22,10 @@ from bot.dialogs.dependencies import (
     delivery_of,
     person_of,
     reader_of,
-    site_of,
 )
 from bot.render.booking import booking_summary
-from bot.services.booking import BookingError, BookingRequest
+from bot.services.booking import BookingError
 from bot.services.types import BookingStatus
-from bot.site import Role
 
 
 async def summary_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
@@ -34,8 +33,10 @@ async def summary_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[s
     draft = load_draft(dialog_manager)
     marks = summary_marks(draft)
     try:
+        # a series leaves room for its meetings with a problem (a message holds 4096 characters)
+        limit = 3500 if draft.repeat is None else 2000
         summary = booking_summary(
-            reader, draft_view(dialog_manager, draft), with_status=False, limit=3500, marks=marks
+            reader, draft_view(dialog_manager, draft), with_status=False, limit=limit, marks=marks
         )
     except (ValueError, KeyError):  # an unfinished draft (a stale window): Confirm says what is missing
         summary = ""
@@ -43,6 +44,7 @@ async def summary_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[s
         "summary": summary,
         "needs_approval": needs_approval(dialog_manager, draft),
         "marked": bool(marks),
+        **(await series_getter(dialog_manager, draft, reader)),
     }
 
 
@@ -94,33 +96,6 @@ async def route_error(manager: DialogManager, error: BookingError) -> None:
     await goto(manager, state)
 
 
-def _request(manager: DialogManager, draft: BookingDraft) -> BookingRequest:
-    """The draft as a request to the booking service (every value is there: see _missing_step)."""
-    person = person_of(manager)
-    zone = site_of(manager).zone
-    start, end = draft.moment(zone, "start"), draft.moment(zone, "end")
-    assert start is not None and end is not None
-    assert draft.room_id and draft.attendees and draft.layout and draft.level
-    department = draft.department_id if Role.dispatcher in person.roles else person.department_id
-    return BookingRequest(
-        department_id=department or "",
-        requester_id=person.user_id,  # a dispatcher's phone booking: the dispatcher is the requester
-        booked_by_id=person.user_id,
-        room_id=draft.room_id,
-        start=start,
-        end=end,
-        attendees=draft.attendees,
-        layout=draft.layout,
-        reception_level=draft.level,
-        title=draft.title,
-        contact_name=draft.contact_name,
-        contact_phone=draft.contact_phone,
-        confidential=bool(draft.confidential),
-        notes=draft.notes,
-        services={service: dict(values) for service, values in draft.services.items()},
-    )
-
-
 async def on_confirm(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
     draft = load_draft(manager)
     missing = _missing_step(draft)
@@ -131,7 +106,13 @@ async def on_confirm(callback: CallbackQuery, button: Button, manager: DialogMan
     if not person_of(manager).can_book:
         set_error(manager, BookingError("not_allowed"))
         return
-    request = _request(manager, draft)
+    request = booking_request(manager, draft)
+    if draft.repeat is not None:
+        try:
+            await confirm_series(manager, draft, request)
+        except BookingError as error:
+            await route_error(manager, error)
+        return
     delivery = delivery_of(manager)
     try:
         async with database_of(manager).transaction() as session:

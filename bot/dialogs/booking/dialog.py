@@ -48,6 +48,20 @@ from bot.dialogs.booking.people_layout import (
     on_level,
     on_quick_count,
 )
+from bot.dialogs.booking.repeat import (
+    fix_getter,
+    on_fix,
+    on_fix_done,
+    on_fix_meeting,
+    on_repeat,
+    on_repeat_count,
+    on_repeat_end_text,
+    on_repeat_open,
+    on_series_room,
+    repeat_end_getter,
+    repeat_getter,
+    series_room_getter,
+)
 from bot.dialogs.booking.room_time import (
     date_getter,
     department_getter,
@@ -249,14 +263,64 @@ def build_booking_dialog() -> Dialog:
             Format("⚠️ {error}", when="error"),
             Tr("<b>Please check your booking:</b>"),
             Format("{summary}"),
+            Format("\n{series}", when="series"),
+            Format("{series_problems}", when="series_problems"),
             Tr("✓ read from your message · ≈ my reading of it, please check", when="marked"),
             Tr(
                 "This room or layout needs the approver's consent: the booking will wait for approval.",
                 when="needs_approval",
             ),
-            Button(Tr("✅ Confirm"), id="confirm", on_click=on_confirm),
+            Button(Tr("✅ Confirm"), id="confirm", on_click=on_confirm, when="plain_confirm"),
+            Button(
+                Tr("✅ Book the {free_count} free ones, skip the rest"),
+                id="confirm_free",
+                on_click=on_confirm,
+                when="has_problems",
+            ),
+            Button(
+                Tr("🏢 Pick another room for those"), id="series_fix", on_click=on_fix, when="has_problems"
+            ),
+            Button(Tr("🔁 Repeat…"), id="repeat", on_click=on_repeat_open),
             state=BookingSG.summary,
             getter=summary_getter,
+        ),
+        step(
+            screen(Tr("🔁 How often does the meeting repeat?")),
+            Column(choice("frequency", "frequencies", on_repeat)),
+            state=BookingSG.repeat,
+            getter=repeat_getter,
+        ),
+        step(
+            screen(
+                Tr(
+                    "🔁 {rule}: until when? Type the date of the last meeting (such as 2027-03-31) "
+                    "or the number of meetings (such as 10)."
+                )
+            ),
+            Group(choice("repeat_count", "counts", on_repeat_count), width=4),
+            state=BookingSG.repeat_end,
+            getter=repeat_end_getter,
+            on_text=on_repeat_end_text,
+        ),
+        step(
+            screen(
+                Tr("🏢 Choose a meeting to book it in another room, then press Done."),
+                Format("{more}", when="more"),
+            ),
+            Column(choice("series_meeting", "meetings", on_fix_meeting)),
+            Button(Tr("Done ›"), id="series_fix_done", on_click=on_fix_done),
+            state=BookingSG.series_fix,
+            getter=fix_getter,
+        ),
+        step(
+            screen(
+                Format("⚠️ {why}", when="why"),
+                Tr("🏢 Rooms free on {when}:", when="rooms"),
+                Tr("No other room is free on {when}: this meeting will be skipped.", when="no_rooms"),
+            ),
+            Column(choice("series_room", "rooms", on_series_room)),
+            state=BookingSG.series_room,
+            getter=series_room_getter,
         ),
         step(
             Format("⚠️ {error}", when="error"),

@@ -26,8 +26,11 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, ValidationEr
 
 from bot.dialogs.booking.states import NEW, Mode
 from bot.dialogs.dependencies import person_of, reader_of, site_of
+from bot.services.booking import BookingRequest
 from bot.services.parsing import local_to_utc
+from bot.services.recurrence import Frequency, RecurrenceRule
 from bot.services.types import BookingStatus, BookingView
+from bot.site import Role
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +88,20 @@ class FreeReading(_Stored):
     confidential_asked: bool = False
 
 
+class RepeatRule(_Stored):
+    """How the booking repeats (bot/services/recurrence.py), as the draft stores it."""
+
+    frequency: Frequency
+    until: date | None = None
+    count: int | None = None
+    last_of_month: bool = False
+
+    def rule(self) -> RecurrenceRule:
+        return RecurrenceRule(
+            self.frequency, until=self.until, count=self.count, last_of_month=self.last_of_month
+        )
+
+
 class BookingStart(_Stored):
     """The dialog's start data, as /book, /my → Change and a typed request give it."""
 
@@ -92,6 +109,8 @@ class BookingStart(_Stored):
     booking_id: int | None = None
     department_id: str | None = None
     free: FreeReading | None = None
+    series_scope: str | None = None
+    """A meeting of a series: "following" or "all" applies the change to those meetings too."""
 
 
 class BookingDraft(_Stored):
@@ -111,6 +130,7 @@ class BookingDraft(_Stored):
     status: BookingStatus | None = None
     requester_id: int | None = None
     original: ChangeableValues | None = None
+    series_scope: str | None = None
 
     department_id: str | None = None
     day: date | None = Field(default=None, alias="date")
@@ -133,6 +153,16 @@ class BookingDraft(_Stored):
 
     # a request typed in one message, while the wizard completes it
     free: FreeReading | None = None
+
+    # a booking that repeats: its rule (None: one meeting), the frequency chosen while its
+    # end is asked (and whether a monthly one is "the last" weekday rather than "the fourth"),
+    # the rooms picked for meetings whose own room is taken (meeting index → room id), and
+    # the meeting whose room is being picked
+    repeat: RepeatRule | None = None
+    repeat_frequency: Frequency | None = None
+    repeat_last_of_month: bool | None = None  # None, not False: left out of the stored draft
+    series_rooms: dict[int, str] | None = None
+    series_pick: int | None = None
 
     @property
     def is_change(self) -> bool:
@@ -229,6 +259,33 @@ def draft_view(manager: DialogManager, draft: BookingDraft) -> BookingView:
         title=draft.title,
         contact_name=draft.contact_name,
         contact_phone=draft.contact_phone,
+        notes=draft.notes,
+        services={service: dict(values) for service, values in draft.services.items()},
+    )
+
+
+def booking_request(manager: DialogManager, draft: BookingDraft) -> BookingRequest:
+    """The draft as a request to the booking service (every value is there: see _missing_step)."""
+    person = person_of(manager)
+    zone = site_of(manager).zone
+    start, end = draft.moment(zone, "start"), draft.moment(zone, "end")
+    assert start is not None and end is not None
+    assert draft.room_id and draft.attendees and draft.layout and draft.level
+    department = draft.department_id if Role.dispatcher in person.roles else person.department_id
+    return BookingRequest(
+        department_id=department or "",
+        requester_id=person.user_id,  # a dispatcher's phone booking: the dispatcher is the requester
+        booked_by_id=person.user_id,
+        room_id=draft.room_id,
+        start=start,
+        end=end,
+        attendees=draft.attendees,
+        layout=draft.layout,
+        reception_level=draft.level,
+        title=draft.title,
+        contact_name=draft.contact_name,
+        contact_phone=draft.contact_phone,
+        confidential=bool(draft.confidential),
         notes=draft.notes,
         services={service: dict(values) for service, values in draft.services.items()},
     )

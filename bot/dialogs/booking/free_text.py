@@ -77,6 +77,10 @@ def start_data(result: Understanding, site: SiteConfig, person: PersonContext) -
     if result.contact_phone:
         with contextlib.suppress(BookingError):  # not a number the wizard takes: asked
             take("contact_phone", parse_phone(result.contact_phone), "contact_phone")
+    if result.recurrence is not None:
+        # as the draft stores it (an unset end left out), so that it reads as unchanged
+        rule = {key: value for key, value in result.recurrence.to_json().items() if value is not None}
+        take("repeat", rule, "recurrence")
     services = _services(result, site)
     if services:
         read["services"] = services

@@ -37,6 +37,7 @@ async def on_start(start_data: Any, manager: DialogManager) -> None:
         view = None
         if start.booking_id is not None:
             draft.booking_id = start.booking_id
+            draft.series_scope = start.series_scope
             async with database_of(manager).transaction() as session:
                 view = await booking_service_of(manager).get(session, start.booking_id)
         if view is None:  # gone meanwhile: the change menu's first press says so

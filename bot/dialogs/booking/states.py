@@ -25,6 +25,11 @@ class BookingSG(StatesGroup):
     notes = State()
     summary = State()
     change = State()
+    # a booking that repeats: how often, until when, and another room for taken meetings
+    repeat = State()
+    repeat_end = State()
+    series_fix = State()
+    series_room = State()
 
 
 STATES: dict[str, State] = {state.state: state for state in BookingSG.__states__}  # type: ignore[misc]

@@ -79,13 +79,14 @@ function wire() {
 
 async function boot() {
   wire();
-  const [info, personas] = await Promise.all([api("/api/info"), api("/api/personas")]);
+  const [info, personas, rooms] = await Promise.all([api("/api/info"), api("/api/personas"), api("/api/rooms")]);
   if (!info.ok || !personas.ok) {
     toast(t("error", { error: info.error || personas.error }), "warn");
     return;
   }
   state.info = info;
   state.personas = personas.personas;
+  state.rooms = rooms.ok ? rooms.rooms : []; // the chats work without the rooms panel
   applyClock(info.clock);
   refreshClock();
   connect();

@@ -56,6 +56,9 @@ const I18N = {
     reply: "Reply",
     reply_to: "Reply to {name}",
     reply_cancel: "Cancel the reply",
+    rooms: "Rooms",
+    door_display: "door display",
+    door_display_hint: "Open the screen at this room's door in a new tab (it follows the sandbox's time)",
   },
   zh: {
     title: "会务沙盒",
@@ -110,6 +113,9 @@ const I18N = {
     reply: "回复",
     reply_to: "回复 {name}",
     reply_cancel: "取消回复",
+    rooms: "会议室",
+    door_display: "门口显示屏",
+    door_display_hint: "在新标签页打开这个会议室门口的显示屏（随沙盒时间变化）",
   },
 };
 

@@ -4,6 +4,7 @@ import { state } from "./state.js";
 import { $, el } from "./dom.js";
 import { t } from "./i18n.js";
 import { renderClock } from "./clock.js";
+import { renderRooms } from "./rooms.js";
 
 export function applyLanguage() {
   document.documentElement.lang = state.lang === "en" ? "en" : "zh-CN";
@@ -15,6 +16,7 @@ export function applyLanguage() {
   $("persona-hint").textContent = t("hint");
   if (state.info) $("site-name").textContent = state.info.site.name[state.lang] || state.info.site.name.zh;
   renderPersonaOptions();
+  renderRooms();
   renderClock();
   if (state.connected) $("connection").textContent = t("connected");
 }

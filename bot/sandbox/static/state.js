@@ -5,6 +5,7 @@ export const state = {
   lang: "zh",
   info: null,
   personas: [],
+  rooms: [], // the site's rooms, each with its door display's address
   persona: null,
   chats: [], // the persona's chats
   chatId: null,

@@ -7,18 +7,12 @@ from datetime import datetime
 
 from bot.site import SiteConfig
 
-from . import en_time, zh_time
-from .entities import (
-    capture_contacts,
-    capture_texts,
-    read_attendees,
-    read_level,
-    read_unknown_rooms,
-    read_vocabulary,
-)
+from . import en_time, recurrence, zh_time
+from .entities import read_attendees, read_level, read_unknown_rooms, read_vocabulary
 from .moments import resolve
 from .result import BOOKING_FIELDS, Confidence, Problem, Understanding
 from .text import PLACEHOLDER, Captures, has_han, normalise
+from .typed_values import capture_contacts, capture_texts
 from .vocabulary import lexicon_for
 
 MAX_TEXT = 2000  # a request is a message; a pasted document is cut here
@@ -49,15 +43,18 @@ def understand(text: str, site: SiteConfig, now: datetime, language_hint: str | 
     work = capture_contacts(work, captures, result)
     work, texts = capture_texts(work, site, lexicon, captures, result)
     norm = normalise(work)
+    zone = site.zone
+    local_now = now.astimezone(zone).replace(tzinfo=None)
+    norm, repeats = recurrence.read(norm, local_now.date())
     rest = read_vocabulary(norm, site, lexicon, result, texts)
     rest = read_level(rest, lexicon, result)
     rest = read_attendees(rest, result)
     rest = read_unknown_rooms(rest, site, result)
     rest = re.sub(PLACEHOLDER, " ", rest)
-    zone = site.zone
-    local_now = now.astimezone(zone).replace(tzinfo=None)
     reader = zh_time if result.language == "zh" else en_time
     resolve(reader.read(rest, local_now), result, zone, now)
+    if repeats is not None:
+        recurrence.apply(repeats, result, site, now)
     _cross_check(result, site)
     result.missing = missing_fields(result, site)
     return result

@@ -263,6 +263,11 @@ def resolve(findings: TimeFindings, result: Understanding, zone: ZoneInfo, now: 
     result.problems.extend(findings.problems)
     _resolve_date(findings, today, result)
     _resolve_clock(findings, result)
+    place(result, zone, now)
+
+
+def place(result: Understanding, zone: ZoneInfo, now: datetime) -> None:
+    """The aware start and end from the date and the clock times, once both are known."""
     if result.date is None or result.start_time is None:
         return
     start = datetime.combine(result.date, result.start_time, tzinfo=zone).astimezone(UTC)

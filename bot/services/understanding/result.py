@@ -7,6 +7,8 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
+from bot.services.recurrence import RecurrenceRule
+
 
 class Confidence(StrEnum):
     """How a value came to be set. A value that is not sure is never set at all."""
@@ -58,6 +60,8 @@ class Understanding:
     # service id -> its details ({"count": 4}, {"text": "年度工作会议"}, or {} when none was said)
     services: dict[str, dict[str, Any]] = field(default_factory=dict)
     declined_services: tuple[str, ...] = ()  # "不要鲜花", "no flowers"
+    # 「每周一」, "every Monday until March": the series the first meeting (date …) begins
+    recurrence: RecurrenceRule | None = None
     # field -> how it was set (fields left unset have no entry)
     confidence: dict[str, Confidence] = field(default_factory=dict)
     # field -> the readings it could have; the field itself is left unset
@@ -74,3 +78,14 @@ class Understanding:
     def is_empty(self) -> bool:
         """Nothing at all was understood."""
         return not self.confidence and not self.services and not self.ambiguous and not self.problems
+
+
+def choose(result: Understanding, name: str, values: list[Any], problem: str, said: str = "") -> None:
+    """One distinct value is the field's; several are a question."""
+    distinct = list(dict.fromkeys(values))
+    if len(distinct) == 1:
+        setattr(result, name, distinct[0])
+        result.confidence[name] = Confidence.stated
+    elif distinct:
+        result.ambiguous[name] = tuple(distinct)
+        result.problems.append(Problem(problem, name, said))

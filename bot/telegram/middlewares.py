@@ -1,4 +1,9 @@
-"""Per-update context: deduplication, who the person is, and their language."""
+"""Per-update context: deduplication, who the person is, and their language.
+
+This package sits below bot/render and bot/ops (their modules import bot/telegram), so what
+comes from there is handed in by the composition root: the counters (bot/ops/metrics.py in
+the running bot) and the making of an update's reader (bot/render/text.py).
+"""
 
 from __future__ import annotations
 
@@ -6,23 +11,28 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from aiogram import BaseMiddleware, Dispatcher
 from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
 from sqlalchemy.exc import IntegrityError
 
-from bot.ops import metrics
-from bot.render.text import Reader
 from bot.services.clock import Clock
 from bot.services.people import PeopleService
-from bot.site import SiteConfig
 from storage.database import Database
 from storage.repositories.updates import UpdateRepository
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 log = logging.getLogger(__name__)
+
+
+class UpdateCounters(Protocol):
+    """Where the update middlewares count what they see (bot/ops/metrics.py in the running bot)."""
+
+    def update_handled(self, outcome: str, seconds: float | None = None) -> None: ...
+
+    def handler_error(self) -> None: ...
 
 
 class DeduplicateUpdates(BaseMiddleware):
@@ -39,9 +49,10 @@ class DeduplicateUpdates(BaseMiddleware):
     (bot/jobs/retention.py).
     """
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, counters: UpdateCounters) -> None:
         self.db = db
         self.clock = clock
+        self.counters = counters
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         if not isinstance(event, Update):
@@ -53,23 +64,23 @@ class DeduplicateUpdates(BaseMiddleware):
         except IntegrityError:  # another instance recorded it a moment ago
             first_time = False
         except Exception:  # the database is unreachable: the webhook answers 500, Telegram retries
-            metrics.update_handled("failed", time.perf_counter() - started)
+            self.counters.update_handled("failed", time.perf_counter() - started)
             raise
         if not first_time:
             log.info("update %s already handled; skipped", event.update_id)
-            metrics.update_handled("duplicate")
+            self.counters.update_handled("duplicate")
             return None
         try:
             result = await handler(event, data)
         except Exception:
-            metrics.update_handled("failed", time.perf_counter() - started)
+            self.counters.update_handled("failed", time.perf_counter() - started)
             try:
                 async with self.db.transaction() as session:
                     await UpdateRepository(session).forget(event.update_id)
             except Exception:  # then a redelivery is skipped as a duplicate: say so
                 log.exception("update %s failed and its id could not be released", event.update_id)
             raise
-        metrics.update_handled("handled", time.perf_counter() - started)
+        self.counters.update_handled("handled", time.perf_counter() - started)
         return result
 
 
@@ -88,8 +99,11 @@ def install_deduplication(dispatcher: Dispatcher, deduplicate: DeduplicateUpdate
 class CountHandlerErrors(BaseMiddleware):
     """On the dispatcher's error event: one more update whose handlers raised."""
 
+    def __init__(self, counters: UpdateCounters) -> None:
+        self.counters = counters
+
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        metrics.handler_error()
+        self.counters.handler_error()
         return await handler(event, data)
 
 
@@ -119,12 +133,12 @@ class IdentifyPerson(BaseMiddleware):
 class ProvideReader(BaseMiddleware):
     """The update's reader (``read``): the person's language, which the i18n middleware set
     before this one ran, reading at the clock's now, so that times not today carry their day.
-    Handlers take it as a parameter rather than building it."""
+    Handlers take it as a parameter rather than building it; ``reader_for`` makes it from the
+    language (bot/render/text.py's Reader, at the clock's now, in the running bot)."""
 
-    def __init__(self, i18n: I18n, site: SiteConfig, clock: Clock) -> None:
+    def __init__(self, i18n: I18n, reader_for: Callable[[str], object]) -> None:
         self.i18n = i18n
-        self.site = site
-        self.clock = clock
+        self.reader_for = reader_for
 
     async def __call__(
         self,
@@ -132,7 +146,7 @@ class ProvideReader(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        data["read"] = Reader(self.i18n, self.i18n.current_locale, self.site).at(self.clock.now())
+        data["read"] = self.reader_for(self.i18n.current_locale)
         return await handler(event, data)
 
 

@@ -1,7 +1,8 @@
 """Telegram's 429 for the calls handlers make themselves (replies, dialog windows, answers).
 
 The outbox sender paces itself and reschedules a row on a 429 without holding anything up
-(bot/delivery/sender.py; its calls are marked with :data:`OUTBOX_CALL` and pass straight through). A
+(bot/delivery/sender.py; its calls, made through bot/telegram/gateway.py, are marked with
+:data:`OUTBOX_CALL` and pass straight through). A
 handler's own reply has no row to reschedule: lost to a 429, a person who just booked would
 never see "Booked". So such a call waits the ``retry_after`` Telegram asks for and is made
 again, a few times, within a bounded total wait.
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 OUTBOX_CALL: ContextVar[bool] = ContextVar("huiwu_outbox_call", default=False)
-"""Set by the sender around its own calls: it handles 429s itself."""
+"""Set by the outbox gateway around the sender's calls: the sender handles 429s itself."""
 
 
 class RetryAfterForHandlers(BaseRequestMiddleware):

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.i18n import SUPPORTED
+from bot.telegram.i18n import SUPPORTED
+
+log = logging.getLogger(__name__)
 
 PRIVATE_COMMANDS = (
     "start",
@@ -61,3 +66,11 @@ async def set_command_menus(bot: Bot, i18n: I18n) -> None:
         if code is None:
             await bot.set_my_commands(private, scope=BotCommandScopeAllPrivateChats(), language_code=language)
             await bot.set_my_commands(group, scope=BotCommandScopeAllGroupChats(), language_code=language)
+
+
+async def offer_command_menus(bot: Bot, i18n: I18n) -> None:
+    """Set the command menus; a refusal is logged, since the bot serves people without them."""
+    try:
+        await set_command_menus(bot, i18n)
+    except TelegramAPIError as error:
+        log.warning("could not set the command menus: %s", error)
