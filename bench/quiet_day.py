@@ -44,7 +44,7 @@ from sqlalchemy import func, select
 from bot.jobs import next_clock_job_at, run_clock_jobs
 from storage.models import Booking, OutboxMessage, Task
 from storage.repositories.tasks import TaskRepository
-from tests.e2e.conftest import Harness, running_bot
+from tests.support.harness import Harness, running_bot
 from tests.unit.dispatch_support import request
 
 JSON = dict[str, Any]

@@ -4,8 +4,10 @@
     uv run python bench/sender.py --database postgres     # the same on a fresh PostgreSQL database
     uv run python bench/sender.py --rows 20000 --chats 200 --passes 50
 
-Seeding: one real booking through the booking service; its confirmable tasks are cloned to
-``--tasks`` open tasks (one multi-row INSERT per 5,000). Then ``--rows`` outbox rows over
+Seeding: one real booking through the booking service; the booking is cloned to as many
+meetings as ``--tasks`` open tasks need at one copy of its confirmable tasks each (7–14, as a
+real meeting has), one after another in its room, the tasks' times moved with their meeting
+(multi-row INSERTs of 2,000 bookings and 5,000 tasks). Then ``--rows`` outbox rows over
 ``--chats`` chats (half of them groups, half private chats), written through the real queue
 (``OutboxRepository.add_many``) as a restart after an outage would find them: in a group,
 task cards (mergeable); in a private chat, escalations of a task to the supervisor; one row
@@ -58,7 +60,7 @@ from bot.services.clock import ManualClock  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.site import load_site  # noqa: E402
 from storage import migrate  # noqa: E402
-from storage.models import Task  # noqa: E402
+from storage.models import Booking, Task  # noqa: E402
 from storage.repositories.outbox import OutboxRepository, outbox_row  # noqa: E402
 
 TOKEN = "123456789:BENCH-token-for-the-emulator-only"
@@ -125,7 +127,8 @@ def settings_for(database_url: str) -> Settings:
     )
 
 
-async def seed(app: App, tasks: int, rows: int, chats: int) -> None:
+async def seed(app: App, tasks: int, rows: int, chats: int) -> int:
+    """Seed the database; return the number of meetings the tasks belong to."""
     await migrate.upgrade(app.db.engine)
     service = app.dispatcher.workflow_data["booking_service"]
     async with app.db.transaction() as session:
@@ -148,22 +151,54 @@ async def seed(app: App, tasks: int, rows: int, chats: int) -> None:
         )
     now = app.clock.now()
     async with app.db.transaction() as session:
+        booking = await session.get_one(Booking, outcome.booking.id)
+        template = {c.key: getattr(booking, c.key) for c in Booking.__table__.columns if c.key != "id"}
         models = (
             await session.scalars(
                 select(Task).where(Task.booking_id == outcome.booking.id, Task.needs_confirmation.is_(True))
             )
         ).all()
         bases = [{c.key: getattr(m, c.key) for c in Task.__table__.columns if c.key != "id"} for m in models]
-    clones = [
-        bases[number % len(bases)]
+    # A real meeting has its template's 7–20 tasks: the cloned tasks go to cloned meetings,
+    # each with one copy of the template's confirmable tasks, so that a per-meeting read (the
+    # readiness of a task card) sees one meeting's tasks, not all of them. The meetings follow
+    # one another in the template's room after it, three a day three hours apart (a slot holds
+    # the meeting and its buffer: PostgreSQL's exclusion constraint refuses overlapping blocks),
+    # and their tasks move with them.
+    meetings = -(-tasks // len(bases))
+    shifts = [timedelta(days=slot // 3, hours=3 * (slot % 3)) for slot in range(1, meetings + 1)]
+    clone_bookings = [
+        template
         | {
+            "start_at": template["start_at"] + shift,
+            "end_at": template["end_at"] + shift,
+            "blocked_until": template["blocked_until"] + shift,
+            "title": f"Bench meeting {number}",
+        }
+        for number, shift in enumerate(shifts)
+    ]
+    booking_ids: list[int] = []
+    for first in range(0, len(clone_bookings), 2000):
+        async with app.db.transaction() as session:
+            booking_ids += (
+                await session.scalars(
+                    insert(Booking).returning(Booking.id, sort_by_parameter_order=True),
+                    clone_bookings[first : first + 2000],
+                )
+            ).all()
+    moved = ("push_at", "planned_due_at", "due_at", "expires_at")
+    clones = [
+        base
+        | {key: base[key] + shifts[number // len(bases)] for key in moved if base[key] is not None}
+        | {
+            "booking_id": booking_ids[number // len(bases)],
             "occurrence": 10_000 + number,
             "status": "open",
             "pushed_at": now,
             "next_at": None,
             "updated_at": now,
         }
-        for number in range(tasks)
+        for number, base in ((number, bases[number % len(bases)]) for number in range(tasks))
     ]
     for first in range(0, len(clones), 5000):
         async with app.db.transaction() as session:
@@ -231,6 +266,7 @@ async def seed(app: App, tasks: int, rows: int, chats: int) -> None:
                 await flush()
     if batch:
         await flush()
+    return meetings
 
 
 async def plans(app: App) -> list[str]:
@@ -257,13 +293,13 @@ async def run(
     app = build_app(settings_for(database_url), load_site(SITE), clock)
     try:
         started = time.perf_counter()
-        await seed(app, tasks, rows, chats)
+        meetings = await seed(app, tasks, rows, chats)
         async with app.db.read() as session:
             waiting = await session.scalar(
                 text("SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')")
             )
         print(
-            f"{label}: seeded {waiting} waiting rows over {chats} chats in {time.perf_counter() - started:.1f} s"
+            f"{label}: seeded {waiting} waiting rows over {chats} chats, {tasks} open tasks in {meetings} meetings, in {time.perf_counter() - started:.1f} s"
         )
         round_trips = []
         async with app.db.read() as session:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.services.booking import BookingRequest, BookingService
+from bot.services.booking import BookingService
 from bot.services.types import BookingView
-from tests.e2e.conftest import Harness
+from tests.support.factories import booking_request
+from tests.support.harness import Harness
 from tests.support.people import ALICE
 
 JSON = dict[str, Any]
@@ -65,16 +66,14 @@ async def book_directly(
     title: str = "Existing meeting",
 ) -> BookingView:
     """A booking made through the service, as if someone had just booked it in the bot."""
-    request = BookingRequest(
-        department_id=department,
+    request = booking_request(
+        start,
         requester_id=requester,
-        booked_by_id=requester,
+        duration=timedelta(hours=hours),
+        department_id=department,
         room_id=room,
-        start=start,
-        end=start + timedelta(hours=hours),
         attendees=attendees,
         layout=layout,
-        reception_level=3,
         title=title,
         contact_name="Someone",
         contact_phone="010-1234 5678",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.e2e.conftest import Harness
+from tests.support.harness import Harness
 from tests.support.people import SITE_ADMIN
 
 JSON = dict[str, Any]

@@ -21,7 +21,7 @@ from bot.app import App, build_app, serve_webhook, start, stop
 from bot.services.clock import Clock
 from bot.site import SiteConfig
 from bot.telegram.webhook import SECRET_HEADER
-from tests.e2e.conftest import harness_settings
+from tests.support.harness import harness_settings
 
 POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 REDIS_URL = "redis://127.0.0.1:6379/0"

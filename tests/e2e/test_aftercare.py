@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from bot.services.aftercare import AftercareService
 from bot.services.types import BookingView
 from storage.models.aftercare import FollowUp, LostItem
-from tests.e2e.conftest import SHANGHAI, Harness
 from tests.support.clock_steps import book, clock_jobs, drain, move_to, new_messages, text_of
+from tests.support.harness import SHANGHAI, Harness
 from tests.support.people import (
     AV_MEMBER,
     CLEANING_GROUP,

@@ -18,8 +18,8 @@ from bot.jobs.approvals import run_approvals
 from bot.services.types import BookingStatus
 from storage.models import Booking
 from tests.e2e.booking_steps import answer_of
-from tests.e2e.conftest import Harness
 from tests.support.clock_steps import book
+from tests.support.harness import Harness
 from tests.support.people import APPROVER, MANAGER, REQUESTER, SUPERVISOR
 
 JSON = dict[str, Any]

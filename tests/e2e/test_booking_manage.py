@@ -7,7 +7,7 @@ from sqlalchemy import select
 from bot.services.types import BookingStatus
 from storage.models import Booking, BookingRevision
 from tests.e2e.booking_steps import answer_of, book_directly, press_exact, service
-from tests.e2e.conftest import Harness
+from tests.support.harness import Harness
 from tests.support.people import ALICE, DISPATCHER, WANG
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from storage.models import Booking
 from tests.e2e.booking_steps import book_directly, english_to_summary, press_exact
-from tests.e2e.conftest import Harness
+from tests.support.harness import Harness
 from tests.support.people import ALICE, WANG
 
 

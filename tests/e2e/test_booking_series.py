@@ -5,16 +5,15 @@ in English and in Chinese, with the clock moved past the first meeting."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 
-from bot.services.booking import BookingRequest
 from bot.services.recurrence import Frequency, RecurrenceRule
 from bot.services.series import SeriesOutcome, SeriesService
 from storage.models import Booking
-from tests.e2e.conftest import Harness
+from tests.support.factories import booking_request
+from tests.support.harness import Harness
 from tests.support.people import ALICE, APPROVER, DISPATCHER, WANG
 
 WEEKLY_4 = RecurrenceRule(Frequency.WEEKLY, count=4)
@@ -25,27 +24,23 @@ def series_service(h: Harness) -> SeriesService:
 
 
 async def weekly_series(
-    h: Harness, requester: int, department: str, title: str, **changes: Any
+    h: Harness, requester: int, department: str, title: str, skip: set[int] | None = None, **changes: Any
 ) -> SeriesOutcome:
     """Four weekly meetings from tomorrow at 10:00, made through the service as the dialog
-    does (what it tells whom is delivered)."""
+    does (what it tells whom is delivered); ``skip``: the meetings left out."""
     start = h.at(1, 10)
-    request = BookingRequest(
-        department_id=department,
+    request = booking_request(
+        start,
         requester_id=requester,
-        booked_by_id=requester,
-        room_id="r101",
-        start=start,
-        end=start + timedelta(hours=1),
+        department_id=department,
         attendees=8,
-        layout="discussion",
         reception_level=4,
         title=title,
         contact_name="Someone",
         contact_phone="010-1234 5678",
     )
     async with h.app.db.transaction() as session:
-        made = await series_service(h).create(session, replace(request, **changes), WEEKLY_4)
+        made = await series_service(h).create(session, replace(request, **changes), WEEKLY_4, skip=skip)
         await h.app.dispatcher.workflow_data["delivery"].deliver(session, made.notices)
     return made
 
@@ -159,24 +154,7 @@ async def test_approvals_lists_a_series_once_with_its_extent(harness: Harness) -
 async def _series_on_behalf(h: Harness, requester: int, department: str, title: str) -> SeriesOutcome:
     """Four weekly meetings from tomorrow at 10:00 booked by the dispatcher for ``requester``,
     the second one skipped."""
-    start = h.at(1, 10)
-    request = BookingRequest(
-        department_id=department,
-        requester_id=requester,
-        booked_by_id=DISPATCHER,
-        room_id="r101",
-        start=start,
-        end=start + timedelta(hours=1),
-        attendees=8,
-        layout="discussion",
-        reception_level=4,
-        title=title,
-        contact_name="Someone",
-        contact_phone="010-1234 5678",
-    )
-    async with h.app.db.transaction() as session:
-        made = await series_service(h).create(session, request, WEEKLY_4, skip={1})
-        await h.app.dispatcher.workflow_data["delivery"].deliver(session, made.notices)
+    made = await weekly_series(h, requester, department, title, skip={1}, booked_by_id=DISPATCHER)
     await h.settle()
     return made
 

@@ -19,9 +19,9 @@ from bot.services.deep_links import CHECKIN_PAYLOAD
 from bot.services.types import BookingStatus
 from storage.models import Booking, Task
 from tests.e2e.booking_steps import answer_of
-from tests.e2e.conftest import Harness
 from tests.e2e.invite_steps import join_department
 from tests.support.clock_steps import book
+from tests.support.harness import Harness
 from tests.support.people import ALICE, REQUESTER, SERVICE_GROUP
 
 JSON = dict[str, Any]

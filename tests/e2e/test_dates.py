@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from bot.services.booking import BookingRequest
 from bot.services.types import BookingView
 from storage.models import OutboxMessage, Task
-from tests.e2e.conftest import Harness, running_bot
+from tests.support.harness import Harness, running_bot
 from tests.support.people import APPROVER, SERVICE_LEADER, SUPERVISOR
 from tests.unit.dispatch_support import request
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from tests.e2e.conftest import running_bot
 from tests.support.clock_steps import book, move_to, new_messages
+from tests.support.harness import running_bot
 from tests.support.people import APPROVER, MANAGER, REQUESTER, SUPERVISOR
 from tests.unit import week_seed
 from tests.unit.week_seed import REPORT_AT

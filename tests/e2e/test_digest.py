@@ -8,8 +8,8 @@ from pathlib import Path
 from icalendar import Calendar
 
 from bot.jobs.digest import run_digest
-from tests.e2e.conftest import EXAMPLE_SITE, SHANGHAI, Harness, running_bot
 from tests.support.clock_steps import book, clock_jobs, move_to, new_messages, text_of
+from tests.support.harness import EXAMPLE_SITE, SHANGHAI, Harness, running_bot
 from tests.support.people import (
     AV_GROUP,
     CLEANING_GROUP,

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from storage.models import OutboxMessage
-from tests.e2e.conftest import EXAMPLE_SITE, Harness, running_bot
+from tests.support.harness import EXAMPLE_SITE, Harness, running_bot
 from tests.unit.dispatch_support import request
 
 SERVICE, AV, SECURITY, CLEANING = -1001, -1002, -1003, -1004

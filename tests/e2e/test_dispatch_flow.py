@@ -19,7 +19,7 @@ from bot.services.planning import plan_tasks
 from bot.services.tasks import TaskActions
 from bot.services.types import BookingView
 from storage.models import OutboxMessage, Task
-from tests.e2e.conftest import Harness, running_bot
+from tests.support.harness import Harness, running_bot
 from tests.support.people import SERVICE_LEADER
 from tests.unit.dispatch_support import request
 

@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from bot.delivery.notices import NoticeDelivery
 from bot.delivery.queue import queue
-from bot.services.booking import BookingRequest, BookingService
+from bot.services.booking import BookingService
 from bot.services.planning import TaskPlanner
 from bot.site import load_site
 from bot.telegram.i18n import build_i18n
@@ -32,7 +32,8 @@ from emulator.client import EmulatorClient
 from emulator.server import EmulatorServer
 from storage.database import Database, create_engine
 from storage.models import OutboxMessage, Task, TaskEvent
-from tests.e2e.conftest import ROOT, TOKEN, register_site_people
+from tests.support.factories import booking_request
+from tests.support.harness import ROOT, TOKEN, register_site_people
 from tests.support.wallclock import PretendClock
 
 SERVICE, AV, SUPERVISOR, MANAGER = -1001, -1002, 2201, 2301
@@ -240,18 +241,11 @@ async def test_sigkill_and_restart_lose_nothing_and_double_nothing(
         async with db.transaction() as session:
             await BookingService(site, clock, planner=plan).create(
                 session,
-                BookingRequest(
-                    department_id="finance",
-                    requester_id=1001,
-                    booked_by_id=1001,
-                    room_id="r101",
-                    start=start,
-                    end=start + timedelta(seconds=10),
+                booking_request(
+                    start,
+                    duration=timedelta(seconds=10),
                     attendees=5,
-                    layout="discussion",
-                    reception_level=3,
                     title="Restart drill",
-                    contact_name="王敏",
                     contact_phone="123",
                 ),
             )

@@ -17,8 +17,8 @@ import pytest
 
 from bot.app import start_listeners
 from bot.services.deep_links import BOOK_ROOM_PAYLOAD, CHECKIN_PAYLOAD
-from tests.e2e.conftest import EXAMPLE_SITE, SHANGHAI, Harness, running_bot
 from tests.support.clock_steps import book
+from tests.support.harness import EXAMPLE_SITE, SHANGHAI, Harness, running_bot
 from tests.support.people import REQUESTER, SITE_ADMIN, STRANGER
 
 WEDNESDAY = datetime(2026, 12, 2, tzinfo=SHANGHAI)

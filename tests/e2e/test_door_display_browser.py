@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from bot.app import start_listeners
-from tests.e2e.conftest import SHANGHAI, Harness, running_bot
 from tests.e2e.test_door_display import R101_TOKEN, display_url, site_with_display_tokens
 from tests.support.clock_steps import book
+from tests.support.harness import SHANGHAI, Harness, running_bot
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]

@@ -31,7 +31,7 @@ from bot.telegram.gateway import TelegramGateway
 from storage.database import Database, create_engine
 from storage.models import OutboxMessage
 from tests.databases import POSTGRES, postgres_test_database
-from tests.e2e.conftest import DEFAULT_START, EXAMPLE_SITE, Harness, _running_bot, running_bot
+from tests.support.harness import DEFAULT_START, EXAMPLE_SITE, Harness, _running_bot, running_bot
 from tests.unit.dispatch_support import request
 
 SERVICE, AV, SECURITY, CLEANING = -1001, -1002, -1003, -1004

@@ -59,7 +59,7 @@ from emulator.server import EmulatorServer
 from storage.database import Database, create_engine
 from storage.models import Booking, OutboxMessage, Task, TaskEvent
 from tests.databases import USE_POSTGRES, database_url_for
-from tests.e2e.conftest import ROOT, TOKEN, register_site_people
+from tests.support.harness import ROOT, TOKEN, register_site_people
 from tests.support.wallclock import SITE_ZONE, PretendClock
 
 pytestmark = [pytest.mark.slow, pytest.mark.wallclock]

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from bot.services.types import BookingStatus
 from storage.models import Booking
 from tests.e2e.booking_steps import book_directly, press_exact
-from tests.e2e.conftest import Harness
+from tests.support.harness import Harness
 from tests.support.people import ALICE, DISPATCHER, WANG
 
 JSON = dict[str, Any]

@@ -4,8 +4,8 @@ be rescheduled, and a person who booked must see "Booked")."""
 from __future__ import annotations
 
 from tests.e2e.booking_steps import english_to_summary
-from tests.e2e.conftest import Harness
 from tests.e2e.invite_steps import issue_invite
+from tests.support.harness import Harness
 from tests.support.people import ALICE, STRANGER
 
 

@@ -15,8 +15,8 @@ import pytest
 from icalendar import Calendar
 
 from bot.app import start_listeners
-from tests.e2e.conftest import SHANGHAI, Harness, running_bot
 from tests.support.clock_steps import book
+from tests.support.harness import SHANGHAI, Harness, running_bot
 
 WEDNESDAY = datetime(2026, 12, 2, tzinfo=SHANGHAI)
 PRIVATE = ("季度财务分析会", "Secret strategy", "Another room", "财务处", "finance", "联系人", "13800000000")

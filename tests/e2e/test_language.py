@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.e2e.conftest import Harness
 from tests.e2e.invite_steps import issue_invite
+from tests.support.harness import Harness
 from tests.support.people import ALICE, WANG
 
 NEWCOMER = 9002

@@ -21,8 +21,8 @@ from sqlalchemy import select
 from bot.services.booking import BookingChanges, BookingService
 from bot.services.types import BookingStatus, BookingView
 from storage.models import Booking, Task
-from tests.e2e.conftest import DEFAULT_START, EXAMPLE_SITE, SHANGHAI, Harness, running_bot
 from tests.support.clock_steps import book, drain, move_to, new_messages, text_of
+from tests.support.harness import DEFAULT_START, EXAMPLE_SITE, SHANGHAI, Harness, running_bot
 from tests.support.people import (
     APPROVER,
     AV_GROUP,

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import select
 
 from storage.models import Task
-from tests.e2e.conftest import Harness, running_bot
 from tests.e2e.test_task_window import at, quiet
+from tests.support.harness import Harness, running_bot
 from tests.support.sites import example_site_in
 from tests.unit.dispatch_support import request
 

@@ -35,7 +35,6 @@ from emulator.webhook import WebhookPusher
 from storage.models import Booking, OutboxMessage, ProcessedUpdate, Task
 from storage.repositories.tasks import TIMED_STATUSES
 from tests.e2e.booking_steps import english_to_summary
-from tests.e2e.conftest import DEFAULT_START, EXAMPLE_SITE, TOKEN, Harness, register_site_people
 from tests.e2e.scaleout import (
     REDIS_URL,
     Instance,
@@ -45,6 +44,7 @@ from tests.e2e.scaleout import (
     webhook_instance,
 )
 from tests.support.clock_steps import book
+from tests.support.harness import DEFAULT_START, EXAMPLE_SITE, TOKEN, Harness, register_site_people
 from tests.support.people import ALICE, WANG
 
 QUIET_TIMEOUT = 30.0

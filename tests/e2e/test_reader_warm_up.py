@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.e2e.conftest import ROOT, TOKEN, running_bot
+from tests.support.harness import ROOT, TOKEN, running_bot
 from tests.support.people import WANG
 
 WARM_UP_TASK = "huiwu-reader-warm-up"

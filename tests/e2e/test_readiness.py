@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import select
 
 from storage.models import Task, TaskEvent
-from tests.e2e.conftest import Harness, running_bot
 from tests.e2e.test_task_window import at, quiet
+from tests.support.harness import Harness, running_bot
 from tests.support.people import (
     AV_GROUP,
     AV_MEMBER,

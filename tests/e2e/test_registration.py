@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.e2e.booking_steps import answer_of, book_directly
-from tests.e2e.conftest import Harness
 from tests.e2e.invite_steps import invite_code, issue_invite, join_department
+from tests.support.harness import Harness
 from tests.support.people import ALICE, APPROVER, AV_LEADER, SITE_ADMIN, STRANGER, WANG
 
 NEWCOMER = 9002

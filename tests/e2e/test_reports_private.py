@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.e2e.conftest import Harness
 from tests.support.clock_steps import new_messages, text_of
+from tests.support.harness import Harness
 from tests.support.people import REQUESTER_EN, SERVICE_GROUP, SERVICE_MEMBER, SUPERVISOR
 from tests.unit import week_seed
 

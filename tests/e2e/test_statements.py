@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 
 from bot.cli import main
 from bot.services.statements import Month, StatementService
-from tests.e2e.conftest import SHANGHAI, Harness
 from tests.support.clock_steps import clock_jobs, drain, move_to, new_messages, text_of
+from tests.support.harness import SHANGHAI, Harness
 from tests.support.people import ALICE, DISPATCHER, SUPERVISOR, WANG
 from tests.unit import month_seed
 

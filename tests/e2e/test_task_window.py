@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from storage.models import OutboxMessage, Task
-from tests.e2e.conftest import Harness, running_bot
+from tests.support.harness import Harness, running_bot
 from tests.support.sites import example_site_in
 from tests.unit.dispatch_support import request
 

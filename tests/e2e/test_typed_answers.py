@@ -20,8 +20,8 @@ from sqlalchemy import select
 from bot.handlers.prompts import PROMPT_LIFETIME
 from storage.models import Task
 from storage.models.aftercare import Feedback, LostItem
-from tests.e2e.conftest import SHANGHAI, Harness
 from tests.support.clock_steps import book, drain, move_to, new_messages, text_of
+from tests.support.harness import SHANGHAI, Harness
 from tests.support.people import (
     AV_GROUP,
     AV_LEADER,

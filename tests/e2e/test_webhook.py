@@ -29,8 +29,8 @@ from emulator.server import EmulatorServer
 from emulator.webhook import WebhookPusher
 from storage.models import OutboxMessage, ProcessedUpdate
 from storage.repositories.updates import UpdateRepository
-from tests.e2e.conftest import DEFAULT_START, EXAMPLE_SITE, TOKEN, register_site_people
 from tests.e2e.scaleout import SECRET, WEBHOOK_URL, Instance, post_update, webhook_instance, webhook_settings
+from tests.support.harness import DEFAULT_START, EXAMPLE_SITE, TOKEN, register_site_people
 from tests.support.people import ALICE, WANG
 
 JSON = dict[str, Any]

@@ -17,8 +17,8 @@ import pytest
 from bot.site import load_site
 from bot.telegram.webhook import SECRET_HEADER
 from emulator.server import EmulatorServer
-from tests.e2e.conftest import EXAMPLE_SITE, TOKEN, register_site_people
 from tests.e2e.scaleout import SECRET, WEBHOOK_URL
+from tests.support.harness import EXAMPLE_SITE, TOKEN, register_site_people
 from tests.support.people import ALICE
 from tests.support.wallclock import PretendClock
 from tests.unit.test_settings import ENVIRONMENT

@@ -27,8 +27,8 @@ from bot.services.clock import ManualClock
 from bot.site import load_site
 from bot.telegram.runtime import build_bot
 from emulator.server import EmulatorServer
-from tests.e2e.conftest import DEFAULT_START, EXAMPLE_SITE, TOKEN, harness_settings, register_site_people
 from tests.e2e.scaleout import SECRET, webhook_instance
+from tests.support.harness import DEFAULT_START, EXAMPLE_SITE, TOKEN, harness_settings, register_site_people
 from tests.support.people import ALICE
 
 SECRET_HALF = TOKEN.split(":", 1)[1]

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from openpyxl import load_workbook
 
-from tests.e2e.conftest import SHANGHAI, Harness
 from tests.support.clock_steps import clock_jobs, move_to, new_messages, text_of
+from tests.support.harness import SHANGHAI, Harness
 from tests.support.people import DISPATCHER, MANAGER, REQUESTER, SUPERVISOR
 from tests.unit import week_seed
 from tests.unit.week_seed import REPORT_AT, expected

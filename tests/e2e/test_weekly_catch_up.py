@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tests.e2e.conftest import SHANGHAI, Harness
 from tests.support.clock_steps import clock_jobs, move_to, new_messages, text_of
+from tests.support.harness import SHANGHAI, Harness
 from tests.support.people import MANAGER, SUPERVISOR
 from tests.unit import week_seed
 from tests.unit.week_seed import REPORT_AT

@@ -152,24 +152,11 @@ async def book_tomorrow_at_ten(sandbox: Sandbox) -> None:
     service: its day-before inspection is pushed to the tea group today at 10:00."""
     from datetime import timedelta
 
-    from bot.services.booking import BookingRequest
+    from tests.support.factories import booking_request
 
     assert sandbox.app is not None
     start = START + timedelta(days=1, hours=1)
-    request = BookingRequest(
-        department_id="finance",
-        requester_id=1001,
-        booked_by_id=1001,
-        room_id="r101",
-        start=start,
-        end=start + timedelta(hours=1),
-        attendees=10,
-        layout="discussion",
-        reception_level=3,
-        title="预算评审",
-        contact_name="王敏",
-        contact_phone="010-6512 3456",
-    )
+    request = booking_request(start)
     async with sandbox.app.db.transaction() as session:
         outcome = await sandbox.app.dispatcher.workflow_data["booking_service"].create(session, request)
         await sandbox.app.workers.delivery.deliver(session, outcome.notices)

@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.sandbox.runtime import Sandbox
-from bot.services.booking import BookingRequest, BookingService
+from bot.services.booking import BookingService
 from bot.services.types import BookingStatus
 from storage.models import Booking
 from tests.sandbox.conftest import SHANGHAI, START, Client
+from tests.support.factories import booking_request
 
 WANG_MIN, LI_QIANG, APPROVER, SUPERVISOR, MANAGER = 1001, 3001, 2101, 2201, 2301
 TEA_GROUP = -1001
@@ -42,18 +43,13 @@ async def book(
     service: BookingService = sandbox.app.dispatcher.workflow_data["booking_service"]
     site_room = sandbox.site.room(room)
     assert site_room is not None
-    request = BookingRequest(
-        department_id="finance",
-        requester_id=WANG_MIN,
-        booked_by_id=WANG_MIN,
+    request = booking_request(
+        start,
+        duration=timedelta(hours=2),
         room_id=room,
-        start=start,
-        end=start + timedelta(hours=2),
         attendees=attendees,
         layout=site_room.layouts[0],
-        reception_level=3,
         title=title,
-        contact_name="王敏",
         contact_phone="13800000000",
         services={"tea": {"refill_minutes": 30}},
     )

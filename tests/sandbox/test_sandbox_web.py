@@ -21,6 +21,7 @@ from bot.services.checkin import CHECKED_IN
 from bot.settings import TOKEN_PATTERN
 from storage.models import Booking, Task
 from tests.sandbox.conftest import SHANGHAI, START, book_tomorrow_at_ten, png
+from tests.support.factories import booking_request
 
 Client = TestClient[web.Request, web.Application]
 WANG_MIN, ALICE, LI_QIANG, CHEN_JING = 1001, 1002, 3001, 2201
@@ -374,25 +375,12 @@ async def test_a_clock_move_runs_the_digest_and_after_care_at_their_moments(
     """A meeting today 14:00–15:00; a move to tomorrow 17:00 sends its after-meeting card at
     15:00 and the digest at 17:00, each stamped with its own time, and each task card at its
     push time."""
-    from bot.services.booking import BookingRequest
 
     sandbox, client = unthrottled
     assert sandbox.app is not None
     start = datetime(2026, 12, 1, 14, 0, tzinfo=SHANGHAI)
-    request = BookingRequest(
-        department_id="finance",
-        requester_id=WANG_MIN,
-        booked_by_id=WANG_MIN,
-        room_id="r101",
-        start=start,
-        end=start + timedelta(hours=1),
-        attendees=10,
-        layout="discussion",
-        reception_level=3,
-        title="季度工作会",
-        contact_name="王敏",
-        contact_phone="13800000000",
-        services={"tea": {"refill_minutes": 30}},
+    request = booking_request(
+        start, title="季度工作会", contact_phone="13800000000", services={"tea": {"refill_minutes": 30}}
     )
     async with sandbox.app.db.transaction() as session:
         outcome = await sandbox.app.dispatcher.workflow_data["booking_service"].create(session, request)

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from storage.models import Booking, Task
-from tests.e2e.conftest import Harness
+from tests.support.harness import Harness
 from tests.support.people import AV_GROUP, CLEANING_GROUP, HOTLINE_GROUP, SECURITY_GROUP, SERVICE_GROUP
 
 JSON = dict[str, Any]

@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from bot.services.booking import BookingChanges
 from storage.models import Booking, OutboxMessage, Task
 from tests.e2e.booking_steps import book_directly
-from tests.e2e.conftest import Harness, running_bot
 from tests.security.support import AV, GROUPS, every_bot_text, forge, snapshot
 from tests.support.clock_steps import book, clock_jobs
+from tests.support.harness import Harness, running_bot
 from tests.support.people import (
     ALICE,
     AV_MEMBER,

@@ -24,9 +24,9 @@ from sqlalchemy import select
 
 from emulator.client import EmulatorError
 from storage.models import Task
-from tests.e2e.conftest import Harness, running_bot
 from tests.security.support import AV, GROUPS, SECURITY, anchor, every_bot_text, snapshot
 from tests.support.clock_steps import book
+from tests.support.harness import Harness, running_bot
 from tests.support.people import (
     ALICE,
     APPROVER,

@@ -17,11 +17,11 @@ from sqlalchemy import select
 
 from storage.models import Booking, Task, TaskEvent, User
 from tests.e2e.booking_steps import press_exact
-from tests.e2e.conftest import Harness, running_bot
 from tests.e2e.test_aftercare import answer, ended_meeting, pressed, prompt
 from tests.e2e.test_dispatch_flow import at, card, press, quiet, task
 from tests.security.support import AV, SERVICE, anchor, every_bot_text, snapshot
 from tests.support.clock_steps import book
+from tests.support.harness import Harness, running_bot
 from tests.support.people import ALICE, APPROVER, AV_MEMBER, SERVICE_LEADER, SUPERVISOR, WANG
 
 JSON = dict[str, Any]

@@ -10,10 +10,11 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.jobs import run_clock_jobs
-from bot.services.booking import BookingRequest, BookingService
+from bot.services.booking import BookingService
 from bot.services.types import BookingView
 from storage.models import OutboxMessage
-from tests.e2e.conftest import Harness
+from tests.support.factories import booking_request
+from tests.support.harness import Harness
 from tests.support.people import REQUESTER
 
 JSON = dict[str, Any]
@@ -38,13 +39,12 @@ async def book(
     service: BookingService = h.app.dispatcher.workflow_data["booking_service"]
     site_room = h.site.room(room)
     assert site_room is not None
-    request = BookingRequest(
-        department_id=department,
+    request = booking_request(
+        start,
         requester_id=requester,
-        booked_by_id=requester,
+        duration=timedelta(minutes=minutes),
+        department_id=department,
         room_id=room,
-        start=start,
-        end=start + timedelta(minutes=minutes),
         attendees=attendees,
         layout=layout or site_room.layouts[0],
         reception_level=level,

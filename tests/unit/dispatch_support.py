@@ -26,6 +26,7 @@ from bot.telegram.i18n import build_i18n
 from bot.workers import Workers
 from storage.database import Database
 from storage.models import OutboxMessage, Task, TaskEvent
+from tests.support.factories import booking_request
 from tests.support.people import APPROVER, REQUESTER
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -131,19 +132,12 @@ def request(
     **changes: Any,
 ) -> BookingRequest:
     start = start or local(3, 10)
-    base = BookingRequest(
-        department_id="finance",
-        requester_id=REQUESTER,
-        booked_by_id=REQUESTER,
+    base = booking_request(
+        start,
+        duration=timedelta(hours=hours),
         room_id=room,
-        start=start,
-        end=start + timedelta(hours=hours),
-        attendees=10,
         layout={"r101": "discussion", "r102": "discussion", "r301": "classroom"}.get(room, "theatre"),
-        reception_level=3,
         title="Budget review",
-        contact_name="王敏",
-        contact_phone="010-6512 3456",
     )
     return replace(base, **changes)
 

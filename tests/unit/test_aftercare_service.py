@@ -11,12 +11,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.services.aftercare import AftercareError, AftercareService, parse_quantity, parse_score
-from bot.services.booking import BookingRequest, BookingService
+from bot.services.booking import BookingService
 from bot.services.clock import ManualClock
 from bot.site import Aftercare, SiteConfig, load_site
 from storage import migrate
 from storage.database import Database, create_engine
 from storage.models import Task
+from tests.support.factories import booking_request
 
 SITE = Path(__file__).resolve().parents[2] / "examples" / "site.toml"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -34,18 +35,11 @@ class Rig:
     service: AftercareService
 
     async def meeting(self, hour: int = 14, minutes: int = 60) -> int:
-        request = BookingRequest(
-            department_id="finance",
+        request = booking_request(
+            START.replace(hour=hour),
             requester_id=ORGANISER,
-            booked_by_id=ORGANISER,
-            room_id="r101",
-            start=START.replace(hour=hour),
-            end=START.replace(hour=hour) + timedelta(minutes=minutes),
-            attendees=10,
-            layout="discussion",
-            reception_level=3,
+            duration=timedelta(minutes=minutes),
             title="测试会议",
-            contact_name="王敏",
             contact_phone="1",
         )
         async with self.db.transaction() as session:

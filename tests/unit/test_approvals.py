@@ -28,6 +28,7 @@ from bot.services.types import BookingStatus, Outcome
 from bot.site import SiteConfig, parse_site
 from storage.database import Database
 from storage.models import Booking, BookingRevision
+from tests.support.factories import booking_request
 from tests.support.people import APPROVER, MANAGER, REQUESTER, SUPERVISOR
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -105,19 +106,13 @@ def test_second_approvers_are_asked_only_when_escalated(site: SiteConfig) -> Non
 
 # ---- the timers, end to end in the service ----------------------------------------------------
 def hall_request(start: datetime, **changes: Any) -> BookingRequest:
-    base = BookingRequest(
-        department_id="finance",
-        requester_id=REQUESTER,
-        booked_by_id=REQUESTER,
+    base = booking_request(
+        start,
+        duration=timedelta(hours=2),
         room_id="r203",
-        start=start,
-        end=start + timedelta(hours=2),
         attendees=100,
         layout="theatre",
-        reception_level=3,
         title="年度工作会",
-        contact_name="王敏",
-        contact_phone="010-6512 3456",
     )
     return replace(base, **changes)
 

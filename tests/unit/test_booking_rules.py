@@ -25,6 +25,7 @@ from bot.services.types import BookingStatus
 from bot.site import SiteConfig
 from storage import migrate
 from storage.database import Database, create_engine
+from tests.support.factories import booking_request
 from tests.support.people import APPROVER, DISPATCHER, REQUESTER
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -40,19 +41,12 @@ def request(
     room: str = "r101", start: datetime | None = None, hours: float = 1, **changes: object
 ) -> BookingRequest:
     start = start or local(1, 11)
-    base = BookingRequest(
-        department_id="finance",
-        requester_id=REQUESTER,
-        booked_by_id=REQUESTER,
+    base = booking_request(
+        start,
+        duration=timedelta(hours=hours),
         room_id=room,
-        start=start,
-        end=start + timedelta(hours=hours),
-        attendees=10,
         layout={"r101": "discussion", "r102": "discussion"}.get(room, "theatre"),
-        reception_level=3,
         title="Budget review",
-        contact_name="王敏",
-        contact_phone="010-6512 3456",
     )
     return replace(base, **changes)  # type: ignore[arg-type]
 

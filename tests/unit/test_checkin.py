@@ -20,6 +20,7 @@ from bot.services.types import BookingStatus
 from bot.site import SiteConfig, parse_site
 from storage.database import Database
 from storage.models import Booking
+from tests.support.factories import booking_request
 from tests.support.people import ALICE, AV_MEMBER, DISPATCHER, REQUESTER
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -76,20 +77,7 @@ def service(site: SiteConfig, clock: ManualClock) -> BookingService:
 
 
 def meeting(start: datetime, **changes: Any) -> BookingRequest:
-    base = BookingRequest(
-        department_id="finance",
-        requester_id=REQUESTER,
-        booked_by_id=REQUESTER,
-        room_id="r101",
-        start=start,
-        end=start + timedelta(hours=2),
-        attendees=10,
-        layout="discussion",
-        reception_level=3,
-        title="周例会",
-        contact_name="王敏",
-        contact_phone="010-6512 3456",
-    )
+    base = booking_request(start, duration=timedelta(hours=2), title="周例会")
     return replace(base, **changes)
 
 

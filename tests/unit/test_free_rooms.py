@@ -28,6 +28,7 @@ from storage.database import Database
 from storage.models import Booking
 from storage.repositories.bookings import BookingRepository
 from tests.databases import USE_POSTGRES
+from tests.support.factories import booking_request
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ROOMS = ("r101", "r102", "r301", "r203", "vc1")
@@ -120,19 +121,13 @@ async def conflicting(
 
 
 def request(room: str, start: datetime, hours: float = 1) -> BookingRequest:
-    return BookingRequest(
-        department_id="finance",
-        requester_id=1001,
-        booked_by_id=1001,
+    return booking_request(
+        start,
+        duration=timedelta(hours=hours),
         room_id=room,
-        start=start,
-        end=start + timedelta(hours=hours),
         attendees=5,
         layout="discussion" if room in ("r101", "r102") else "theatre",
-        reception_level=3,
         title="Budget review",
-        contact_name="王敏",
-        contact_phone="010-6512 3456",
     )
 
 

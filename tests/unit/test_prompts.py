@@ -17,7 +17,7 @@ from aiogram.types import CallbackQuery, Chat, Message, User
 from bot.handlers.prompts import PROMPT_DESTINY, PROMPT_LIFETIME, CancelPendingPrompt, PendingPrompts
 from bot.services.clock import ManualClock
 from bot.telegram.runtime import build_fsm
-from tests.e2e.conftest import harness_settings
+from tests.support.harness import harness_settings
 
 BOT_ID, GROUP, ANNA, BEN = 42, -100, 7, 8
 START = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)

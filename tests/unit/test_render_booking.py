@@ -16,7 +16,7 @@ from bot.delivery.notices import NoticeDelivery, Rendered
 from bot.render.booking import approval_callback, booking_summary
 from bot.render.errors import error_text
 from bot.render.text import MESSAGE_LIMIT, Reader
-from bot.services.booking import BookingError, BookingRequest, BookingService
+from bot.services.booking import BookingError, BookingService
 from bot.services.clock import ManualClock
 from bot.services.types import BookingStatus, BookingView
 from bot.services.visibility import Audience
@@ -24,6 +24,7 @@ from bot.site import SiteConfig
 from bot.telegram.i18n import LOCALES_DIR
 from storage.database import Database
 from storage.models import OutboxMessage
+from tests.support.factories import booking_request
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BOT_DIR = Path(__file__).resolve().parents[2] / "bot"
@@ -137,18 +138,15 @@ async def test_notices_are_rendered_into_the_outbox(
     service = BookingService(site, clock)
     delivery = NoticeDelivery(site, clock, i18n)
     start = datetime(2026, 12, 3, 9, 0, tzinfo=SHANGHAI)
-    request = BookingRequest(
-        department_id="finance",
-        requester_id=1001,
+    request = booking_request(
+        start,
         booked_by_id=2001,
+        duration=timedelta(hours=2),
         room_id="r203",
-        start=start,
-        end=start + timedelta(hours=2),
         attendees=100,
         layout="theatre",
         reception_level=1,
         title="<b>Plenary</b>",
-        contact_name="王敏",
         contact_phone="13800000000",
     )
 

@@ -6,7 +6,7 @@ cancelling and changing one / following / all, and the bounds. On SQLite and Pos
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,7 @@ from bot.services.types import BookingStatus
 from bot.site import SiteConfig, SiteConfigError, parse_site
 from storage.database import Database
 from storage.models import Booking
+from tests.support.factories import booking_request
 from tests.support.people import APPROVER, REQUESTER
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -38,20 +39,7 @@ def local(month: int, day: int, hour: int, minute: int = 0) -> datetime:
 
 
 def request(start: datetime, **changes: Any) -> BookingRequest:
-    base = BookingRequest(
-        department_id="finance",
-        requester_id=REQUESTER,
-        booked_by_id=REQUESTER,
-        room_id="r101",
-        start=start,
-        end=start + timedelta(hours=1),
-        attendees=10,
-        layout="discussion",
-        reception_level=4,
-        title="周例会",
-        contact_name="王敏",
-        contact_phone="010-6512 3456",
-    )
+    base = booking_request(start, reception_level=4, title="周例会")
     return replace(base, **changes)
 
 
