@@ -33,6 +33,8 @@ from bot.telegram.callback_data import (
     RoomCalendarData,
     RoomsPageData,
     ScoreData,
+    SeriesAskData,
+    SeriesScopeData,
     TaskData,
     TaskReasonData,
     TeamDigestPageData,
@@ -58,6 +60,8 @@ EVERY_CLASS: list[type[ButtonData]] = [
     RoomCalendarData,
     RoomsPageData,
     LanguageData,
+    SeriesAskData,
+    SeriesScopeData,
 ]
 
 # today's strings, the class that reads each, and what it reads
@@ -98,6 +102,11 @@ TODAY: list[tuple[str, type[ButtonData], dict[str, Any]]] = [
     ("icsp:1", RoomsPageData, {"page": 1}),
     ("lang:zh", LanguageData, {"code": "zh"}),
     ("lang:en", LanguageData, {"code": "en"}),
+    ("sr:12:c", SeriesAskData, {"booking_id": 12, "action": "c"}),
+    ("sr:12:e", SeriesAskData, {"booking_id": 12, "action": "e"}),
+    ("sr:12:c:o:3", SeriesScopeData, {"booking_id": 12, "action": "c", "scope": "o", "revision": 3}),
+    ("sr:12:c:f:3", SeriesScopeData, {"booking_id": 12, "action": "c", "scope": "f", "revision": 3}),
+    ("sr:12:e:a:1", SeriesScopeData, {"booking_id": 12, "action": "e", "scope": "a", "revision": 1}),
 ]
 
 
@@ -165,6 +174,14 @@ def test_todays_data_unpacks_to_the_same_meaning_and_packs_back(
         "lang:",
         "lang:zh:en",
         "lang:ZH",
+        "sr:12:x",
+        "sr:12:c:x:3",
+        "sr:12:c:o",
+        "sr::c",
+        "sr:12:c:o:",
+        "sr:²:c",
+        "sr:12:c:o:+3",
+        "sr:12:c\n",
         "",
         ":",
         "::::",
@@ -174,6 +191,7 @@ def test_todays_data_unpacks_to_the_same_meaning_and_packs_back(
         # the families read elsewhere
         "apv:1:1:a",
         "bk:1:v",
+        "bk:12:c",
         "inv:1",
         "mbr:1:1",
     ],
@@ -252,6 +270,8 @@ def test_the_longest_ids_fit_telegrams_64_bytes() -> None:
     assert len(ConsumableItemData(booking_id=10**12 - 1, consumable_id="x" * 24).pack()) <= 64
     assert len(TeamDigestPageData(team_id="t" * 24, page=999).pack()) <= 64
     assert len(RoomCalendarData(room_id="r" * 32).pack()) <= 64
+    longest_scope = SeriesScopeData(booking_id=10**12 - 1, action="e", scope="a", revision=10**12 - 1)
+    assert len(longest_scope.pack()) <= 64
 
 
 def test_the_bot_cannot_write_data_it_would_not_read() -> None:
