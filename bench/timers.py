@@ -228,18 +228,26 @@ async def lateness(tasks: int, speed: float, window: float, tick: float, kind: s
 
 class PhaseTimer:
     """Wall time spent inside the tick's own work (claim, steps, writes) and inside the
-    delivery queue, summed over a catch-up."""
+    delivery queue, summed over a catch-up. On PostgreSQL several catch-up loops run at once
+    (bot/workers.py): a phase counts the time while at least one call of it is running, so
+    overlapping calls are not counted twice."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {"tick": 0.0, "queue": 0.0}
+        self._running: dict[str, int] = {"tick": 0, "queue": 0}
+        self._since: dict[str, float] = {"tick": 0.0, "queue": 0.0}
 
     def wrap(self, phase: str, function: Any) -> Any:
         async def timed(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
+            if self._running[phase] == 0:
+                self._since[phase] = time.perf_counter()
+            self._running[phase] += 1
             try:
                 return await function(*args, **kwargs)
             finally:
-                self.seconds[phase] += time.perf_counter() - started
+                self._running[phase] -= 1
+                if self._running[phase] == 0:
+                    self.seconds[phase] += time.perf_counter() - self._since[phase]
 
         return timed
 

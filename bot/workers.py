@@ -56,6 +56,8 @@ CATCH_UP_BATCH = 2000
 """Tasks per tick transaction once a batch came back full (a backlog: after a downtime, a
 burst): the fixed cost per batch is paid a quarter as often; SQLite's write lock is held
 ~60–90 ms a batch meanwhile."""
+CATCH_UP_LOOPS_POSTGRESQL = 2
+"""Catch-up transactions at once on PostgreSQL (each its own connection and batch)."""
 
 
 @dataclass
@@ -121,18 +123,32 @@ class Workers:
         # deadlock (on PostgreSQL) with a booking change waiting for those tasks
         async with self.db.transaction() as session:
             await self.timers.progress_bookings(session, TickResult())
-        batch = TICK_BATCH
-        while True:
-            async with self.db.transaction() as session:
-                result = await self.timers.tick(session, limit=batch)
-                await queue(session, self.delivery, result.outgoing)
-            steps += result.steps
-            if result.claimed < batch:
-                break
-            batch = CATCH_UP_BATCH
+        claimed, steps = await self._tick_batch(TICK_BATCH)
+        if claimed == TICK_BATCH:
+            # a backlog (a restart after a downtime, a burst). PostgreSQL's claim skips rows
+            # another transaction holds (FOR UPDATE SKIP LOCKED), so several catch-up loops
+            # step disjoint batches at once, one preparing its batch while the server writes
+            # another's; SQLite has one writer at a time, so one loop.
+            loops = 1 if self.db.is_sqlite else CATCH_UP_LOOPS_POSTGRESQL
+            steps += sum(await asyncio.gather(*(self._catch_up() for _ in range(loops))))
         if steps:
             self.wake.set()
         return steps
+
+    async def _catch_up(self) -> int:
+        steps = 0
+        while True:
+            claimed, took = await self._tick_batch(CATCH_UP_BATCH)
+            steps += took
+            if claimed < CATCH_UP_BATCH:
+                return steps
+
+    async def _tick_batch(self, limit: int) -> tuple[int, int]:
+        """One claim-step-write transaction: (tasks claimed, steps taken)."""
+        async with self.db.transaction() as session:
+            result = await self.timers.tick(session, limit=limit)
+            await queue(session, self.delivery, result.outgoing)
+        return result.claimed, result.steps
 
     async def send_pending(self) -> int:
         """One sender pass: deliver what may be delivered now; the number sent (or edited)."""

@@ -5,13 +5,18 @@ When a group has more rows waiting than its remaining budget of the minute, the 
 message, one numbered line and one button row per row, and an edit of any part re-renders the
 whole message. :func:`compose` turns the claim's renderings into the :class:`Delivery` the
 sender makes: parts that no longer fit once rendered are cut and wait for their own turn, and
-room is kept per part so that later edits of a line still fit in Telegram's 4,096 characters.
+room is kept per part so that the usual later edit of a line (its task done) still fits in
+Telegram's 4,096 characters; a rarer, longer one (a problem's reason) is made to fit by
+:func:`merged_text_within_limit`. Lengths are measured as Telegram measures them
+(:func:`visible_length`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from html import unescape
 from typing import Any, Literal, Protocol
 
 from bot.delivery.notices import OutgoingFile, Rendered
@@ -22,15 +27,30 @@ from storage.repositories.outbox import Shown
 Keyboard = list[list[dict[str, Any]]]
 
 MAX_TEXT = 4096
+"""Telegram's limit, on the text as :func:`visible_length` counts it."""
 MAX_MERGED_PARTS = 40
 """Two buttons per part stay well under the ~100 buttons Telegram shows in one keyboard."""
-EDIT_ROOM_PER_PART = 64
-"""Characters kept free per part of a merged message, so later edits of a line still fit."""
+EDIT_ROOM_PER_PART = 16
+"""Characters (as :func:`visible_length` counts them) kept free per part of a merged message,
+so that a part's line may grow by this much when it is edited: what a task's line grows by when
+it is done (its Done line, with a name cut short, takes the place of its due line; see the merged
+line in bot/render/tasks.py) or reminded, in either language. A longer state line (a problem's
+reason) is rare enough to rely on :func:`merged_text_within_limit` instead: the ~70 characters
+it would need per part would hold a message of task cards to ~25 parts instead of 40."""
+
+_TAG = re.compile(r"<[^>]*>")
 
 
 class MessagePart(Protocol):
     @property
     def merge_text(self) -> str | None: ...
+
+
+def visible_length(html: str) -> int:
+    """The length Telegram holds a text sent with ``parse_mode=HTML`` to: that of the text once
+    parsed (tags count nothing, an entity such as ``&lt;`` one character), in UTF-16 code units
+    (an emoji beyond the Basic Multilingual Plane such as 📋 counts 2, ☑️ too: two code points)."""
+    return len(unescape(_TAG.sub("", html)).encode("utf-16-le")) // 2
 
 
 def merged_text(parts: Sequence[MessagePart]) -> str:
@@ -39,18 +59,42 @@ def merged_text(parts: Sequence[MessagePart]) -> str:
 
 def merged_text_within_limit(parts: Sequence[MessagePart]) -> str:
     """The merged message as it may go to Telegram. The parts were merged with room left for
-    their later lines (:data:`EDIT_ROOM_PER_PART`); should an edit still outgrow the limit (many
-    parts with long problem lines), each part keeps its first line (what, where, when) and the
-    number that its buttons carry, rather than the edit failing at Telegram. Every line of a
-    part's text is whole HTML, so a part cut to its first line stays well formed."""
+    their usual later lines (:data:`EDIT_ROOM_PER_PART`); should an edit still outgrow the limit
+    (long problem lines, long names), parts give up their second line — a task's text, which the
+    message showed when it was sent; the first says what, where and when, the later ones how it
+    stands — one at a time until the message fits: first the parts that have no buttons left
+    (their task is closed), then the others, in order. If even that is not enough, each part
+    keeps only its first line and the number that its buttons carry, rather than the edit
+    failing at Telegram. Every line of a part's text is whole HTML, so a part cut by lines
+    stays well formed."""
     text = merged_text(parts)
-    if len(text) <= MAX_TEXT:
+    if visible_length(text) <= MAX_TEXT:
         return text
-    heads = [(part.merge_text or "").split("\n", 1)[0] for part in parts]
-    lines = [f"<b>{index}.</b> {head}" for index, head in enumerate(heads, 1)]
-    while len("\n".join(lines)) > MAX_TEXT - 2:
-        lines.pop()
-    return "\n".join([*lines, "…"]) if len(lines) < len(parts) else "\n".join(lines)
+    texts = [part.merge_text or "" for part in parts]
+    sizes = [visible_length(f"<b>{index}.</b> {line}") for index, line in enumerate(texts, 1)]
+    total = sum(sizes) + 2 * (len(parts) - 1)
+    closed_first = sorted(range(len(parts)), key=lambda index: _has_buttons(parts[index]))
+    for index in closed_first:
+        lines = texts[index].split("\n")
+        if len(lines) < 3:
+            continue
+        texts[index] = "\n".join([lines[0], *lines[2:]])
+        shorter = visible_length(f"<b>{index + 1}.</b> {texts[index]}")
+        total -= sizes[index] - shorter
+        sizes[index] = shorter
+        if total <= MAX_TEXT:
+            return "\n\n".join(f"<b>{number}.</b> {line}" for number, line in enumerate(texts, 1))
+    firsts = [line.split("\n", 1)[0] for line in texts]
+    heads = [f"<b>{number}.</b> {first}" for number, first in enumerate(firsts, 1)]
+    kept = len(heads)
+    while kept and visible_length("\n".join(heads[:kept])) > MAX_TEXT - 2:
+        kept -= 1
+    return "\n".join([*heads[:kept], "…"]) if kept < len(heads) else "\n".join(heads)
+
+
+def _has_buttons(part: MessagePart) -> bool:
+    """Whether a part's task still asks for something (a part of an edit is a :class:`Rendered`)."""
+    return isinstance(part, Rendered) and part.keyboard is not None
 
 
 def merged_keyboard(parts: Sequence[Rendered]) -> Keyboard | None:
@@ -63,8 +107,9 @@ def merged_keyboard(parts: Sequence[Rendered]) -> Keyboard | None:
 
 
 def merged_fits(parts: Sequence[MessagePart]) -> bool:
+    """Whether ``parts`` go in one message with :data:`EDIT_ROOM_PER_PART` left for each."""
     room = MAX_TEXT - EDIT_ROOM_PER_PART * len(parts)
-    return len(parts) <= MAX_MERGED_PARTS and len(merged_text(parts)) <= room
+    return len(parts) <= MAX_MERGED_PARTS and visible_length(merged_text(parts)) <= room
 
 
 @dataclass

@@ -13,7 +13,9 @@ Rules kept here:
   (bot/delivery/pacing.py) lets its chat send; a 429 pauses only its chat.
 * **Rendered at send time**: a claim leases its rows in one short write transaction, then
   renders them in a read-only unit (on SQLite it waits for no lock) from the state of that
-  moment, with each row's renderer and reader (bot/delivery/notices.py).
+  moment, with each row's renderer and reader (bot/delivery/notices.py). What the batch's
+  rows share (their tasks and meetings, the meetings' readiness, the people named) is read
+  once for the batch, by that unit: the next claim reads it all anew.
 * **Merging**: when a group has more rows waiting than its remaining budget of the minute,
   consecutive mergeable rows are claimed together and go out as one message
   (bot/delivery/merging.py); the parts point at the first one (``merged_into_id``) and an
@@ -31,9 +33,11 @@ Rules kept here:
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import islice
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,8 +46,10 @@ from bot.delivery.merging import MAX_MERGED_PARTS, Claim, Delivery, compose
 from bot.delivery.notices import Rendered
 from bot.delivery.pacing import Pacer, backoff_seconds
 from bot.services.clock import Clock
+from bot.services.people import remember_names
+from bot.services.readiness import preload_readiness
 from storage.database import Database
-from storage.models import OutboxMessage
+from storage.models import Booking, OutboxMessage, Task
 from storage.repositories.outbox import (
     APPLIED,
     DROPPED,
@@ -65,7 +71,9 @@ RowRenderer = Callable[[AsyncSession, OutboxMessage], Awaitable[Rendered | None]
 
 MAX_ATTEMPTS = 12
 HEAD_WINDOW = MAX_MERGED_PARTS + 10
-"""Rows of a chat read per claim: enough for the largest merge after a few settled edits."""
+"""Rows of a group read per claim: enough for the largest merge after a few settled edits."""
+PRIVATE_HEAD_WINDOW = 8
+"""Rows of a private chat read per claim: its next send, after the edits that it settles."""
 
 
 @dataclass(frozen=True)
@@ -124,28 +132,40 @@ class OutboxService:
             repo = OutboxRepository(session)
             waiting = await repo.open_chats()
             self._seen_waiting = [chat_id for chat_id, _ in waiting]
-            for chat_id, _ in waiting:
-                if len(claims) + len(sends) >= self.pacer.global_remaining():
+            # the chats are taken in turn as before, but their rows are read together: as
+            # many chats at a time as calls are left (one a chat at most), one statement
+            # (a chat paused or within its interval is passed over: not even its rows are read)
+            ready = (c for c, _ in waiting if self.pacer.chat_ready(c, counts_for_group=False))
+            while (room := self.pacer.global_remaining() - len(claims) - len(sends)) > 0:
+                turn = list(islice(ready, room))
+                if not turn:
                     break
-                if not self.pacer.chat_ready(chat_id, counts_for_group=False):
-                    continue  # paused or within its interval: not even its rows are read
-                planned = await self._plan_chat(repo, chat_id, now)
-                if isinstance(planned, _SendPlan):
-                    sends.append(planned)
-                elif planned is not None:
-                    claims.append(planned)
+                heads_of = await repo.heads_of({chat_id: self._window(chat_id) for chat_id in turn})
+                for chat_id in turn:
+                    if len(claims) + len(sends) >= self.pacer.global_remaining():
+                        break
+                    planned = await self._plan_chat(repo, chat_id, now, *heads_of[chat_id])
+                    if isinstance(planned, _SendPlan):
+                        sends.append(planned)
+                    elif planned is not None:
+                        claims.append(planned)
             claims += await self._claim_sends(repo, sends, now)
             await self._settle_waiting_edits(repo, claims, now)
         return claims
 
+    def _window(self, chat_id: int) -> tuple[int, int]:
+        """How many of a chat's first unfinished rows are read, and how far they are counted: a
+        group's burst may have to be merged; a private chat's rows never are, and only those
+        up to its next send matter (:meth:`_plan_chat` reads on past settled edits)."""
+        if chat_id < 0:
+            return HEAD_WINDOW, self.pacer.limits.group_per_minute * MAX_MERGED_PARTS + 1
+        return PRIVATE_HEAD_WINDOW, 0
+
     async def _plan_chat(
-        self, repo: OutboxRepository, chat_id: int, now: datetime
+        self, repo: OutboxRepository, chat_id: int, now: datetime, heads: list[Head], waiting: int
     ) -> Claim | _SendPlan | None:
-        """The chat's next call: an edit (claimed here), a send (taken with the pass's other
-        sends), or nothing now."""
-        # a group's rows are counted as they are read: a burst may have to be merged
-        count_up_to = self.pacer.limits.group_per_minute * MAX_MERGED_PARTS + 1 if chat_id < 0 else 0
-        heads, waiting = await repo.heads(chat_id, HEAD_WINDOW, count_up_to)
+        """The chat's next call (from its first rows and how many it has): an edit (claimed
+        here), a send (taken with the pass's other sends), or nothing now."""
         for position, head in enumerate(heads):
             if head.status == SENDING and head.lease_until is not None and head.lease_until > now:
                 return None  # in flight: the chat's next row waits for its answer
@@ -159,6 +179,9 @@ class OutboxService:
             if not self.pacer.chat_ready(chat_id):
                 return None
             return _SendPlan(chat_id, heads[position:], waiting - position)
+        if len(heads) == PRIVATE_HEAD_WINDOW and chat_id > 0:
+            # every row read was an edit, now settled (no longer unfinished): read on
+            return await self._plan_chat(repo, chat_id, now, *await repo.heads(chat_id, HEAD_WINDOW))
         return None
 
     async def _claim_sends(
@@ -289,15 +312,10 @@ class OutboxService:
         unmerged: list[tuple[int, list[int]]] = []
         broken: list[tuple[Delivery, str]] = []
         async with self.db.read() as session:
-            # the task renderers look their task and meeting up one by one: loaded here
-            # together and held, those lookups are answered from the session
-            task_ids = {
-                int(row.params["task_id"])
-                for claim in claims
-                for row in claim.rows
-                if isinstance(row.params, dict) and isinstance(row.params.get("task_id"), int)
-            }
-            held = await TaskRepository(session).with_bookings(task_ids) if task_ids else []
+            # the renderers look up row by row what many rows share (a card's task and
+            # meeting, the meeting's readiness, the people named): read here for the whole
+            # batch and held by this read-only unit, the state of this moment
+            held = await self._preload(session, [row for claim in claims for row in claim.rows])
             for claim in claims:
                 try:
                     rendered = [await self.render(session, row) for row in claim.rows]
@@ -328,6 +346,25 @@ class OutboxService:
             await self.mark_retry(unrendered, reason)
         return deliveries
 
+    async def _preload(self, session: AsyncSession, rows: list[OutboxMessage]) -> list[Task | Booking]:
+        """What the batch's renderers will read, loaded with a few queries: the tasks and
+        meetings the rows are about (answered from the identity map while the list is held)
+        and those meetings' readiness; the names read are remembered for the unit."""
+        task_ids: set[int] = set()
+        booking_ids: set[int] = set()
+        for row in rows:
+            if isinstance(row.params, dict):
+                if isinstance(row.params.get("task_id"), int):
+                    task_ids.add(row.params["task_id"])
+                if isinstance(row.params.get("booking_id"), int):
+                    booking_ids.add(row.params["booking_id"])
+        held = await TaskRepository(session).with_bookings(task_ids) if task_ids else []
+        booking_ids.update(item.id for item in held if isinstance(item, Booking))
+        if booking_ids:
+            await preload_readiness(session, booking_ids)
+        remember_names(session)
+        return held
+
     # ---- results -----------------------------------------------------------------------
     def _finish(self, delivery: Delivery) -> None:
         if delivery.slot is not None:
@@ -336,14 +373,30 @@ class OutboxService:
     async def mark_sent(self, delivery: Delivery, message_id: int | None) -> None:
         self._finish(delivery)
         now = self.clock.now()
-        async with self.db.transaction() as session:
+        message_id = message_id if delivery.method == "send" else None
+        one = OutboxRepository.records_in_one_statement(
+            delivery.row_id, message_id, delivery.shown, delivery.part_ids
+        )
+        async with self._recording(one) as session:
             await OutboxRepository(session).record_sent(
-                delivery.row_id,
-                now,
-                message_id if delivery.method == "send" else None,
-                delivery.shown,
-                delivery.part_ids,
+                delivery.row_id, now, message_id, delivery.shown, delivery.part_ids
             )
+
+    @asynccontextmanager
+    async def _recording(self, one_statement: bool) -> AsyncIterator[AsyncSession]:
+        """The unit that records a call's result, right after the call as ever. One statement
+        on PostgreSQL runs on its own (autocommit): atomic by itself, without the round trips
+        of a BEGIN and a COMMIT, which one record a message made the largest share of the
+        sender's database time. SQLite takes its write lock in a transaction (BEGIN IMMEDIATE)."""
+        if not one_statement or self.db.is_sqlite:
+            async with self.db.transaction() as session:
+                yield session
+            return
+        async with self.db.engine.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            async with AsyncSession(bind=connection) as session:
+                yield session
+                await session.commit()  # nothing is left to commit: ends the session's unit
 
     async def mark_retry(
         self, delivery: Delivery, error: str, wait_seconds: float | None = None, may_give_up: bool = True

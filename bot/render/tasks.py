@@ -20,6 +20,7 @@ from bot.render.readiness import readiness_lines
 from bot.render.task_words import mention, reason_text, role_name, team_name, template_name
 from bot.render.text import MESSAGE_LIMIT, Reader, user_text
 from bot.services.dispatch import OPEN, TaskState, TaskStatus
+from bot.services.people import known_name
 from bot.services.readiness import is_readiness_check, meeting_readiness
 from bot.services.tasks import MeetingTasks, TaskLine, task_with_booking
 from bot.services.types import BookingView, Notice
@@ -40,6 +41,11 @@ STATE_ICONS = {
     TaskState.sent: "☕",
 }
 KIND_ICONS = {TaskKind.task: "📋", TaskKind.check: "☑️", TaskKind.reminder: "☕"}
+SHORT_NAME = 10
+"""A name in a merged message's line (who confirmed, who reported a problem) is cut to this:
+the room kept for a line's later edits (bot/delivery/merging.py) counts on it."""
+SHORT_REASON = 40
+"""A problem's reason in a merged message's line is cut to this."""
 
 
 def shown(reader: Reader, view: BookingView, audience: Audience) -> MeetingView:
@@ -112,14 +118,17 @@ async def add_state(
     with_problem: bool = True,
 ) -> None:
     """Append the task's :func:`state_line` (if any) to each of ``texts``; the last of several
-    is a merged message's line, which gets the short form (a reason cut to a few words)."""
+    is a merged message's line, which gets the short form (a reason cut to a few words, a name
+    to :data:`SHORT_NAME` characters)."""
     state = await state_line(reader, session, task, view, with_problem=with_problem)
     if not state:
         return
     for lines in texts[:-1] if len(texts) > 1 else texts:
         lines.append(state)
     if len(texts) > 1:
-        short = await state_line(reader, session, task, view, with_problem=with_problem, reason_limit=40)
+        short = await state_line(
+            reader, session, task, view, with_problem=with_problem, reason_limit=SHORT_REASON, short=True
+        )
         texts[-1].append(short or state)
 
 
@@ -131,13 +140,18 @@ async def state_line(
     *,
     with_problem: bool = True,
     reason_limit: int = 300,
+    short: bool = False,
 ) -> str | None:
     """How the task stands, for every message that shows it; None while it simply waits.
-    ``with_problem=False``: the message says the problem already (an escalation's head)."""
+    ``with_problem=False``: the message says the problem already (an escalation's head);
+    ``short``: for a merged message's line, names cut to :data:`SHORT_NAME` characters."""
     _ = reader.gettext
     status = TaskStatus(task.status)
     if status == TaskStatus.done and task.confirmed_by_id is not None and task.confirmed_at is not None:
-        name = await person_name(session, reader.site, task.confirmed_by_id)
+        name = await _name(reader, session, task.confirmed_by_id, short)
+        if task.on_behalf and short:
+            done = _("✅ Done — {name}, {time}").format(name=name, time=reader.when(task.confirmed_at))
+            return done + _(" (on behalf)")
         if task.on_behalf:
             return _("✅ Done — confirmed by {name} on behalf of the team, {time}").format(
                 name=name, time=reader.when(task.confirmed_at)
@@ -156,7 +170,7 @@ async def state_line(
     if status == TaskStatus.skipped:
         return _("⏭ Skipped: its time had passed.")
     if with_problem and status in (TaskStatus.problem, TaskStatus.missed) and task.problem_reason is not None:
-        by = await person_name(session, reader.site, task.problem_by_id) if task.problem_by_id else ""
+        by = await _name(reader, session, task.problem_by_id, short) if task.problem_by_id else ""
         problem = _("⚠️ Problem reported by {name}: {reason}").format(
             name=by, reason=reason_text(reader, task.problem_reason, reason_limit)
         )
@@ -169,6 +183,14 @@ async def state_line(
         )
         return missed if problem is None else f"{missed}\n{problem}"
     return problem
+
+
+async def _name(reader: Reader, session: AsyncSession, user_id: int, short: bool) -> str:
+    """A person's name for a state line (escaped); ``short``: cut for a merged message's line."""
+    if not short:
+        return await person_name(session, reader.site, user_id)
+    name = await known_name(session, reader.site, user_id)
+    return user_text(name, SHORT_NAME) if name is not None else str(user_id)
 
 
 def task_buttons(reader: Reader, task: Task) -> Keyboard | None:
@@ -202,12 +224,17 @@ async def render_task_card(ctx: RenderContext, notice: Notice) -> Rendered | Non
     ]
     lines.append(meeting_line(reader, view, audience))
     lines.append(f"👉 {what}")
+    # a merged message's line: what, where and when; the task's text; then while the task is
+    # open its due (once reminded: that it is overdue), else its state line in the due's place,
+    # so that a line grows little when its task is done (bot/delivery/merging.py keeps room
+    # per line for that)
     short = [f"{icon} <b>{name}</b> #{task.id} · {reader.room_name(view.room_id)} {reader.when(view.start)}"]
     short.append(what)
+    short_due: str | None = None
     if task.due_at is not None and task.needs_confirmation:
         due = _("⏰ Due: {time}").format(time=reader.when(task.due_at))
         lines.append(due)
-        short.append(due)
+        short_due = due
     if task.late and task.pushed_at is not None:
         lines.append(_("⚠️ Posted late (planned for {time}).").format(time=reader.when(task.push_at)))
     if task.assignee_id is not None and task.status in OPEN:
@@ -216,9 +243,13 @@ async def render_task_card(ctx: RenderContext, notice: Notice) -> Rendered | Non
     if task.status in OPEN and task.stage >= 1 and task.needs_confirmation:
         # reminded: the card says so itself rather than a second message with a second keyboard
         lines.append(await _reminder_line(reader, ctx.session, task, name))
-        if task.due_at is not None:  # a line of a merged message: kept short (bot/delivery/merging.py)
-            short.append(_("⏰ Not confirmed yet (due {time})").format(time=reader.when(task.due_at)))
-    await add_state(reader, ctx.session, task, view, lines, short)
+        if task.due_at is not None:
+            short_due = _("⏰ Not confirmed, due {time}").format(time=reader.when(task.due_at))
+    short_state: list[str] = []
+    await add_state(reader, ctx.session, task, view, lines, short_state)
+    if short_due is not None and (task.status in OPEN or not short_state):
+        short.append(short_due)
+    short += short_state
     if is_readiness_check(ctx.site, task):
         # the meeting's readiness card: its own message (never a line of a merged one), the
         # checks it verifies in view, and "confirm anyway" while one of them or a problem is open

@@ -44,14 +44,34 @@ def shown_name(first_name: str) -> str:
     return clean_text(first_name, MAX_NAME)
 
 
+_NAMES = "huiwu_known_names"
+"""``session.info`` key: {user id: name or None} read in a session that :func:`remember_names`."""
+
+
+def remember_names(session: AsyncSession) -> None:
+    """Within ``session``, a name once read is not read again, nor a missing one looked for
+    again (the identity map keeps neither: it holds a user only while someone refers to it,
+    and never an absent one).
+
+    For a read-only unit that renders many messages (the sender's claimed batch names the
+    same leaders and assignees on card after card); a unit that may write a name must not."""
+    session.info.setdefault(_NAMES, {})
+
+
 async def known_name(session: AsyncSession, site: SiteConfig, user_id: int) -> str | None:
     """A person's name as it is (not escaped): the site file's, else the Telegram name they
     last came with; None when neither is known."""
     person = site.person(user_id)
     if person is not None:
         return person.name
+    names: dict[int, str | None] | None = session.info.get(_NAMES)
+    if names is not None and user_id in names:
+        return names[user_id]
     user = await UserRepository(session).get(user_id)
-    return user.first_name if user is not None and user.first_name else None
+    name = user.first_name if user is not None and user.first_name else None
+    if names is not None:
+        names[user_id] = name
+    return name
 
 
 class PeopleService:

@@ -9,12 +9,12 @@ confirmed over a verified check that is not done, or over a problem still open, 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.dispatch import CARD, Outgoing, TaskStatus, notice_for
@@ -82,33 +82,61 @@ def is_readiness_check(site: SiteConfig, task: Task) -> bool:
     return template is not None and bool(template.verifies)
 
 
+def _preparation() -> Select[Task]:
+    """A meeting's confirmable tasks due by its start, as the readiness list shows them."""
+    return (
+        select(Task)
+        .join(Booking, Booking.id == Task.booking_id)
+        .where(
+            Task.needs_confirmation.is_(True),
+            Task.kind != TaskKind.reminder.value,
+            Task.status.in_([s.value for s in _SHOWN]),
+            Task.due_at.is_not(None),
+            Task.due_at <= Booking.start_at,
+        )
+        .order_by(Task.due_at, Task.id)
+    )
+
+
+_PRELOADED = "huiwu_meeting_preparation"
+"""``session.info`` key: {booking id: its preparation tasks} read by :func:`preload_readiness`."""
+
+
+async def preload_readiness(session: AsyncSession, booking_ids: Iterable[int]) -> None:
+    """Read these meetings' preparation with one query for :func:`meeting_readiness` to answer
+    from, for as long as ``session`` lives.
+
+    For a read-only unit that renders many cards at once (the sender's claimed batch): each
+    card shows its meeting's readiness, one query a card otherwise. The state is the one of
+    this moment, as the cards' tasks loaded with it; a unit that writes must not use it."""
+    held: dict[int, list[Task]] = session.info.setdefault(_PRELOADED, {})
+    ids = sorted(set(booking_ids) - set(held))
+    for first in range(0, len(ids), 500):
+        chunk = ids[first : first + 500]
+        for booking_id in chunk:
+            held[booking_id] = []
+        for task in await session.scalars(_preparation().where(Task.booking_id.in_(chunk))):
+            held[task.booking_id].append(task)
+
+
 async def meeting_readiness(
     session: AsyncSession, site: SiteConfig, booking_id: int, now: datetime, *, check: Task | None = None
 ) -> MeetingReadiness:
     """The meeting's preparation: its confirmable tasks due by the start (the readiness check
     itself left out), earliest due first. Without a ``check``, the site's readiness checks
-    say which tasks are verified."""
-    start = await session.scalar(select(Booking.start_at).where(Booking.id == booking_id))
-    if start is None:
-        return MeetingReadiness(booking_id, ())
+    say which tasks are verified. Answered from :func:`preload_readiness` when the session
+    holds the meeting's."""
+    preloaded: dict[int, list[Task]] | None = session.info.get(_PRELOADED)
+    if preloaded is not None and booking_id in preloaded:
+        rows: Iterable[Task] = preloaded[booking_id]
+    else:
+        rows = await session.scalars(_preparation().where(Task.booking_id == booking_id))
     if check is not None:
         template = site.task_template(check.template_id)
         verified = set(template.verifies) if template else set()
     else:
         verified = {v for t in site.task_templates for v in t.verifies}
     readiness = site.readiness_templates
-    rows = await session.scalars(
-        select(Task)
-        .where(
-            Task.booking_id == booking_id,
-            Task.needs_confirmation.is_(True),
-            Task.kind != TaskKind.reminder.value,
-            Task.status.in_([s.value for s in _SHOWN]),
-            Task.due_at.is_not(None),
-            Task.due_at <= start,
-        )
-        .order_by(Task.due_at, Task.id)
-    )
     items = tuple(
         ReadinessItem(
             task.id,

@@ -12,6 +12,7 @@ from storage.models.base import Base
 
 OUTBOX_OPEN = text("status IN ('pending', 'sending')")
 OUTBOX_PENDING_EDIT = text("kind = 'edit' AND status = 'pending'")
+OUTBOX_MERGED_PART = text("merged_into_id IS NOT NULL")
 
 
 class OutboxMessage(Base):
@@ -50,6 +51,14 @@ class OutboxMessage(Base):
             sqlite_where=OUTBOX_PENDING_EDIT,
             postgresql_where=OUTBOX_PENDING_EDIT,
         ),
+        # The parts of a merged message (looked up by their host). Partial: most rows are
+        # never merged, and an entry per insert for them was a write for nothing.
+        Index(
+            "ix_outbox_merged_into_id",
+            "merged_into_id",
+            sqlite_where=OUTBOX_MERGED_PART,
+            postgresql_where=OUTBOX_MERGED_PART,
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -62,7 +71,7 @@ class OutboxMessage(Base):
     reply_markup: Mapped[list[Any] | None] = mapped_column(JSON)
     edit_of_id: Mapped[int | None] = mapped_column(Integer)
     mergeable: Mapped[bool] = mapped_column(Boolean, default=False)
-    merged_into_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    merged_into_id: Mapped[int | None] = mapped_column(Integer)
     merge_text: Mapped[str | None] = mapped_column(Text)
     dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     status: Mapped[str] = mapped_column(String(12))

@@ -48,7 +48,8 @@ class Task(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    # looked up through the unique constraint's index, which starts with it
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
     template_id: Mapped[str] = mapped_column(String(32))
     team_id: Mapped[str] = mapped_column(String(24), index=True)
     occurrence: Mapped[int] = mapped_column(Integer, default=0)
@@ -78,10 +79,14 @@ class Task(Base):
 
 
 class TaskEvent(Base):
+    """An append-only log of what happened to a task. ``task_id`` has no foreign key: the tick
+    writes thousands of events a second from the tasks it has just read, and tasks are never
+    deleted, so a check per row guarded nothing (migration 0012)."""
+
     __tablename__ = "task_events"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[int] = mapped_column(Integer, index=True)
     kind: Mapped[str] = mapped_column(String(24))
     actor_id: Mapped[int | None] = mapped_column(BigInteger)
     at: Mapped[datetime]
@@ -89,13 +94,15 @@ class TaskEvent(Base):
 
 
 class TaskMessage(Base):
-    """Where a task is shown in Telegram, so a press can edit the message in place."""
+    """Where a task is shown in Telegram, so a press can edit the message in place.
+    ``task_id`` has no foreign key, as :class:`TaskEvent`; the unique constraint's index,
+    which starts with it, serves the lookups by task."""
 
     __tablename__ = "task_messages"
     __table_args__ = (UniqueConstraint("task_id", "chat_id", "outbox_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[int] = mapped_column(Integer)
     chat_id: Mapped[int] = mapped_column(BigInteger)
     outbox_id: Mapped[int] = mapped_column(Integer, index=True)
     purpose: Mapped[str] = mapped_column(String(16))

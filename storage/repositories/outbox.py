@@ -11,21 +11,25 @@ PostgreSQL's generic plans).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     and_,
     bindparam,
     case,
+    cast,
     func,
     insert,
     literal_column,
+    null,
     select,
     text,
+    union_all,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -73,6 +77,25 @@ _OPEN_CHATS = text(
 )
 """Each chat with an unfinished row and its oldest one: two index seeks per chat (a "loose
 index scan"), however many rows wait; ``SELECT DISTINCT`` or a ranking would read them all."""
+
+_OPEN_CHATS_LATERAL = text(
+    """
+    WITH RECURSIVE chats(chat_id, first_id) AS (
+        (SELECT chat_id, id FROM outbox WHERE status IN ('pending', 'sending')
+         ORDER BY chat_id, id LIMIT 1)
+        UNION ALL
+        SELECT next.chat_id, next.id FROM chats CROSS JOIN LATERAL (
+            SELECT o.chat_id, o.id FROM outbox AS o
+            WHERE o.status IN ('pending', 'sending') AND o.chat_id > chats.chat_id
+            ORDER BY o.chat_id, o.id LIMIT 1
+        ) AS next
+    )
+    SELECT chat_id, first_id FROM chats
+    """
+)
+""":data:`_OPEN_CHATS` with one seek per chat (PostgreSQL, which has ``LATERAL``): the first
+entry of ``ix_outbox_open`` after a chat is the next chat and its oldest row (half the time
+of the walk at 1,000 chats)."""
 
 
 # The cards of a tick's pushes: one INSERT … SELECT from the batch as one JSON parameter
@@ -157,6 +180,19 @@ class Head:
     not_before: datetime
     leased_by: str | None
     """Set once a sender has taken the row (a send taken before may carry merged parts)."""
+
+
+_HEAD_COLUMNS: tuple[Any, ...] = (
+    OutboxMessage.id,
+    OutboxMessage.chat_id,
+    OutboxMessage.status,
+    OutboxMessage.kind,
+    OutboxMessage.mergeable,
+    OutboxMessage.lease_until,
+    OutboxMessage.not_before,
+    OutboxMessage.leased_by,
+)
+"""The fields of a :class:`Head`, in its order."""
 
 
 @dataclass(frozen=True)
@@ -253,41 +289,53 @@ class OutboxRepository:
     # ---- what waits ------------------------------------------------------------------------
     async def open_chats(self) -> list[tuple[int, int]]:
         """(chat, id of its oldest unfinished row) for every chat with one, oldest first."""
-        rows = (await self.session.execute(_OPEN_CHATS)).all()
+        walk = _OPEN_CHATS_LATERAL if self.session.get_bind().dialect.name == "postgresql" else _OPEN_CHATS
+        rows = (await self.session.execute(walk)).all()
         return sorted(((int(chat), int(first)) for chat, first in rows), key=lambda row: row[1])
 
     async def heads(self, chat_id: int, limit: int, count_up_to: int = 0) -> tuple[list[Head], int]:
         """The chat's first ``limit`` unfinished rows, oldest first, and how many it has: counted
         up to ``count_up_to`` in the same statement when that is more than ``limit``."""
-        columns: list[Any] = [
-            OutboxMessage.id,
-            OutboxMessage.chat_id,
-            OutboxMessage.status,
-            OutboxMessage.kind,
-            OutboxMessage.mergeable,
-            OutboxMessage.lease_until,
-            OutboxMessage.not_before,
-            OutboxMessage.leased_by,
-        ]
-        if count_up_to > limit:
-            some = (
-                select(OutboxMessage.id)
-                .where(_is_open(), OutboxMessage.chat_id == chat_id)
-                .limit(count_up_to)
-                .subquery()
-            )
-            columns.append(select(func.count()).select_from(some).scalar_subquery())
-        rows = (
-            await self.session.execute(
-                select(*columns)
+        return (await self.heads_of({chat_id: (limit, count_up_to)}))[chat_id]
+
+    async def heads_of(self, chats: Mapping[int, tuple[int, int]]) -> dict[int, tuple[list[Head], int]]:
+        """:meth:`heads` of several chats (``{chat: (limit, count_up_to)}``) with one statement:
+        each chat's part is its own seek of ``ix_outbox_open`` in id order, as if read alone."""
+        if not chats:
+            return {}
+        parts = []
+        for chat_id, (limit, count_up_to) in chats.items():
+            counted: Any = cast(null(), Integer)  # typed: PostgreSQL unites it with a count
+            if count_up_to > limit:
+                some = (
+                    select(OutboxMessage.id)
+                    .where(_is_open(), OutboxMessage.chat_id == chat_id)
+                    .limit(count_up_to)
+                    .subquery()
+                )
+                counted = select(func.count()).select_from(some).scalar_subquery()
+            # a part of a UNION may not have its own ORDER BY and LIMIT (SQLite): a subquery has
+            first = (
+                select(*_HEAD_COLUMNS, counted.label("counted"))
                 .where(_is_open(), OutboxMessage.chat_id == chat_id)
                 .order_by(OutboxMessage.id)
                 .limit(limit)
+                .subquery()
             )
-        ).all()
-        heads = [Head(*row[:8]) for row in rows]
-        counted = int(rows[0][8]) if rows and count_up_to > limit else len(heads)
-        return heads, counted
+            parts.append(select(first))
+        statement = parts[0] if len(parts) == 1 else union_all(*parts)
+        heads_of: dict[int, list[Head]] = {chat_id: [] for chat_id in chats}
+        counts: dict[int, int] = {}
+        for row in (await self.session.execute(statement)).all():
+            heads_of[row[1]].append(Head(*row[:8]))
+            if row[8] is not None:
+                counts[row[1]] = int(row[8])
+        found: dict[int, tuple[list[Head], int]] = {}
+        for chat_id, heads in heads_of.items():
+            heads.sort(key=lambda head: head.id)
+            limit, count_up_to = chats[chat_id]
+            found[chat_id] = (heads, counts.get(chat_id, 0) if count_up_to > limit else len(heads))
+        return found
 
     async def get(self, row_id: int) -> OutboxMessage | None:
         return await self.session.get(OutboxMessage, row_id, populate_existing=True)
@@ -419,11 +467,13 @@ class OutboxRepository:
         host_of = {part_id: host_id for host_id, part_ids in parts_of.items() for part_id in part_ids}
         if not host_of:
             return {}
-        merged = await self.session.scalars(
+        statement = (
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(list(host_of)), OutboxMessage.status == PENDING)
             .values(status=MERGED, merged_into_id=case(host_of, value=OutboxMessage.id))
-            .returning(OutboxMessage),
+        )
+        merged = await self.session.scalars(
+            statement.returning(OutboxMessage),
             execution_options={"synchronize_session": False, "populate_existing": True},
         )
         found: dict[int, list[OutboxMessage]] = {}
@@ -456,6 +506,14 @@ class OutboxRepository:
             )
             .execution_options(synchronize_session=False)
         )
+
+    @staticmethod
+    def records_in_one_statement(
+        row_id: int, message_id: int | None, shown: Sequence[Shown], part_ids: Sequence[int]
+    ) -> bool:
+        """Whether :meth:`record_sent` of these writes one statement (atomic by itself): no
+        merged part gets the message id and no other row keeps what it showed."""
+        return not (message_id is not None and part_ids) and all(item.row_id == row_id for item in shown)
 
     async def record_sent(
         self,

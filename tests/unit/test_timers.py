@@ -285,3 +285,60 @@ async def test_the_sleep_is_bounded_and_follows_the_earliest_timer(site: SiteCon
     assert 2.0 < wait <= 3.1  # 09:00 is 3 s away
     clock.set(local(3, 8, 50))
     assert await rig.workers.until_next_timer() == 5.0
+
+
+async def test_a_backlog_is_caught_up_once_per_task_by_parallel_loops_on_postgresql(
+    rig: Rig, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a downtime the tick catches up in batches: on PostgreSQL in two transactions at
+    once (each claim skips the other's locked rows), on SQLite in one. Either way each task is
+    pushed exactly once and shown by exactly one card."""
+    import bot.workers as workers_module
+
+    monkeypatch.setattr(workers_module, "TICK_BATCH", 10)
+    monkeypatch.setattr(workers_module, "CATCH_UP_BATCH", 20)
+    clock.set(local(2, 9))
+    await rig.book()
+    await clone_tasks(rig, [local(3, 8, 30) + timedelta(seconds=i) for i in range(400)])
+    running = 0
+    most = 0
+    tick_batch = rig.workers._tick_batch
+
+    async def counted(limit: int) -> tuple[int, int]:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        try:
+            return await tick_batch(limit)
+        finally:
+            running -= 1
+
+    monkeypatch.setattr(rig.workers, "_tick_batch", counted)
+    clock.set(local(3, 8, 45))
+    steps = await rig.workers.tick_once()
+
+    async with rig.db.transaction() as session:
+        pushed = (
+            await session.execute(
+                select(TaskEvent.task_id, func.count())
+                .where(TaskEvent.kind == "pushed")
+                .group_by(TaskEvent.task_id)
+            )
+        ).all()
+        overdue = await session.scalar(
+            select(func.count())
+            .select_from(Task)
+            .where(Task.status == "planned", Task.push_at <= clock.now())
+        )
+        cards = (
+            await session.execute(
+                select(TaskMessage.task_id, func.count())
+                .where(TaskMessage.purpose == "card")
+                .group_by(TaskMessage.task_id)
+            )
+        ).all()
+    assert most == (2 if USE_POSTGRES else 1)
+    assert len(pushed) >= 400 and all(count == 1 for _, count in pushed)
+    assert steps == len(pushed)
+    assert all(count == 1 for _, count in cards) and len(cards) >= 400
+    assert overdue == 0
