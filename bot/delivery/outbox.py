@@ -190,7 +190,11 @@ class OutboxService:
         if not sends:
             return []
         leased = await repo.lease_many(
-            [plan.heads[0].id for plan in sends], now, now + self.lease, self.instance
+            [plan.heads[0].id for plan in sends],
+            now,
+            now + self.lease,
+            self.instance,
+            chat_ids={plan.chat_id for plan in sends},
         )
         merges: dict[int, list[int]] = {}
         rows_of: dict[int, list[OutboxMessage]] = {}
@@ -205,7 +209,8 @@ class OutboxService:
                 part_ids = self._burst(plan)
                 if part_ids:
                     merges[host.id] = part_ids
-        for host_id, parts in (await repo.merge_many(merges)).items():
+        merged = await repo.merge_many(merges, chat_ids={rows_of[host_id][0].chat_id for host_id in merges})
+        for host_id, parts in merged.items():
             rows_of[host_id] += parts
         claims: list[Claim] = []
         for plan in sends:
