@@ -317,26 +317,20 @@ async def test_a_backlog_is_caught_up_once_per_task_by_parallel_loops_on_postgre
     clock.set(local(3, 8, 45))
     steps = await rig.workers.tick_once()
 
+    async def per_task(column: Any, condition: Any) -> list[Any]:
+        """(task id, rows) of a table's rows meeting ``condition``, per task."""
+        async with rig.db.transaction() as session:
+            query = select(column, func.count()).where(condition).group_by(column)
+            return list((await session.execute(query)).all())
+
+    pushed = await per_task(TaskEvent.task_id, TaskEvent.kind == "pushed")
+    cards = await per_task(TaskMessage.task_id, TaskMessage.purpose == "card")
     async with rig.db.transaction() as session:
-        pushed = (
-            await session.execute(
-                select(TaskEvent.task_id, func.count())
-                .where(TaskEvent.kind == "pushed")
-                .group_by(TaskEvent.task_id)
-            )
-        ).all()
         overdue = await session.scalar(
             select(func.count())
             .select_from(Task)
             .where(Task.status == "planned", Task.push_at <= clock.now())
         )
-        cards = (
-            await session.execute(
-                select(TaskMessage.task_id, func.count())
-                .where(TaskMessage.purpose == "card")
-                .group_by(TaskMessage.task_id)
-            )
-        ).all()
     assert most == (2 if USE_POSTGRES else 1)
     assert len(pushed) >= 400 and all(count == 1 for _, count in pushed)
     assert steps == len(pushed)
