@@ -201,7 +201,7 @@ async def start(app: App) -> None:
     register_clock_jobs(app.scheduler, app.jobs)  # task timers live in the database, not here
     app.scheduler.start()
     app.background.extend(app.workers.start_loops())
-    if app.settings.understanding_warm_up:  # jionlp's import (~1.5 s) off the loop, not in a request
+    if app.settings.understanding_warm_up:  # the reader's import (~0.8 s) off the loop, not in a request
         app.one_off.append(
             asyncio.create_task(asyncio.to_thread(warm_up_reader), name="huiwu-reader-warm-up")
         )

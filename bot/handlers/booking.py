@@ -72,7 +72,7 @@ async def book_from_text(
     """Read a request typed in one message and open the booking dialog on it; the dialog
     says what it read and asks only for the rest. Nothing is booked before Confirm."""
     # understand() is synchronous and takes milliseconds once jionlp is imported: start loads it
-    # in the background (UNDERSTANDING_WARM_UP), else the first request waits ~1.5 s for it here.
+    # in the background (UNDERSTANDING_WARM_UP), else the first request waits ~0.8 s for it here.
     understood = understand(text, site, clock.now(), language_hint=i18n.current_locale)
     if understood.is_empty:
         await message.answer(nothing_understood_text(read))
