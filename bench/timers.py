@@ -26,7 +26,9 @@ outbox rows, commit) as the tick loop runs it.
   the tick writes itself) against the delivery queue (every other notice: reminders,
   escalations, cards for a private chat),
   and the CPU time this process used meanwhile (SQLite's work included, PostgreSQL's not):
-  on a shared machine it is closer than the wall time to what a quiet one would take.
+  on a shared machine it is closer than the wall time to what a quiet one would take; and
+  the CPU time the whole machine was busy meanwhile (PostgreSQL's server included, and
+  whatever else runs: on a quiet machine, this process plus the server).
 * memory — see bench/memory.py: a child process runs the bot (``--tasks`` pending rows, for
   ``--seconds``) against the emulator in this one; its current and peak RSS.
 
@@ -268,6 +270,7 @@ async def catchup(tasks: int, kind: str) -> None:
         await migrate.upgrade(app.db.engine)
         ready = time.perf_counter()
         cpu = time.process_time()
+        machine_busy = busy_cpu_seconds()
         phases = PhaseTimer()
         app.workers.timers.tick = phases.wrap("tick", app.workers.timers.tick)  # type: ignore[method-assign]
         real_queue = workers_module.queue
@@ -283,6 +286,7 @@ async def catchup(tasks: int, kind: str) -> None:
             workers_module.queue = real_queue  # type: ignore[attr-defined]
         done = time.perf_counter()
         cpu = time.process_time() - cpu
+        machine_busy = busy_cpu_seconds() - machine_busy
         async with app.db.transaction() as session:
             left = await session.scalar(
                 select(func.count()).select_from(Task).where(Task.status == "planned")
@@ -304,8 +308,19 @@ async def catchup(tasks: int, kind: str) -> None:
         print(
             f"| {kind} | {tasks} | {ready - started:.2f} s | {done - started:.2f} s | {tasks / (done - ready):.0f} /s "
             f"| {left} | {outbox} | {doubled} | {late} | {phases.seconds['tick']:.2f} s | {phases.seconds['queue']:.2f} s "
-            f"| {rest:.2f} s | {cpu:.2f} s |"
+            f"| {rest:.2f} s | {cpu:.2f} s | {machine_busy:.2f} s |"
         )
+
+
+def busy_cpu_seconds() -> float:
+    """CPU time the whole machine has spent busy since boot (every process, PostgreSQL's
+    server included), from /proc/stat; 0 where there is none."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq = (int(value) for value in fields[:7])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
 async def memory(tasks: int, seconds: float) -> None:
@@ -336,9 +351,10 @@ def main() -> int:
     elif args.mode == "catchup":
         print(
             "| database | overdue rows | start (build + migrate) | all handed to the outbox | rate | left | outbox rows "
-            "| doubled keys | marked late | in the tick | in the queue | rest (transactions, bookings) | this process's CPU |"
+            "| doubled keys | marked late | in the tick | in the queue | rest (transactions, bookings) | this process's CPU "
+            "| the machine's CPU |"
         )
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         asyncio.run(catchup(args.tasks, args.database))
     else:
         asyncio.run(memory(args.tasks, args.seconds))

@@ -192,16 +192,11 @@ class TaskTimers:
     async def _queue_cards(
         self, session: AsyncSession, cards: list[tuple[int, int, str]], now: datetime
     ) -> None:
-        """The pushed tasks' cards in their groups, and their links, written here with a
-        statement each for the whole batch rather than as a notice per task through the
+        """The pushed tasks' cards in their groups, and their links, written here with one or
+        two statements for the whole batch rather than as a notice per task through the
         delivery queue (a catch-up pushes a hundred thousand). A group reads the site's
         language (bot/delivery/notices.py, ``language_of_chat``)."""
-        if not cards:
-            return
-        written = await OutboxRepository(session).add_task_cards(cards, now, self.site.site.default_language)
-        await TaskRepository(session).link(
-            [(task_id, chat_id, written[key], CARD) for task_id, chat_id, key in cards if key in written]
-        )
+        await OutboxRepository(session).add_task_cards(cards, now, self.site.site.default_language, CARD)
 
     async def progress_bookings(self, session: AsyncSession, result: TickResult) -> None:
         """Confirmed bookings whose start has come are in progress; those whose end has come, finished."""

@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage
+from storage.repositories.tasks import TaskRepository
 
 PENDING = "pending"
 SENDING = "sending"
@@ -100,7 +101,8 @@ of the walk at 1,000 chats)."""
 
 # The cards of a tick's pushes: one INSERT … SELECT from the batch as one JSON parameter
 # ([task id, chat id, dedupe key], unpacked by the database), a key queued before skipped by
-# its unique index, the new rows' ids returned with their keys for the links. Building each
+# its unique index; on SQLite the new rows' ids are returned with their keys for the links,
+# on PostgreSQL the same statement writes the links. Building each
 # row as an ORM insert's parameters cost ~25 µs a row of Python; this costs the rows' writes.
 _ADD_TASK_CARDS = {
     "sqlite": text(
@@ -115,17 +117,27 @@ _ADD_TASK_CARDS = {
         RETURNING id, dedupe_key
         """
     ),
+    # the rows written feed the links' INSERT inside the server: neither their ids nor the
+    # links travel through this process (a catch-up writes a hundred thousand of each)
     "postgresql": text(
         """
-        INSERT INTO outbox (chat_id, kind, notice, params, language, mergeable, dedupe_key,
-                            status, attempts, not_before, created_at)
-        SELECT (value ->> 1)::bigint, 'send', 'task_card',
-               json_build_object('task_id', (value ->> 0)::integer), :language, true,
-               value ->> 2, 'pending', 0, :now, :now
-        FROM jsonb_array_elements(CAST(:rows AS jsonb)) WITH ORDINALITY AS j(value, position)
-        ORDER BY position
-        ON CONFLICT (dedupe_key) DO NOTHING
-        RETURNING id, dedupe_key
+        WITH cards AS (
+            SELECT (value ->> 0)::integer AS task_id, (value ->> 1)::bigint AS chat_id,
+                   value ->> 2 AS dedupe_key, position
+            FROM jsonb_array_elements(CAST(:rows AS jsonb)) WITH ORDINALITY AS j(value, position)
+        ), written AS (
+            INSERT INTO outbox (chat_id, kind, notice, params, language, mergeable, dedupe_key,
+                                status, attempts, not_before, created_at)
+            SELECT chat_id, 'send', 'task_card', json_build_object('task_id', task_id), :language,
+                   true, dedupe_key, 'pending', 0, :now, :now
+            FROM cards ORDER BY position
+            ON CONFLICT (dedupe_key) DO NOTHING
+            RETURNING id, dedupe_key
+        )
+        INSERT INTO task_messages (task_id, chat_id, outbox_id, purpose)
+        SELECT cards.task_id, cards.chat_id, written.id, :purpose
+        FROM written JOIN cards ON cards.dedupe_key = written.dedupe_key
+        ORDER BY written.id
         """
     ),
 }
@@ -260,20 +272,31 @@ class OutboxRepository:
         return ids
 
     async def add_task_cards(
-        self, cards: Sequence[tuple[int, int, str]], now: datetime, language: str
-    ) -> dict[str, int]:
+        self, cards: Sequence[tuple[int, int, str]], now: datetime, language: str, purpose: str
+    ) -> None:
         """Queue the cards of pushed tasks (task id, group chat id, dedupe key), mergeable, in
-        the group's ``language``, with one statement: the id of each row written, by its key
-        (a key queued before is left out)."""
+        the group's ``language``, and record which row shows which task (a task message of
+        ``purpose``). A key queued before is left out, and so is its link (it has one from
+        then). PostgreSQL: one statement; SQLite: the rows' ids come back and are linked by a
+        second."""
         if not cards:
-            return {}
+            return
         dialect = self.session.get_bind().dialect.name
         statement = _ADD_TASK_CARDS[dialect].bindparams(
             bindparam("now", type_=OutboxMessage.__table__.c.created_at.type)
         )
-        rows = json.dumps([list(card) for card in cards], separators=(",", ":"))
-        written = await self.session.execute(statement, {"rows": rows, "now": now, "language": language})
-        return {key: row_id for row_id, key in written}
+        values = {
+            "rows": json.dumps([list(card) for card in cards], separators=(",", ":")),
+            "now": now,
+            "language": language,
+        }
+        if dialect == "postgresql":
+            await self.session.execute(statement, {**values, "purpose": purpose})
+            return
+        keys = {key: row_id for row_id, key in await self.session.execute(statement, values)}
+        await TaskRepository(self.session).link(
+            [(task_id, chat_id, keys[key], purpose) for task_id, chat_id, key in cards if key in keys]
+        )
 
     async def _taken(self, keys: Sequence[str]) -> set[str]:
         """Which of these dedupe keys a queued row has already."""

@@ -171,25 +171,24 @@ def _stamp_for(dialect: str) -> Callable[[datetime | None], str | None]:
     """How a time travels in a JSON batch: SQLite gets the text the ORM stores (naive UTC,
     microseconds always written, so comparisons as text stay in time order); PostgreSQL an
     ISO time with its offset."""
-    # a batch's rows mostly share one moment (the tick's now: every push, every event), so
-    # the last value's text is kept rather than formatted again
-    last: list[Any] = [None, None]
+    # a batch's rows share some moments (the tick's now: every push's and every event's), so
+    # each distinct one is formatted once
+    known: dict[datetime, str] = {}
     sqlite = dialect == "sqlite"
 
     def stamp(value: datetime | None) -> str | None:
         if value is None:
             return None
-        if value is last[0]:
-            return last[1]  # type: ignore[no-any-return]
-        last[0] = value
-        if sqlite:
-            if value.tzinfo is not UTC:
-                value = value.astimezone(UTC)
-            # "YYYY-MM-DD HH:MM:SS.ffffff+00:00" cut before the offset: no ``replace`` per value
-            last[1] = value.isoformat(sep=" ", timespec="microseconds")[:26]
-        else:
-            last[1] = value.isoformat()
-        return last[1]  # type: ignore[no-any-return]
+        formatted = known.get(value)
+        if formatted is None:
+            if sqlite:
+                utc = value if value.tzinfo is UTC else value.astimezone(UTC)
+                # "YYYY-MM-DD HH:MM:SS.ffffff+00:00" cut before the offset: no ``replace`` per value
+                formatted = utc.isoformat(sep=" ", timespec="microseconds")[:26]
+            else:
+                formatted = value.isoformat()
+            known[value] = formatted
+        return formatted
 
     return stamp
 

@@ -13,12 +13,14 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from sqlalchemy import select
 
 from bot.delivery.merging import MAX_TEXT, MessagePart, merged_text, merged_text_within_limit
 from bot.delivery.outbox import MAX_ATTEMPTS
 from bot.services.clock import ManualClock
 from bot.site import SiteConfig
 from storage.database import Database
+from storage.models import OutboxMessage, TaskMessage
 from storage.repositories.outbox import OutboxRepository, outbox_row
 from tests.support.people import SUPERVISOR
 from tests.unit.dispatch_support import Rig
@@ -342,3 +344,30 @@ async def test_minutes_of_429s_and_a_long_outage_lose_and_reorder_nothing(rig: R
     assert {row.status for row in rows} == {"sent"}
     assert max(row.attempts for row in rows) > MAX_ATTEMPTS
     assert rig.workers.sender.stats["failed"] == 0
+
+
+async def test_task_cards_queued_again_keep_one_row_and_one_link_each(rig: Rig) -> None:
+    """A batch of cards written after a crash may repeat keys an earlier transaction queued:
+    those are left out with their links, the new ones are written and linked to their tasks."""
+    first = [(11, GROUP_A, "task:11:step:1"), (12, GROUP_A, "task:12:step:1")]
+    again = [(12, GROUP_A, "task:12:step:1"), (13, GROUP_B, "task:13:step:1")]
+    for cards in (first, again):
+        async with rig.db.transaction() as session:
+            await OutboxRepository(session).add_task_cards(cards, rig.clock.now(), "zh-hans", "card")
+
+    async with rig.db.read() as session:
+        rows = (await session.execute(select(OutboxMessage.id, OutboxMessage.dedupe_key))).all()
+        links = (
+            await session.execute(
+                select(TaskMessage.task_id, TaskMessage.chat_id, TaskMessage.outbox_id, TaskMessage.purpose)
+            )
+        ).all()
+    row_of = {str(key): row_id for row_id, key in rows}
+    assert sorted(row_of) == ["task:11:step:1", "task:12:step:1", "task:13:step:1"]
+    assert sorted(links) == sorted(
+        [
+            (11, GROUP_A, row_of["task:11:step:1"], "card"),
+            (12, GROUP_A, row_of["task:12:step:1"], "card"),
+            (13, GROUP_B, row_of["task:13:step:1"], "card"),
+        ]
+    )
