@@ -9,6 +9,7 @@ Times are in the site's zone, said from the reader's today (:meth:`bot.render.te
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from html import escape
 
@@ -87,10 +88,27 @@ def task_text(reader: Reader, view: BookingView, task: Task, audience: Audience)
     template = next((t for t in reader.site.task_templates if t.id == task.template_id), None)
     if template is None:
         return escape(task.template_id)
+    values = placeholders(reader, view, task, audience)
     # the site's text is escaped first; the values filled in are escaped already
-    return escape(template.text.get(reader.language), quote=False).format_map(
-        placeholders(reader, view, task, audience)
-    )
+    text = without_empty_asides(escape(template.text.get(reader.language), quote=False), values)
+    return text.format_map(values)
+
+
+ASIDE_BRACKETS = {"（": "）", "(": ")", "「": "」", "《": "》"}
+
+
+def without_empty_asides(template: str, values: dict[str, str]) -> str:
+    """The template without the asides in brackets whose placeholder is empty: "摆放话筒（
+    {microphones}个）" for a meeting without microphones reads "摆放话筒", not "摆放话筒（个）";
+    a confidential meeting's "会标「{banner}」" in a team's group reads "会标"."""
+    for name, value in values.items():
+        if value:
+            continue
+        for opening, closing in ASIDE_BRACKETS.items():
+            inside = f"[^{re.escape(opening + closing)}]*"
+            aside = f" ?{re.escape(opening)}{inside}\\{{{name}\\}}{inside}{re.escape(closing)}"
+            template = re.sub(aside, "", template)
+    return template
 
 
 def meeting_line(reader: Reader, view: BookingView, audience: Audience) -> str:
