@@ -72,6 +72,11 @@ def time_extractor() -> Any:
     return _extractor
 
 
+def loaded() -> bool:
+    """Whether the extractor has been loaded in this process (it is never unloaded)."""
+    return _extractor is not None
+
+
 def _load() -> Any:
     whole = sys.modules.get("jionlp")
     if whole is not None and hasattr(whole, "ner"):  # imported in full elsewhere
