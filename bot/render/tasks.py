@@ -9,6 +9,7 @@ Times are in the site's zone, said from the reader's today (:meth:`bot.render.te
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from html import escape
@@ -95,20 +96,34 @@ def task_text(reader: Reader, view: BookingView, task: Task, audience: Audience)
 
 
 ASIDE_BRACKETS = {"（": "）", "(": ")", "「": "」", "《": "》"}
+# an aside: a bracket, anything but brackets with at least one placeholder, its closing
+# bracket (with the space before an opening "(")
+_ASIDE = re.compile(
+    "|".join(
+        f" ?{re.escape(opening)}[^{re.escape(opening + closing)}]*\\{{\\w+\\}}"
+        f"[^{re.escape(opening + closing)}]*{re.escape(closing)}"
+        for opening, closing in ASIDE_BRACKETS.items()
+    )
+)
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def without_empty_asides(template: str, values: dict[str, str]) -> str:
-    """The template without the asides in brackets whose placeholder is empty: "摆放话筒（
-    {microphones}个）" for a meeting without microphones reads "摆放话筒", not "摆放话筒（个）";
+    """The template without the asides in brackets whose placeholders are all empty: "摆放话筒
+    （{microphones}个）" for a meeting without microphones reads "摆放话筒", not "摆放话筒（个）";
     a confidential meeting's "会标「{banner}」" in a team's group reads "会标"."""
-    for name, value in values.items():
-        if value:
-            continue
-        for opening, closing in ASIDE_BRACKETS.items():
-            inside = f"[^{re.escape(opening + closing)}]*"
-            aside = f" ?{re.escape(opening)}{inside}\\{{{name}\\}}{inside}{re.escape(closing)}"
-            template = re.sub(aside, "", template)
-    return template
+    return _without_asides(template, frozenset(name for name, value in values.items() if not value))
+
+
+@functools.lru_cache(maxsize=512)
+def _without_asides(template: str, empty: frozenset[str]) -> str:
+    # a site has a few dozen templates and a few combinations of empty values: each pair is
+    # worked out once (the sender renders every card it sends)
+    def keep_or_drop(aside: re.Match[str]) -> str:
+        names = _PLACEHOLDER.findall(aside.group(0))
+        return "" if all(name in empty for name in names) else aside.group(0)
+
+    return _ASIDE.sub(keep_or_drop, template)
 
 
 def meeting_line(reader: Reader, view: BookingView, audience: Audience) -> str:

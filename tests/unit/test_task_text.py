@@ -49,3 +49,7 @@ def test_only_the_aside_of_an_empty_value_goes() -> None:
     assert without_empty_asides(template, values).format_map(values) == "会标，话筒，203（12人）"
     assert without_empty_asides("(n = {attendees})", {"attendees": ""}) == ""
     assert without_empty_asides("{{room}} ({room})", {"room": "A"}) == "{{room}} ({room})"
+    # an aside goes only when every value in it is empty
+    both = "话筒（{microphones}个，{layout}）"
+    assert without_empty_asides(both, {"microphones": "", "layout": "课桌式"}) == both
+    assert without_empty_asides(both, {"microphones": "", "layout": ""}) == "话筒"
