@@ -1,10 +1,11 @@
 """Memory of one bot instance holding pending tasks: the RSS of the bot's process alone.
 
     uv run python bench/memory.py [--tasks 100000] [--seconds 30] [--reader warm|lazy]
-                                  [--work-every 5] [--report-every 60]
+                                  [--work-every 5] [--report-every 60] [--database postgres]
     uv run python bench/timers.py memory [--tasks 100000] [--seconds 30]   (the same, delegated)
 
-This process seeds the database (one real booking through the booking service, one of its
+This process seeds the database (SQLite in a temporary file, or with ``--database postgres`` a
+fresh PostgreSQL database on 127.0.0.1, dropped afterwards; one real booking through the booking service, one of its
 AV tasks cloned ``--tasks`` times with push times three days ahead, see ``timers.seed``) and
 then runs the Bot API emulator. A child process, which carries neither the seeding nor the
 emulator, starts the bot the way production does: ``build_app``, ``start`` (migrations,
@@ -34,7 +35,6 @@ import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -115,17 +115,17 @@ async def run(
     reader: str = "warm",
     work_every: float = 5.0,
     report_every: float | None = None,
+    kind: str = "sqlite",
 ) -> None:
     sys.path.insert(0, str(ROOT))
-    from bench.timers import NOW, TOKEN, seed, settings_for
+    from bench.timers import NOW, TOKEN, database, seed, settings_for
     from bot.app import build_app
     from bot.services.clock import ManualClock
     from bot.site import load_site
     from emulator.client import EmulatorClient
     from emulator.server import EmulatorServer
 
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite+aiosqlite:///{folder}/bench.db"
+    async with database(kind) as url:
         clock = ManualClock(NOW)
         seeder = build_app(settings_for(url), load_site(SITE), clock)
         now = clock.now()
@@ -196,7 +196,7 @@ async def run(
             raise RuntimeError(f"the bot process exited with {code}")
 
     print(
-        f"pending tasks: {report['pending']}; reader: {reader}; work every {work_every:g} s: "
+        f"database: {kind}; pending tasks: {report['pending']}; reader: {reader}; work every {work_every:g} s: "
         f"{work.requests} typed requests ({work.answered} answered), {work.presses} presses, {work.failures} failures"
     )
     print("| when | RSS | peak RSS (VmHWM) |")
@@ -273,6 +273,7 @@ def main() -> int:
         "--work-every", type=float, default=5.0, help="seconds between typed requests; 0: idle"
     )
     parser.add_argument("--report-every", type=float, default=None, help="a reading every so many seconds")
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--api", help=argparse.SUPPRESS)
@@ -293,6 +294,7 @@ def main() -> int:
             reader=args.reader,
             work_every=args.work_every,
             report_every=args.report_every,
+            kind=args.database,
         )
     )
     return 0
