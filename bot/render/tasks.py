@@ -95,14 +95,14 @@ def task_text(reader: Reader, view: BookingView, task: Task, audience: Audience)
     return text.format_map(values)
 
 
-ASIDE_BRACKETS = {"（": "）", "(": ")", "「": "」", "《": "》"}
+_ASIDE_BRACKETS = {"（": "）", "(": ")", "「": "」", "《": "》"}
 # an aside: a bracket, anything but brackets with at least one placeholder, its closing
 # bracket (with the space before an opening "(")
 _ASIDE = re.compile(
     "|".join(
         f" ?{re.escape(opening)}[^{re.escape(opening + closing)}]*\\{{\\w+\\}}"
         f"[^{re.escape(opening + closing)}]*{re.escape(closing)}"
-        for opening, closing in ASIDE_BRACKETS.items()
+        for opening, closing in _ASIDE_BRACKETS.items()
     )
 )
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")

@@ -1,6 +1,6 @@
 """The one-sentence reader's libraries (jionlp's time extractor, dateparser): loaded in the
-background right after start (UNDERSTANDING_WARM_UP, the default), or by the first typed request; never by
-importing or building the bot."""
+background right after start (UNDERSTANDING_WARM_UP, the default), or by the first typed
+request; never by importing or building the bot."""
 
 from __future__ import annotations
 
